@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode comes from the tools version; these
+/// upcoming features keep existential and import use explicit.
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "FluxFleet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fluxfleet", targets: ["fluxfleet"]),
+        .library(name: "FleetCore", targets: ["FleetCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        // The fleet model: JSON reader, ARM ids, cluster facts, eligibility, snapshot readers.
+        .target(name: "FleetCore", swiftSettings: strictness),
+        // The CLI: argument parsing and wiring only.
+        .executableTarget(
+            name: "fluxfleet",
+            dependencies: [
+                "FleetCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictness
+        ),
+        // Deterministic ARG-shaped fleets for tests and benchmarks.
+        .target(name: "FleetGenerator", dependencies: ["FleetCore"], swiftSettings: strictness),
+        .executableTarget(
+            name: "fleetgen",
+            dependencies: [
+                "FleetGenerator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/fleetgen",
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "fluxfleet-bench",
+            dependencies: ["FleetCore", "FleetGenerator"],
+            path: "Benchmarks/fluxfleet-bench",
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "FleetCoreTests",
+            dependencies: ["FleetCore", "FleetGenerator"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["FleetCore"],
+            resources: [.copy("Golden")],
+            swiftSettings: strictness
+        ),
+    ]
+)

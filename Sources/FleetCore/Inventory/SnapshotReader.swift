@@ -1,0 +1,159 @@
+import Dispatch
+import Foundation
+
+/// One input file of a snapshot and what was read from it.
+public struct SnapshotFile: Sendable, Hashable {
+    /// The file's path.
+    public var path: String
+    /// How its records were laid out.
+    public var layout: RecordLayout
+    /// How many records it held.
+    public var records: Int
+    /// Its size in bytes.
+    public var bytes: Int
+    /// A Resource Graph continuation token left in the file (`$skipToken` / `skip_token`): the
+    /// query had more pages than were saved.
+    public var skipToken: String?
+}
+
+/// A loaded inventory: the fleet and where it came from.
+public struct Inventory: Sendable {
+    /// The assembled fleet.
+    public var fleet: Fleet
+    /// The files read, in the order read.
+    public var files: [SnapshotFile]
+
+    /// The total size of the files read.
+    public var totalBytes: Int { files.reduce(0) { $0 + $1.bytes } }
+}
+
+/// Why an inventory could not be loaded.
+public enum InventoryLoadError: Error, CustomStringConvertible, Sendable {
+    /// A path could not be read.
+    case unreadable(FileReadError)
+    /// A file is not valid JSON.
+    case invalidJSON(JSONError)
+    /// Valid JSON, but records that are not usable ARM resources.
+    case invalidRecords(InventoryError)
+    /// A directory without any `.json`, `.ndjson` or `.jsonl` file.
+    case emptyDirectory(String)
+
+    /// A message naming the file, the place and the fix.
+    public var description: String {
+        switch self {
+        case .unreadable(let e): e.description
+        case .invalidJSON(let e): e.description
+        case .invalidRecords(let e): e.description
+        case .emptyDirectory(let path):
+            "no inventory files in '\(path)': expected *.json, *.ndjson or *.jsonl files (ARM resource arrays, Resource Graph responses or NDJSON)"
+        }
+    }
+}
+
+/// Reads inventory snapshots: a file or a directory of files, each a JSON array of ARM
+/// resources, a Resource Graph response (`data` + `$skipToken`, or the `az graph query` shape
+/// with `skip_token`), an ARM list response (`value` + `nextLink`), or NDJSON.
+public enum SnapshotReader {
+    /// The file name endings read from a directory.
+    public static let extensions = [".json", ".ndjson", ".jsonl"]
+
+    /// Loads the inventory at `path`.
+    ///
+    /// A directory is read recursively in name order, skipping hidden entries and files with
+    /// other endings (so a README can sit beside the data).
+    ///
+    /// - Parameters:
+    ///   - path: A file or a directory.
+    ///   - parallelism: How many cores to use.
+    /// - Throws: ``InventoryLoadError`` naming the file and the place of the first problem.
+    public static func load(path: String, parallelism: Int = JSONRecords.availableCores) throws(InventoryLoadError)
+        -> Inventory
+    {
+        let files = try listFiles(path)
+        let results = ResultSlots<Result<(JSONRecordSet, Int), InventoryLoadError>>(count: files.count)
+        let read: @Sendable (Int, Int) -> Void = { k, cores in
+            do throws(FileReadError) {
+                let bytes = try JSONBytes(contentsOfFile: files[k])
+                do throws(JSONError) {
+                    let set = try JSONRecords.read(bytes, parallelism: cores)
+                    results.set(k, .success((set, bytes.count)))
+                } catch {
+                    results.set(k, .failure(.invalidJSON(error)))
+                }
+            } catch {
+                results.set(k, .failure(.unreadable(error)))
+            }
+        }
+        if files.count >= 2 * parallelism && parallelism > 1 {
+            // Many files: one core each.
+            DispatchQueue.concurrentPerform(iterations: files.count) { k in read(k, 1) }
+        } else {
+            for k in files.indices { read(k, parallelism) }
+        }
+        var records: [InventoryRecord] = []
+        var snapshotFiles: [SnapshotFile] = []
+        for (k, file) in files.enumerated() {
+            switch results.get(k)! {
+            case .failure(let error): throw error
+            case .success(let (set, size)):
+                if set.layout == .single {
+                    let root = set.records[0].root
+                    if !(root.isObject && root.member(ignoringCase: "id") != nil) {
+                        throw .invalidJSON(
+                            JSONError(
+                                source: file, line: 1, column: 1, offset: 0, path: "$",
+                                message:
+                                    "expected a JSON array of ARM resources, a Resource Graph response ({\"data\": [...]}), an ARM list ({\"value\": [...]}) or NDJSON; found a single \(root.kind.rawValue) that is not a resource"
+                            ))
+                    }
+                }
+                let token =
+                    set.envelope["$skipToken"]?.string ?? set.envelope["skip_token"]?.string
+                    ?? set.envelope["skipToken"]?.string
+                snapshotFiles.append(
+                    SnapshotFile(
+                        path: file, layout: set.layout, records: set.records.count, bytes: size, skipToken: token))
+                records.reserveCapacity(records.count + set.records.count)
+                for document in set.records { records.append(InventoryRecord(document: document, file: file)) }
+            }
+        }
+        do {
+            var fleet = try Fleet.assemble(records, parallelism: parallelism)
+            for file in snapshotFiles where file.skipToken != nil {
+                fleet.findings.insert(
+                    Finding(
+                        severity: .warning, code: "incompleteResourceGraphPage",
+                        message:
+                            "\(file.path) ends with a Resource Graph continuation token: the query had more pages than this file holds; the inventory may be incomplete",
+                        source: file.path), at: 0)
+            }
+            return Inventory(fleet: fleet, files: snapshotFiles)
+        } catch {
+            throw .invalidRecords(error)
+        }
+    }
+
+    /// The files to read for `path`, in a stable order.
+    static func listFiles(_ path: String) throws(InventoryLoadError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(FileReadError(path: path, errno: ENOENT))
+        }
+        guard isDirectory.boolValue else { return [path] }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            throw .unreadable(FileReadError(path: path, errno: EACCES))
+        }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix(".") {
+                enumerator.skipDescendants()
+                continue
+            }
+            guard extensions.contains(where: { name.lowercased().hasSuffix($0) }) else { continue }
+            files.append((path as NSString).appendingPathComponent(relative))
+        }
+        guard !files.isEmpty else { throw .emptyDirectory(path) }
+        return files.sorted()
+    }
+}

@@ -1,0 +1,405 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// How the records of an input were laid out.
+public enum RecordLayout: String, Sendable {
+    /// A top-level JSON array of records.
+    case array
+    /// An object holding the records in a `data` array (Resource Graph) or a `value` array (ARM list).
+    case envelope
+    /// Newline-delimited JSON: one record per line.
+    case ndjson
+    /// A single top-level value that is none of the above.
+    case single
+}
+
+/// The records of one input, each its own ``JSONDocument``.
+public struct JSONRecordSet: Sendable {
+    /// The records in input order.
+    public var records: [JSONDocument]
+    /// How the input was laid out.
+    public var layout: RecordLayout
+    /// For an envelope: its other members (`$skipToken`, `skip_token`, `totalRecords`, `nextLink`, …).
+    public var envelope: [String: JSON]
+}
+
+/// Splits an input into records and parses them, in parallel on large inputs.
+///
+/// Accepted layouts: a JSON array; an object with a `data` or `value` array (a Resource Graph or
+/// ARM list response; the other members are kept in ``JSONRecordSet/envelope``); NDJSON; or any
+/// other single value. A UTF-8 byte order mark is skipped.
+///
+/// Large arrays are cut at guessed element boundaries (`},{` with any white space between) and
+/// the parts are parsed on all cores. Each guess is confirmed by the part before it reaching
+/// exactly that offset between two elements; a wrong guess (the pattern inside a string) is
+/// discarded and that stretch is parsed by the part before, so the result is always the
+/// sequential one. NDJSON is cut at line breaks, which JSON strings cannot contain.
+public enum JSONRecords {
+    /// Inputs below this size are parsed on one core.
+    public static let parallelThreshold = 2 << 20
+
+    /// The number of cores this process may use.
+    public static var availableCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Reads the records of `bytes`.
+    ///
+    /// - Parameters:
+    ///   - bytes: The input.
+    ///   - parallelism: How many parts to parse at once (default: every core).
+    ///   - maxDepth: The nesting limit of each record.
+    /// - Throws: ``JSONError`` for the first invalid byte in input order.
+    public static func read(
+        _ bytes: JSONBytes, parallelism: Int = availableCores, maxDepth: Int = JSONDocument.defaultMaxDepth
+    ) throws(JSONError) -> JSONRecordSet {
+        let p = bytes.start
+        var i = 0
+        if bytes.count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { i = 3 }
+        skipSpace(p, &i, bytes.count)
+        guard i < bytes.count else {
+            throw JSONError(
+                source: bytes.source, line: 1, column: 1, offset: 0, path: "$",
+                message: "the input is empty: expected a JSON array, an object or NDJSON")
+        }
+        if p[i] == UInt8(ascii: "[") {
+            let (records, end) = try readArray(
+                bytes, open: i, pathRoot: "$", parallelism: parallelism, maxDepth: maxDepth)
+            try expectEnd(bytes, from: end)
+            return JSONRecordSet(records: records, layout: .array, envelope: [:])
+        }
+        if isNDJSON(bytes, start: i, maxDepth: maxDepth) {
+            let records = try readNDJSON(bytes, start: i, parallelism: parallelism, maxDepth: maxDepth)
+            return JSONRecordSet(records: records, layout: .ndjson, envelope: [:])
+        }
+        if p[i] == UInt8(ascii: "{") {
+            if let set = try readEnvelope(bytes, open: i, parallelism: parallelism, maxDepth: maxDepth) {
+                return set
+            }
+        }
+        let document = try JSONDocument.parse(bytes, maxDepth: maxDepth)
+        return JSONRecordSet(records: [document], layout: .single, envelope: [:])
+    }
+
+    @inline(__always) private static func skipSpace(_ p: UnsafeMutablePointer<UInt8>, _ i: inout Int, _ end: Int) {
+        while i < end, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x09 { i += 1 }
+    }
+
+    private static func expectEnd(_ bytes: JSONBytes, from start: Int) throws(JSONError) {
+        var i = start
+        skipSpace(bytes.start, &i, bytes.count)
+        if i < bytes.count {
+            throw JSONError(
+                failure: TapeFailure(offset: i, message: "unexpected data after the JSON value", path: []),
+                bytes: bytes, rootPath: "$")
+        }
+    }
+
+    private static func failure(_ bytes: JSONBytes, _ offset: Int, _ message: String, _ path: String) -> JSONError {
+        JSONError(failure: TapeFailure(offset: offset, message: message, path: []), bytes: bytes, rootPath: path)
+    }
+
+    // MARK: - NDJSON
+
+    /// NDJSON when the first line holds a complete value and more content follows it.
+    private static func isNDJSON(_ bytes: JSONBytes, start: Int, maxDepth: Int) -> Bool {
+        let p = bytes.start
+        var newline = start
+        let limit = min(bytes.count, start + (16 << 20))
+        while newline < limit && p[newline] != 0x0A { newline += 1 }
+        guard newline < limit else { return false }
+        var rest = newline
+        skipSpace(p, &rest, bytes.count)
+        guard rest < bytes.count else { return false }
+        return
+            (try? JSONDocument.parse(bytes, from: start, to: newline, path: "$", maxDepth: maxDepth, requireEnd: true))
+            != nil
+    }
+
+    private static func readNDJSON(
+        _ bytes: JSONBytes, start: Int, parallelism: Int, maxDepth: Int
+    ) throws(JSONError) -> [JSONDocument] {
+        let p = bytes.start
+        let count = bytes.count
+        // Cut at line breaks near equal shares.
+        let parts = count - start < parallelThreshold ? 1 : max(1, parallelism)
+        var cuts = [start]
+        for k in 1..<max(parts, 1) {
+            var c = start + (count - start) * k / parts
+            while c < count && p[c] != 0x0A { c += 1 }
+            if c < count && c + 1 > cuts.last! { cuts.append(c + 1) }
+        }
+        cuts.append(count)
+        let results = ResultSlots<Result<[JSONDocument], JSONError>>(count: cuts.count - 1)
+        let lineCuts = cuts
+        DispatchQueue.concurrentPerform(iterations: cuts.count - 1) { k in
+            let p = bytes.start
+            var docs: [JSONDocument] = []
+            var i = lineCuts[k]
+            let stop = lineCuts[k + 1]
+            do throws(JSONError) {
+                while i < stop {
+                    var lineEnd = i
+                    while lineEnd < stop && p[lineEnd] != 0x0A { lineEnd += 1 }
+                    var s = i
+                    skipSpace(p, &s, lineEnd)
+                    if s < lineEnd {
+                        let (doc, _) = try JSONDocument.parse(
+                            bytes, from: s, to: lineEnd, path: "$", maxDepth: maxDepth, requireEnd: true)
+                        docs.append(doc)
+                    }
+                    i = lineEnd + 1
+                }
+                results.set(k, .success(docs))
+            } catch {
+                results.set(k, .failure(error))
+            }
+        }
+        var all: [JSONDocument] = []
+        for k in 0..<(cuts.count - 1) {
+            switch results.get(k)! {
+            case .success(let docs): all.append(contentsOf: docs)
+            case .failure(let error): throw error
+            }
+        }
+        return all
+    }
+
+    // MARK: - Envelope
+
+    /// Reads `{ …, "data": [records], … }`; nil when the object has no `data`/`value` array.
+    private static func readEnvelope(
+        _ bytes: JSONBytes, open: Int, parallelism: Int, maxDepth: Int
+    ) throws(JSONError) -> JSONRecordSet? {
+        let p = bytes.start
+        let count = bytes.count
+        var i = open + 1
+        var envelope: [String: JSON] = [:]
+        var records: [JSONDocument]?
+        skipSpace(p, &i, count)
+        if i < count && p[i] == UInt8(ascii: "}") { return nil }
+        while true {
+            skipSpace(p, &i, count)
+            guard i < count, p[i] == UInt8(ascii: "\"") else {
+                throw failure(bytes, i, "expected an object key in double quotes", "$")
+            }
+            let (keyDoc, afterKey) = try JSONDocument.parse(
+                bytes, from: i, to: count, path: "$", maxDepth: maxDepth, requireEnd: false)
+            let key = keyDoc.root.string ?? ""
+            i = afterKey
+            skipSpace(p, &i, count)
+            guard i < count, p[i] == UInt8(ascii: ":") else {
+                throw failure(bytes, i, "expected ':' after an object key", "$")
+            }
+            i += 1
+            skipSpace(p, &i, count)
+            let memberPath = JSONPathComponent.render([.key(key)])
+            if records == nil && (key == "data" || key == "value") && i < count && p[i] == UInt8(ascii: "[") {
+                let (docs, end) = try readArray(
+                    bytes, open: i, pathRoot: memberPath, parallelism: parallelism, maxDepth: maxDepth)
+                records = docs
+                i = end
+            } else {
+                let (doc, end) = try JSONDocument.parse(
+                    bytes, from: i, to: count, path: memberPath, maxDepth: maxDepth - 1, requireEnd: false)
+                envelope[key] = doc.root.materialize()
+                i = end
+            }
+            skipSpace(p, &i, count)
+            guard i < count else { throw failure(bytes, count, "unexpected end of input: expected ',' or '}'", "$") }
+            if p[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            guard p[i] == UInt8(ascii: "}") else {
+                throw failure(bytes, i, "expected ',' or '}' after an object member", memberPath)
+            }
+            i += 1
+            break
+        }
+        try expectEnd(bytes, from: i)
+        guard let records else { return nil }
+        return JSONRecordSet(records: records, layout: .envelope, envelope: envelope)
+    }
+
+    // MARK: - Arrays
+
+    private struct Part {
+        enum End {
+            /// Reached the closing bracket; the offset after it.
+            case arrayEnd(Int)
+            /// Reached exactly the start of the part with this index.
+            case handoff(Int)
+            /// Failed at local element `index` of this part.
+            case failed(index: Int, failure: TapeFailure)
+        }
+        var end: End = .arrayEnd(0)
+        var documents: [JSONDocument] = []
+        let numbering: RecordNumbering
+    }
+
+    /// Reads `[record, record, …]` whose `[` is at `open`; returns the records and the offset after `]`.
+    static func readArray(
+        _ bytes: JSONBytes, open: Int, pathRoot: String, parallelism: Int, maxDepth: Int
+    ) throws(JSONError) -> ([JSONDocument], Int) {
+        let p = bytes.start
+        let count = bytes.count
+        var first = open + 1
+        skipSpace(p, &first, count)
+        if first < count && p[first] == UInt8(ascii: "]") { return ([], first + 1) }
+
+        // Guess part starts: the `{` of a `}` , `{` sequence after equal shares of the input.
+        var starts = [first]
+        if count - first >= parallelThreshold && parallelism > 1 {
+            for k in 1..<parallelism {
+                if let guess = guessElementStart(p, from: first + (count - first) * k / parallelism, end: count),
+                    guess > starts.last!
+                {
+                    starts.append(guess)
+                }
+            }
+        }
+        let parts = ResultSlots<Part>(count: starts.count)
+        let guessed = starts
+        let work: @Sendable (Int) -> Void = { k in
+            parts.set(
+                k,
+                parsePart(bytes, start: guessed[k], starts: guessed, partIndex: k, root: pathRoot, maxDepth: maxDepth))
+        }
+        if starts.count == 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: starts.count, execute: work)
+        }
+
+        // Follow the chain of confirmed hand-offs from part 0.
+        var documents: [JSONDocument] = []
+        var k = 0
+        while true {
+            let part = parts.get(k)!
+            part.numbering.offset = documents.count
+            documents.reserveCapacity(documents.count + part.documents.count)
+            switch part.end {
+            case .arrayEnd(let end):
+                documents.append(contentsOf: part.documents)
+                return (documents, end)
+            case .handoff(let next):
+                documents.append(contentsOf: part.documents)
+                k = next
+            case .failed(let index, let failure):
+                let path = JSONPathComponent.render([.index(documents.count + index)] + failure.path, root: pathRoot)
+                let (line, column) = bytes.lineAndColumn(of: failure.offset)
+                throw JSONError(
+                    source: bytes.source, line: line, column: column, offset: failure.offset, path: path,
+                    message: failure.message)
+            }
+        }
+    }
+
+    /// Finds `}` white space `,` white space `{` at or after `from`; returns the offset of that `{`.
+    private static func guessElementStart(_ p: UnsafeMutablePointer<UInt8>, from: Int, end: Int) -> Int? {
+        var i = from
+        while i < end {
+            if p[i] == UInt8(ascii: "}") {
+                var j = i + 1
+                skipSpace(p, &j, end)
+                if j < end && p[j] == UInt8(ascii: ",") {
+                    j += 1
+                    skipSpace(p, &j, end)
+                    if j < end && p[j] == UInt8(ascii: "{") { return j }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Parses elements from `start` until the array ends or the next part's start is reached.
+    private static func parsePart(
+        _ bytes: JSONBytes, start: Int, starts: [Int], partIndex: Int, root: String, maxDepth: Int
+    ) -> Part {
+        let p = bytes.start
+        let count = bytes.count
+        var part = Part(numbering: RecordNumbering(root: root))
+        var nextStart = partIndex + 1
+        var i = start
+        var tape = TapeBuffer(capacity: 1 << 14)
+        while true {
+            // `i` is the first byte of an element.
+            do throws(TapeFailure) {
+                tape.count = 0
+                let parser = TapeParser(bytes: bytes, base: i, end: count, maxDepth: maxDepth)
+                let end = try parser.parseValue(from: i, into: &tape)
+                part.documents.append(
+                    JSONDocument(
+                        bytes: bytes, base: i, numbering: part.numbering, localIndex: part.documents.count,
+                        tape: tape.copyOut()))
+                i = end
+            } catch {
+                part.end = .failed(index: part.documents.count, failure: error)
+                return part
+            }
+            skipSpace(p, &i, count)
+            guard i < count else {
+                part.end = .failed(
+                    index: part.documents.count - 1,
+                    failure: TapeFailure(
+                        offset: count, message: "unexpected end of input: expected ',' or ']'", path: []))
+                return part
+            }
+            if p[i] == UInt8(ascii: "]") {
+                part.end = .arrayEnd(i + 1)
+                return part
+            }
+            guard p[i] == UInt8(ascii: ",") else {
+                part.end = .failed(
+                    index: part.documents.count - 1,
+                    failure: TapeFailure(
+                        offset: i, message: "expected ',' or ']' after an array element", path: []))
+                return part
+            }
+            i += 1
+            skipSpace(p, &i, count)
+            // Hand off when this element start is exactly a later part's guessed start.
+            while nextStart < starts.count && starts[nextStart] < i { nextStart += 1 }
+            if nextStart < starts.count && starts[nextStart] == i {
+                part.end = .handoff(nextStart)
+                return part
+            }
+        }
+    }
+}
+
+/// Fixed slots written by concurrent workers, each slot by exactly one worker.
+final class ResultSlots<T>: @unchecked Sendable {
+    // @unchecked: every slot is written by one worker and read only after all workers joined.
+    private let slots: UnsafeMutablePointer<T?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    func set(_ k: Int, _ value: T) { slots[k] = value }
+
+    func get(_ k: Int) -> T? { slots[k] }
+}
+
+/// The JSON path root and first index of a run of records, fixed once the parts are joined.
+final class RecordNumbering: @unchecked Sendable {
+    // @unchecked: `offset` is set before any document of the run is handed out, never after.
+    let root: String
+    var offset = 0
+
+    init(root: String) { self.root = root }
+}
