@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FleetCore"],
+            dependencies: ["FleetCore", "fluxfleet"],
             resources: [.copy("Golden")],
             swiftSettings: strictness
         ),

@@ -1,1 +1,238 @@
-print("bring-up")
+// fluxfleet-bench: times each pipeline stage on generated fleets and prints one JSON line per case.
+//
+//   swift run -c release fluxfleet-bench                       # 10,000 and 100,000 clusters
+//   swift run -c release fluxfleet-bench --clusters 10000 --repeat 5
+//   swift run -c release fluxfleet-bench --stage load --inventory FILE   # one case, this process
+//
+// Every case runs in a fresh child process, so its peak RSS (getrusage ru_maxrss) is the
+// stage's own and not the generator's. Fleets are generated once per (clusters, seed) into the
+// work directory and reused.
+
+import FleetCore
+import FleetGenerator
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The stages a child process can measure.
+enum Stage: String, CaseIterable {
+    /// Read the file and parse every record on one core.
+    case parse1 = "parse-1core"
+    /// Read the file and parse every record on all cores.
+    case parse
+    /// Parse plus Fleet assembly: the inventory load.
+    case load
+    /// Eligibility of every cluster, after a load.
+    case eligibility
+    /// The inventory JSON document, after a load.
+    case inventoryJSON = "inventory-json"
+}
+
+struct Options {
+    var clusters = [10_000, 100_000]
+    var seed: UInt64 = 1
+    var workdir = "/tmp/fluxfleet-bench"
+    var repeats = 3
+    var stage: Stage?
+    var inventory: String?
+    var stages = Stage.allCases
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("fluxfleet-bench: \(message)\n".utf8))
+    exit(64)
+}
+
+func parseOptions() -> Options {
+    var options = Options()
+    var args = CommandLine.arguments.dropFirst()
+    func value(_ flag: String) -> String {
+        guard let v = args.popFirst() else { fail("\(flag) needs a value") }
+        return v
+    }
+    while let arg = args.popFirst() {
+        switch arg {
+        case "--clusters":
+            options.clusters = value(arg).split(separator: ",").map {
+                guard let n = Int($0.replacing("_", with: "")), n > 0 else { fail("--clusters takes numbers like 10000,100000") }
+                return n
+            }
+        case "--seed":
+            guard let s = UInt64(value(arg)) else { fail("--seed takes a whole number") }
+            options.seed = s
+        case "--workdir": options.workdir = value(arg)
+        case "--repeat":
+            guard let r = Int(value(arg)), r > 0 else { fail("--repeat takes a positive number") }
+            options.repeats = r
+        case "--stage":
+            let name = value(arg)
+            guard let s = Stage(rawValue: name) else {
+                fail("unknown stage \(name); stages: \(Stage.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.stage = s
+        case "--stages":
+            options.stages = value(arg).split(separator: ",").map {
+                guard let s = Stage(rawValue: String($0)) else { fail("unknown stage \($0)") }
+                return s
+            }
+        case "--inventory": options.inventory = value(arg)
+        case "-h", "--help":
+            print(
+                """
+                usage: fluxfleet-bench [--clusters 10000,100000] [--seed 1] [--repeat 3] [--workdir DIR] [--stages a,b]
+                       fluxfleet-bench --stage STAGE --inventory FILE
+                stages: \(Stage.allCases.map(\.rawValue).joined(separator: ", "))
+                """)
+            exit(0)
+        default: fail("unknown argument \(arg) (try --help)")
+        }
+    }
+    return options
+}
+
+func peakRSSBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #if canImport(Darwin)
+        return Int(usage.ru_maxrss)
+    #else
+        return Int(usage.ru_maxrss) * 1024
+    #endif
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func emit(_ fields: [(String, JSON)]) {
+    var w = JSONWriter()
+    w.beginObject()
+    for (k, v) in fields {
+        w.key(k)
+        w.value(v)
+    }
+    w.endObject()
+    print(w.text)
+}
+
+func rounded(_ x: Double, _ places: Int = 3) -> JSON {
+    var scale = 1.0
+    for _ in 0..<places { scale *= 10 }
+    return .number(.double((x * scale).rounded() / scale))
+}
+
+/// Runs one stage in this process and prints its JSON line.
+func runStage(_ stage: Stage, inventory path: String) {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    var fields: [(String, JSON)] = [("case", .string(stage.rawValue)), ("file", .string(path)), ("bytes", .int(size))]
+    do {
+        switch stage {
+        case .parse1, .parse:
+            let cores = stage == .parse1 ? 1 : JSONRecords.availableCores
+            var records = 0
+            var readTime = 0.0
+            let total = try seconds {
+                var bytes: JSONBytes?
+                readTime = try seconds { bytes = try JSONBytes(contentsOfFile: path) }
+                records = try JSONRecords.read(bytes!, parallelism: cores).records.count
+            }
+            let parseTime = total - readTime
+            fields += [
+                ("cores", .int(cores)), ("records", .int(records)), ("readSeconds", rounded(readTime)),
+                ("parseSeconds", rounded(parseTime)), ("seconds", rounded(total)),
+                ("parseMBps", rounded(Double(size) / 1e6 / parseTime, 1)),
+            ]
+        case .load:
+            var inventory: Inventory?
+            let t = try seconds { inventory = try SnapshotReader.load(path: path) }
+            let clusters = inventory!.fleet.clusters.count
+            fields += [
+                ("clusters", .int(clusters)), ("seconds", rounded(t)),
+                ("MBps", rounded(Double(size) / 1e6 / t, 1)),
+            ]
+        case .eligibility:
+            let inventory = try SnapshotReader.load(path: path)
+            var eligible = 0
+            let t = seconds {
+                for cluster in inventory.fleet.clusters where Eligibility.evaluate(cluster).eligible { eligible += 1 }
+            }
+            fields += [
+                ("clusters", .int(inventory.fleet.clusters.count)), ("eligible", .int(eligible)),
+                ("seconds", rounded(t)),
+            ]
+        case .inventoryJSON:
+            let inventory = try SnapshotReader.load(path: path)
+            var length = 0
+            let t = seconds { length = InventoryReport(inventory: inventory).json().utf8.count }
+            fields += [
+                ("clusters", .int(inventory.fleet.clusters.count)), ("outputBytes", .int(length)),
+                ("seconds", rounded(t)),
+            ]
+        }
+    } catch {
+        fail("\(stage.rawValue) on \(path): \(error)")
+    }
+    let rss = peakRSSBytes()
+    fields += [("peakRSSBytes", .int(rss)), ("peakRSSOverFile", rounded(Double(rss) / Double(max(size, 1)), 2))]
+    emit(fields)
+}
+
+/// Generates (once) the fleet file for `clusters`.
+func fleetFile(clusters: Int, options: Options) -> String {
+    try? FileManager.default.createDirectory(atPath: options.workdir, withIntermediateDirectories: true)
+    let path = "\(options.workdir)/fleet-\(clusters)-seed\(options.seed).json"
+    if FileManager.default.fileExists(atPath: path) { return path }
+    let partial = path + ".partial"
+    guard FileManager.default.createFile(atPath: partial, contents: nil),
+        let handle = FileHandle(forWritingAtPath: partial)
+    else { fail("cannot write \(partial)") }
+    let t = seconds {
+        FleetGenerator(clusters: clusters, seed: options.seed).write(format: .array) { chunk in
+            handle.write(Data(chunk))
+        }
+    }
+    try? handle.close()
+    do {
+        try FileManager.default.moveItem(atPath: partial, toPath: path)
+    } catch {
+        fail("cannot move \(partial) to \(path): \(error)")
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    emit([
+        ("case", .string("generate")), ("clusters", .int(clusters)), ("bytes", .int(size)),
+        ("bytesPerCluster", .int(size / clusters)), ("seconds", rounded(t)),
+    ])
+    return path
+}
+
+let options = parseOptions()
+if let stage = options.stage {
+    guard let inventory = options.inventory else { fail("--stage needs --inventory FILE") }
+    runStage(stage, inventory: inventory)
+    exit(0)
+}
+let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
+for clusters in options.clusters {
+    let path = options.inventory ?? fleetFile(clusters: clusters, options: options)
+    for stage in options.stages {
+        for _ in 0..<options.repeats {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: me)
+            child.arguments = ["--stage", stage.rawValue, "--inventory", path]
+            do {
+                try child.run()
+            } catch {
+                fail("cannot start \(me): \(error)")
+            }
+            child.waitUntilExit()
+            if child.terminationStatus != 0 { fail("stage \(stage.rawValue) exited \(child.terminationStatus)") }
+        }
+    }
+}

@@ -79,7 +79,9 @@ public struct Fleet: Sendable {
 
     /// Creates a fleet from clusters (sorted here) and findings.
     public init(clusters: [Cluster], findings: [Finding]) {
-        self.clusters = clusters.sorted { $0.id < $1.id }
+        // Resource Graph returns rows ordered by id; sort only when the input was not.
+        let sorted = zip(clusters, clusters.dropFirst()).allSatisfy { $0.id.normalized <= $1.id.normalized }
+        self.clusters = sorted ? clusters : clusters.sorted { $0.id < $1.id }
         self.findings = findings
         var index: [String: Int] = [:]
         index.reserveCapacity(clusters.count)
@@ -103,89 +105,72 @@ public struct Fleet: Sendable {
     public static func assemble(
         _ records: [InventoryRecord], parallelism: Int = JSONRecords.availableCores
     ) throws(InventoryError) -> Fleet {
-        let classified = classify(records, parallelism: parallelism)
+        let parts = classify(records, parallelism: parallelism)
         var problems: [InventoryProblem] = []
         var findings: [Finding] = []
         var clusters: [Cluster] = []
-        clusters.reserveCapacity(records.count / 3)
+        clusters.reserveCapacity(parts.reduce(0) { $0 + $1.clusters.count })
         var clusterIndex: [String: Int] = [:]
-        clusterIndex.reserveCapacity(records.count / 3)
-        var seen = Set<String>()
-        seen.reserveCapacity(records.count)
-        var children: [(parentKey: String, item: Classified, where: Int)] = []
+        clusterIndex.reserveCapacity(clusters.capacity)
+        var seenChildren = Set<String>()
 
-        for (n, item) in classified.enumerated() {
-            switch item {
-            case .problem(let problem):
-                problems.append(problem)
-                continue
-            case .unsupported(let id, let type):
+        // Clusters first (in input order), so children can find them whatever the order.
+        for part in parts {
+            problems.append(contentsOf: part.problems)
+            for unsupported in part.unsupported {
                 findings.append(
                     Finding(
                         severity: .info, code: "unsupportedResourceType",
-                        message: "\(id): resource type \(type) is not used by FluxFleet; skipped",
-                        source: recordSource(records[n])))
-                continue
-            default: break
+                        message: "\(unsupported.id): resource type \(unsupported.type) is not used by FluxFleet; skipped",
+                        source: recordSource(records[unsupported.record])))
             }
-            guard let key = item.normalizedId else { continue }
-            if !seen.insert(key).inserted {
-                findings.append(
-                    Finding(
-                        severity: .warning, code: "duplicateResource",
-                        message: "\(item.idText): appears more than once; the first record is used",
-                        source: recordSource(records[n])))
-                continue
-            }
-            switch item {
-            case .cluster(let cluster):
+            for (record, cluster) in zip(part.clusterRecords, part.clusters) {
+                let key = cluster.id.normalized
+                if clusterIndex[key] != nil {
+                    findings.append(duplicate(cluster.id.description, records[record]))
+                    continue
+                }
                 clusterIndex[key] = clusters.count
                 clusters.append(cluster)
-            case .fluxExtension(let ext):
-                children.append((ext.id.parent!.normalized, item, n))
-            case .otherExtension(let id, _):
-                children.append((id.parent!.normalized, item, n))
-            case .fluxConfiguration(let config):
-                children.append((config.id.parent!.normalized, item, n))
-            case .fluxV1(let config):
-                children.append((config.id.parent!.normalized, item, n))
-            case .problem, .unsupported:
-                break
             }
         }
         if !problems.isEmpty { throw InventoryError(problems: problems) }
 
-        for (parentKey, item, n) in children {
-            guard let c = clusterIndex[parentKey] else {
-                findings.append(
-                    Finding(
-                        severity: .warning, code: "orphanResource",
-                        message:
-                            "\(item.idText): its cluster is not in the inventory (deleted, or filtered out of the query); ignored",
-                        source: recordSource(records[n])))
-                continue
-            }
-            switch item {
-            case .fluxExtension(let ext):
-                if let existing = clusters[c].fluxExtension {
+        for part in parts {
+            for child in part.children {
+                guard seenChildren.insert(child.key).inserted else {
+                    findings.append(duplicate(child.idText, records[child.record]))
+                    continue
+                }
+                guard let c = clusterIndex[child.parentKey] else {
                     findings.append(
                         Finding(
-                            severity: .warning, code: "duplicateFluxExtension",
+                            severity: .warning, code: "orphanResource",
                             message:
-                                "\(clusters[c].id): two microsoft.flux extensions ('\(existing.name)', '\(ext.name)'); Azure allows one — using '\(min(existing.name, ext.name))'",
-                            source: recordSource(records[n])))
-                    if ext.name < existing.name { clusters[c].fluxExtension = ext }
-                } else {
-                    clusters[c].fluxExtension = ext
+                                "\(child.idText): its cluster is not in the inventory (deleted, or filtered out of the query); ignored",
+                            source: recordSource(records[child.record])))
+                    continue
                 }
-            case .otherExtension(_, let type):
-                clusters[c].otherExtensions.append(type)
-            case .fluxConfiguration(let config):
-                clusters[c].fluxConfigurations.append(config)
-            case .fluxV1(let config):
-                clusters[c].fluxV1Configurations.append(config)
-            default:
-                break
+                switch child.payload {
+                case .fluxExtension(let ext):
+                    if let existing = clusters[c].fluxExtension {
+                        findings.append(
+                            Finding(
+                                severity: .warning, code: "duplicateFluxExtension",
+                                message:
+                                    "\(clusters[c].id): two microsoft.flux extensions ('\(existing.name)', '\(ext.name)'); Azure allows one — using '\(min(existing.name, ext.name))'",
+                                source: recordSource(records[child.record])))
+                        if ext.name < existing.name { clusters[c].fluxExtension = ext }
+                    } else {
+                        clusters[c].fluxExtension = ext
+                    }
+                case .otherExtension(let type):
+                    clusters[c].otherExtensions.append(type)
+                case .fluxConfiguration(let config):
+                    clusters[c].fluxConfigurations.append(config)
+                case .fluxV1(let config):
+                    clusters[c].fluxV1Configurations.append(config)
+                }
             }
         }
         for c in clusters.indices {
@@ -201,6 +186,12 @@ public struct Fleet: Sendable {
         return Fleet(clusters: clusters, findings: ordered)
     }
 
+    private static func duplicate(_ id: String, _ record: InventoryRecord) -> Finding {
+        Finding(
+            severity: .warning, code: "duplicateResource",
+            message: "\(id): appears more than once; the first record is used", source: recordSource(record))
+    }
+
     private static func recordSource(_ record: InventoryRecord) -> String {
         let line = record.document.root.location.line
         return "\(record.file):\(line) \(record.document.path)"
@@ -208,66 +199,52 @@ public struct Fleet: Sendable {
 
     // MARK: - Classification
 
-    enum Classified: Sendable {
-        case cluster(Cluster)
-        case fluxExtension(FluxExtension)
-        case otherExtension(ResourceID, String)
-        case fluxConfiguration(FluxConfiguration)
-        case fluxV1(FluxV1Configuration)
-        case unsupported(String, String)
-        case problem(InventoryProblem)
-
-        var normalizedId: String? {
-            switch self {
-            case .cluster(let c): c.id.normalized
-            case .fluxExtension(let e): e.id.normalized
-            case .otherExtension(let id, _): id.normalized
-            case .fluxConfiguration(let f): f.id.normalized
-            case .fluxV1(let f): f.id.normalized
-            case .unsupported, .problem: nil
-            }
+    /// A child resource of a cluster, with its parent's join key.
+    struct Child: Sendable {
+        enum Payload: Sendable {
+            case fluxExtension(FluxExtension)
+            case otherExtension(String)
+            case fluxConfiguration(FluxConfiguration)
+            case fluxV1(FluxV1Configuration)
         }
 
-        var idText: String {
-            switch self {
-            case .cluster(let c): c.id.description
-            case .fluxExtension(let e): e.id.description
-            case .otherExtension(let id, _): id.description
-            case .fluxConfiguration(let f): f.id.description
-            case .fluxV1(let f): f.id.description
-            case .unsupported(let id, _): id
-            case .problem(let p): p.path
-            }
-        }
+        var record: Int
+        var key: String
+        var parentKey: String
+        var idText: String
+        var payload: Payload
     }
 
-    private static func classify(_ records: [InventoryRecord], parallelism: Int) -> [Classified] {
+    /// What one share of the records turned into.
+    struct Part: Sendable {
+        var clusters: [Cluster] = []
+        var clusterRecords: [Int] = []
+        var children: [Child] = []
+        var unsupported: [(record: Int, id: String, type: String)] = []
+        var problems: [InventoryProblem] = []
+    }
+
+    private static func classify(_ records: [InventoryRecord], parallelism: Int) -> [Part] {
         let count = records.count
         let parts = count < 2048 ? 1 : max(1, parallelism) * 4
-        let slots = ResultSlots<[Classified]>(count: parts)
+        let slots = ResultSlots<Part>(count: parts)
         let work: @Sendable (Int) -> Void = { k in
-            let lower = count * k / parts
-            let upper = count * (k + 1) / parts
-            var out: [Classified] = []
-            out.reserveCapacity(upper - lower)
-            for n in lower..<upper { out.append(classify(records[n])) }
-            slots.set(k, out)
+            var part = Part()
+            for n in (count * k / parts)..<(count * (k + 1) / parts) { classify(records[n], index: n, into: &part) }
+            slots.set(k, part)
         }
         if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
-        var all: [Classified] = []
-        all.reserveCapacity(count)
-        for k in 0..<parts { all.append(contentsOf: slots.get(k)!) }
-        return all
+        return (0..<parts).map { slots.get($0)! }
     }
 
-    private static let extensionsType = "microsoft.kubernetesconfiguration/extensions"
-    private static let fluxConfigurationsType = "microsoft.kubernetesconfiguration/fluxconfigurations"
-    private static let fluxV1Type = "microsoft.kubernetesconfiguration/sourcecontrolconfigurations"
+    private static let extensionsType = "Microsoft.KubernetesConfiguration/extensions"
+    private static let fluxConfigurationsType = "Microsoft.KubernetesConfiguration/fluxConfigurations"
+    private static let fluxV1Type = "Microsoft.KubernetesConfiguration/sourceControlConfigurations"
 
-    static func classify(_ record: InventoryRecord) -> Classified {
+    static func classify(_ record: InventoryRecord, index n: Int, into part: inout Part) {
         let root = record.document.root
-        func problem(_ path: String, _ message: String) -> Classified {
-            .problem(
+        func problem(_ path: String, _ message: String) {
+            part.problems.append(
                 InventoryProblem(
                     file: record.file, path: record.document.path + path, line: root.location.line, message: message))
         }
@@ -286,26 +263,33 @@ public struct Fleet: Sendable {
         } catch {
             return problem(".id", error.description)
         }
-        let type = ASCII.lowercased(id.resourceType)
-        if !id.isExtensionResource, let kind = ClusterKind(resourceType: type) {
-            return .cluster(Cluster(record: root, id: id, kind: kind))
-        }
-        if id.isExtensionResource && id.parent != nil {
-            switch type {
-            case extensionsType:
-                let extensionType = root.value(atPath: "properties", "extensionType")
-                if extensionType?.stringEqualsIgnoringCase("microsoft.flux") == true {
-                    return .fluxExtension(FluxExtension(record: root, id: id))
-                }
-                return .otherExtension(id, extensionType?.string ?? "unknown")
-            case fluxConfigurationsType:
-                return .fluxConfiguration(FluxConfiguration(record: root, id: id))
-            case fluxV1Type:
-                return .fluxV1(FluxV1Configuration(record: root, id: id))
-            default:
-                break
+        let type = id.resourceType
+        guard let parentKey = id.parentKey, id.isExtensionResource else {
+            if let kind = ClusterKind(resourceType: type) {
+                part.clusters.append(Cluster(resource: root, id: id, kind: kind))
+                part.clusterRecords.append(n)
+            } else {
+                part.unsupported.append((n, idText, type))
             }
+            return
         }
-        return .unsupported(idText, id.resourceType)
+        let payload: Child.Payload
+        if ASCII.equalsIgnoringCase(type, extensionsType) {
+            let extensionType = root.value(atPath: "properties", "extensionType")
+            if extensionType?.stringEqualsIgnoringCase("microsoft.flux") == true {
+                payload = .fluxExtension(FluxExtension(resource: root, id: id))
+            } else {
+                payload = .otherExtension(extensionType?.string ?? "unknown")
+            }
+        } else if ASCII.equalsIgnoringCase(type, fluxConfigurationsType) {
+            payload = .fluxConfiguration(FluxConfiguration(resource: root, id: id))
+        } else if ASCII.equalsIgnoringCase(type, fluxV1Type) {
+            payload = .fluxV1(FluxV1Configuration(resource: root, id: id))
+        } else {
+            part.unsupported.append((n, idText, type))
+            return
+        }
+        part.children.append(
+            Child(record: n, key: id.normalized, parentKey: parentKey, idText: idText, payload: payload))
     }
 }

@@ -49,7 +49,8 @@ public final class JSONBytes: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw FileReadError(path: path, errno: errno) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw FileReadError(path: path, errno: EISDIR) }
         let expected = Int(info.st_size)
-        var capacity = max(expected, 4096)
+        // One byte more than the size, so the read that finds the end needs no bigger buffer.
+        var capacity = max(expected + 1, 4096)
         var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + Self.padding)
         var filled = 0
         while true {

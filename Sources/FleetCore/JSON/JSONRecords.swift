@@ -251,11 +251,16 @@ public enum JSONRecords {
         skipSpace(p, &first, count)
         if first < count && p[first] == UInt8(ascii: "]") { return ([], first + 1) }
 
-        // Guess part starts: the `{` of a `}` , `{` sequence after equal shares of the input.
+        // Guess part starts after equal shares of the input: a `}` followed by exactly the
+        // separator seen after the first element (so `,\n  ` of a pretty array does not match a
+        // deeper-indented nested array), preferring a `{` whose first key is "id".
         var starts = [first]
-        if count - first >= parallelThreshold && parallelism > 1 {
+        if count - first >= parallelThreshold && parallelism > 1,
+            let separator = firstSeparator(bytes, first: first, maxDepth: maxDepth)
+        {
             for k in 1..<parallelism {
-                if let guess = guessElementStart(p, from: first + (count - first) * k / parallelism, end: count),
+                let from = first + (count - first) * k / parallelism
+                if let guess = guessElementStart(p, from: from, end: count, separator: separator),
                     guess > starts.last!
                 {
                     starts.append(guess)
@@ -299,22 +304,53 @@ public enum JSONRecords {
         }
     }
 
-    /// Finds `}` white space `,` white space `{` at or after `from`; returns the offset of that `{`.
-    private static func guessElementStart(_ p: UnsafeMutablePointer<UInt8>, from: Int, end: Int) -> Int? {
+    /// The bytes between the first element and the second (`,`, `,\n`, `,\n  `, …), or nil.
+    private static func firstSeparator(_ bytes: JSONBytes, first: Int, maxDepth: Int) -> [UInt8]? {
+        var tape = TapeBuffer(capacity: 1024)
+        let parser = TapeParser(bytes: bytes, base: first, end: bytes.count, maxDepth: maxDepth)
+        guard let end = try? parser.parseValue(from: first, into: &tape), end < bytes.count,
+            bytes.start[end] == UInt8(ascii: ",")
+        else { return nil }
+        var i = end + 1
+        skipSpace(bytes.start, &i, bytes.count)
+        guard i < bytes.count, bytes.start[i] == UInt8(ascii: "{") else { return nil }
+        return Array(UnsafeBufferPointer(start: bytes.start + end, count: i - end))
+    }
+
+    /// Finds `}` + `separator` + `{` at or after `from` and returns the offset of that `{`;
+    /// within the first 256 KiB a match whose first key is `"id"` is preferred.
+    private static func guessElementStart(
+        _ p: UnsafeMutablePointer<UInt8>, from: Int, end: Int, separator: [UInt8]
+    ) -> Int? {
+        let idKey = Array("\"id\"".utf8)
+        var firstMatch: Int?
         var i = from
-        while i < end {
+        let preferWithin = from + (256 << 10)
+        while i + separator.count + 1 < end {
             if p[i] == UInt8(ascii: "}") {
-                var j = i + 1
-                skipSpace(p, &j, end)
-                if j < end && p[j] == UInt8(ascii: ",") {
-                    j += 1
-                    skipSpace(p, &j, end)
-                    if j < end && p[j] == UInt8(ascii: "{") { return j }
+                var matches = true
+                for (k, b) in separator.enumerated() where p[i + 1 + k] != b {
+                    matches = false
+                    break
+                }
+                let brace = i + 1 + separator.count
+                if matches && p[brace] == UInt8(ascii: "{") {
+                    var keyMatches = brace + 1 + idKey.count < end
+                    if keyMatches {
+                        for (k, b) in idKey.enumerated() where p[brace + 1 + k] != b {
+                            keyMatches = false
+                            break
+                        }
+                    }
+                    if keyMatches { return brace }
+                    if firstMatch == nil { firstMatch = brace }
+                    if i > preferWithin { return firstMatch }
                 }
             }
+            if i > preferWithin, let firstMatch { return firstMatch }
             i += 1
         }
-        return nil
+        return firstMatch
     }
 
     /// Parses elements from `start` until the array ends or the next part's start is reached.

@@ -184,27 +184,50 @@ public struct JSONValue: Sendable {
 
     func member(_ key: String, ignoringCase: Bool) -> JSONValue? {
         guard tag == Tape.object else { return nil }
-        let tape = document.tape
-        let stop = Tape.payload(tape[index])
-        var i = index + 3
-        var found = -1
-        let basePointer = UnsafePointer(document.bytes.start) + document.base
-        while i < stop {
-            let keyWord = tape[i]
-            let valueIndex = i + 1
-            let matches: Bool
-            if Tape.tag(keyWord) == Tape.string {
-                matches = Self.rawEquals(basePointer + Tape.payload(keyWord), key, ignoringCase: ignoringCase)
-            } else {
-                let decoded = JSONValue(document: document, index: i).string ?? ""
-                matches = ignoringCase ? ASCII.equalsIgnoringCase(decoded, key) : decoded == key
+        var key = key
+        return key.withUTF8 { query in
+            document.tape.withUnsafeBufferPointer { tape in
+                let stop = Tape.payload(tape[index])
+                var i = index + 3
+                var found = -1
+                let basePointer = UnsafePointer(document.bytes.start) + document.base
+                let n = query.count
+                let first = ignoringCase ? ASCII.lower(query.first ?? 0) : (query.first ?? 0)
+                while i < stop {
+                    let keyWord = tape[i]
+                    let valueIndex = i + 1
+                    if Tape.tag(keyWord) == Tape.string {
+                        let raw = basePointer + Tape.payload(keyWord)
+                        // Cheap first-byte test, then the full comparison up to the closing quote.
+                        if n == 0 {
+                            if raw[0] == UInt8(ascii: "\"") { found = valueIndex }
+                        } else if (ignoringCase ? ASCII.lower(raw[0]) : raw[0]) == first {
+                            var k = 1
+                            var equal = true
+                            while k < n {
+                                let c = raw[k]
+                                if c == UInt8(ascii: "\"")
+                                    || (ignoringCase ? ASCII.lower(c) != ASCII.lower(query[k]) : c != query[k])
+                                {
+                                    equal = false
+                                    break
+                                }
+                                k += 1
+                            }
+                            if equal && raw[n] == UInt8(ascii: "\"") { found = valueIndex }
+                        }
+                    } else {
+                        let decoded = JSONValue(document: document, index: i).string ?? ""
+                        let text = String(decoding: query, as: UTF8.self)
+                        if ignoringCase ? ASCII.equalsIgnoringCase(decoded, text) : decoded == text { found = valueIndex }
+                    }
+                    let w = tape[valueIndex]
+                    let wt = Tape.tag(w)
+                    i = (wt == Tape.object || wt == Tape.array) ? Tape.payload(w) : valueIndex + 1
+                }
+                return found >= 0 ? JSONValue(document: document, index: found) : nil
             }
-            if matches { found = valueIndex }
-            let w = tape[valueIndex]
-            let wt = Tape.tag(w)
-            i = (wt == Tape.object || wt == Tape.array) ? Tape.payload(w) : valueIndex + 1
         }
-        return found >= 0 ? JSONValue(document: document, index: found) : nil
     }
 
     /// The element at `position` of an array, or nil.

@@ -452,6 +452,8 @@ struct TapeParser {
     @inline(__always) private func readKey(
         _ i: inout Int, _ stack: inout [OpenContainer], _ tape: inout TapeBuffer
     ) throws(TapeFailure) {
+        // Until the key is read, a failure belongs to the object, not to the previous member.
+        stack[stack.count - 1].lastKeyWord = -1
         let c = skipSpace(&i)
         guard c == UInt8(ascii: "\"") else {
             if i >= end { throw failure(at: end, "unexpected end of input: expected an object key") }

@@ -97,57 +97,96 @@ public enum Location {
 
 /// One Kubernetes cluster of the fleet: the facts every later stage decides with, its Flux
 /// resources, and the raw ARM record for policy evaluation.
+///
+/// Only the id, the kind and the attached resources are stored; every other fact is read from
+/// the record's tape when asked for, so a fleet of 100,000 clusters costs little more than its
+/// input. Property names are matched ignoring case (Resource Graph and ARM disagree on casing).
 public struct Cluster: Sendable {
     /// The ARM id as read.
     public var id: ResourceID
     /// The kind, from the resource type.
     public var kind: ClusterKind
-    /// Whether this is an AKS Arc cluster (`connectedClusters` with `kind: ProvisionedCluster`).
-    public var provisioned: Bool
-    /// The cluster's name.
-    public var name: String
-    /// The subscription id.
-    public var subscriptionId: String
-    /// The resource group as written in the id.
-    public var resourceGroup: String
-    /// The normalised location (`westeurope`).
-    public var location: String
-    /// The tags (string values; other JSON values are written as their JSON text).
-    public var tags: [String: String]
-    /// `identity.type`: `SystemAssigned`, `UserAssigned`, `None`, or nil when absent.
-    public var identityType: String?
-    /// AKS `servicePrincipalProfile.clientId`: `msi` for managed-identity clusters, else a GUID.
-    public var servicePrincipalClientId: String?
-    /// `properties.provisioningState`.
-    public var provisioningState: String?
-    /// AKS `properties.powerState.code`: `Running` or `Stopped`.
-    public var powerState: String?
-    /// Arc `properties.connectivityStatus`: `Connected`, `Connecting`, `Offline`, `Expired`, `AgentNotInstalled`.
-    public var connectivityStatus: String?
-    /// Arc `properties.lastConnectivityTime` as written.
-    public var lastConnectivityTime: String?
-    /// The Kubernetes version (AKS `currentKubernetesVersion`, else `kubernetesVersion`).
-    public var kubernetesVersion: String?
-    /// Arc `properties.distribution` (`k3s`, `AKS`, `openshift`, …).
-    public var distribution: String?
-    /// Arc `properties.infrastructure` (`azure_stack_hci`, `generic`, …).
-    public var infrastructure: String?
-    /// Arc `properties.agentVersion`.
-    public var agentVersion: String?
-    /// AKS agent pools.
-    public var agentPools: [AgentPool]
-    /// Whether workload identity is enabled (`securityProfile.workloadIdentity.enabled`).
-    public var workloadIdentityEnabled: Bool
     /// The `microsoft.flux` extension, if installed.
     public var fluxExtension: FluxExtension?
     /// Flux v2 configurations, sorted by name.
-    public var fluxConfigurations: [FluxConfiguration]
+    public var fluxConfigurations: [FluxConfiguration] = []
     /// Flux v1 `sourceControlConfigurations`, sorted by name.
-    public var fluxV1Configurations: [FluxV1Configuration]
+    public var fluxV1Configurations: [FluxV1Configuration] = []
     /// Other cluster extensions (not `microsoft.flux`): their extension types, sorted.
-    public var otherExtensions: [String]
+    public var otherExtensions: [String] = []
     /// The raw ARM record.
     public var resource: JSONValue
+
+    /// Creates a cluster from its record; children are attached by ``Fleet``.
+    public init(resource: JSONValue, id: ResourceID, kind: ClusterKind) {
+        self.resource = resource
+        self.id = id
+        self.kind = kind
+    }
+
+    private var properties: JSONValue? { resource.member(ignoringCase: "properties") }
+
+    private func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
+
+    /// Whether this is an AKS Arc cluster (`connectedClusters` with `kind: ProvisionedCluster`).
+    public var provisioned: Bool {
+        kind == .connectedClusters
+            && resource.member(ignoringCase: "kind")?.stringEqualsIgnoringCase("ProvisionedCluster") == true
+    }
+    /// The cluster's name.
+    public var name: String { id.name }
+    /// The subscription id.
+    public var subscriptionId: String { id.subscriptionId }
+    /// The resource group as written in the id.
+    public var resourceGroup: String { id.resourceGroup ?? "" }
+    /// The normalised location (`westeurope`).
+    public var location: String { Location.normalize(nonEmptyString(resource.member(ignoringCase: "location")) ?? "") }
+    /// The tags (string values; other JSON values are written as their JSON text).
+    public var tags: [String: String] {
+        var tags: [String: String] = [:]
+        if let tagObject = resource.member(ignoringCase: "tags") {
+            for (key, value) in tagObject.members { tags[key] = value.string ?? (value.isNull ? "" : value.rawText) }
+        }
+        return tags
+    }
+    /// `identity.type`: `SystemAssigned`, `UserAssigned`, `None`, or nil when absent.
+    public var identityType: String? { nonEmptyString(resource.value(atPath: "identity", "type")) }
+    /// AKS `servicePrincipalProfile.clientId`: `msi` for managed-identity clusters, else a GUID.
+    public var servicePrincipalClientId: String? {
+        nonEmptyString(properties?.value(atPath: "servicePrincipalProfile", "clientId"))
+    }
+    /// `properties.provisioningState`.
+    public var provisioningState: String? { property("provisioningState") }
+    /// AKS `properties.powerState.code`: `Running` or `Stopped`.
+    public var powerState: String? { nonEmptyString(properties?.value(atPath: "powerState", "code")) }
+    /// Arc `properties.connectivityStatus`: `Connected`, `Connecting`, `Offline`, `Expired`, `AgentNotInstalled`.
+    public var connectivityStatus: String? { property("connectivityStatus") }
+    /// Arc `properties.lastConnectivityTime` as written.
+    public var lastConnectivityTime: String? { property("lastConnectivityTime") }
+    /// The Kubernetes version (AKS `currentKubernetesVersion`, else `kubernetesVersion`).
+    public var kubernetesVersion: String? { property("currentKubernetesVersion") ?? property("kubernetesVersion") }
+    /// Arc `properties.distribution` (`k3s`, `AKS`, `openshift`, …).
+    public var distribution: String? { property("distribution") }
+    /// Arc `properties.infrastructure` (`azure_stack_hci`, `generic`, …).
+    public var infrastructure: String? { property("infrastructure") }
+    /// Arc `properties.agentVersion`.
+    public var agentVersion: String? { property("agentVersion") }
+    /// AKS agent pools.
+    public var agentPools: [AgentPool] {
+        guard let profiles = properties?.member(ignoringCase: "agentPoolProfiles") else { return [] }
+        return profiles.elements.map { pool in
+            AgentPool(
+                name: nonEmptyString(pool.member(ignoringCase: "name")) ?? "",
+                vmSize: nonEmptyString(pool.member(ignoringCase: "vmSize")) ?? "",
+                osType: nonEmptyString(pool.member(ignoringCase: "osType")) ?? "Linux",
+                mode: nonEmptyString(pool.member(ignoringCase: "mode")) ?? "",
+                count: Int(pool.member(ignoringCase: "count")?.int64 ?? 0))
+        }
+    }
+    /// Whether workload identity is enabled (`securityProfile.workloadIdentity.enabled`).
+    public var workloadIdentityEnabled: Bool {
+        properties?.value(atPath: "securityProfile", "workloadIdentity", "enabled")?.bool ?? false
+    }
 
     /// Whether the cluster authenticates with a managed identity (AKS) — the extension needs it.
     ///
@@ -167,64 +206,16 @@ public struct Cluster: Sendable {
     public var arm64NodePools: [String] { agentPools.filter(\.isArm64).map(\.name) }
 
     /// Whether any node pool runs ARM64 nodes.
-    public var hasArm64Nodes: Bool { agentPools.contains(where: \.isArm64) }
+    public var hasArm64Nodes: Bool {
+        guard let profiles = properties?.member(ignoringCase: "agentPoolProfiles") else { return false }
+        return profiles.elements.contains { pool in
+            pool.member(ignoringCase: "vmSize")?.string.map(VMSize.isArm64) ?? false
+        }
+    }
 }
 
-extension Cluster {
-    /// Reads the cluster facts from an ARM or Resource Graph record.
-    init(record: JSONValue, id: ResourceID, kind: ClusterKind) {
-        let properties = record.member(ignoringCase: "properties")
-        func text(_ value: JSONValue?) -> String? {
-            guard let value, let s = value.string, !s.isEmpty else { return nil }
-            return s
-        }
-        self.id = id
-        self.kind = kind
-        let kindField = text(record.member(ignoringCase: "kind"))
-        self.provisioned =
-            kind == .connectedClusters && kindField.map { ASCII.equalsIgnoringCase($0, "ProvisionedCluster") } == true
-        self.name = id.name
-        self.subscriptionId = id.subscriptionId
-        self.resourceGroup = id.resourceGroup ?? ""
-        self.location = Location.normalize(text(record.member(ignoringCase: "location")) ?? "")
-        var tags: [String: String] = [:]
-        if let tagObject = record.member(ignoringCase: "tags") {
-            for (key, value) in tagObject.members {
-                tags[key] = value.string ?? (value.isNull ? "" : value.rawText)
-            }
-        }
-        self.tags = tags
-        self.identityType = text(record.value(atPath: "identity", "type"))
-        self.servicePrincipalClientId = text(properties?.value(atPath: "servicePrincipalProfile", "clientId"))
-        self.provisioningState = text(properties?.member(ignoringCase: "provisioningState"))
-        self.powerState = text(properties?.value(atPath: "powerState", "code"))
-        self.connectivityStatus = text(properties?.member(ignoringCase: "connectivityStatus"))
-        self.lastConnectivityTime = text(properties?.member(ignoringCase: "lastConnectivityTime"))
-        self.kubernetesVersion =
-            text(properties?.member(ignoringCase: "currentKubernetesVersion"))
-            ?? text(properties?.member(ignoringCase: "kubernetesVersion"))
-        self.distribution = text(properties?.member(ignoringCase: "distribution"))
-        self.infrastructure = text(properties?.member(ignoringCase: "infrastructure"))
-        self.agentVersion = text(properties?.member(ignoringCase: "agentVersion"))
-        var pools: [AgentPool] = []
-        if let profiles = properties?.member(ignoringCase: "agentPoolProfiles") {
-            for pool in profiles.elements {
-                pools.append(
-                    AgentPool(
-                        name: text(pool.member(ignoringCase: "name")) ?? "",
-                        vmSize: text(pool.member(ignoringCase: "vmSize")) ?? "",
-                        osType: text(pool.member(ignoringCase: "osType")) ?? "Linux",
-                        mode: text(pool.member(ignoringCase: "mode")) ?? "",
-                        count: Int(pool.member(ignoringCase: "count")?.int64 ?? 0)))
-            }
-        }
-        self.agentPools = pools
-        self.workloadIdentityEnabled =
-            properties?.value(atPath: "securityProfile", "workloadIdentity", "enabled")?.bool ?? false
-        self.fluxExtension = nil
-        self.fluxConfigurations = []
-        self.fluxV1Configurations = []
-        self.otherExtensions = []
-        self.resource = record
-    }
+/// The string of a value when it is a non-empty string; nil for anything else.
+func nonEmptyString(_ value: JSONValue?) -> String? {
+    guard let value, let s = value.string, !s.isEmpty else { return nil }
+    return s
 }

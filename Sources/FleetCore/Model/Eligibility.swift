@@ -157,6 +157,7 @@ public enum Eligibility {
                     remedy: fill(rule.remedy, cluster)))
         }
         let state = cluster.provisioningState.map(ASCII.lowercased)
+        let connectivity = cluster.connectivityStatus.map(ASCII.lowercased)
 
         if cluster.kind == .managedClusters && !cluster.usesManagedIdentity {
             let how = cluster.identityType == nil ? "no identity" : "identity \(cluster.identityType!)"
@@ -169,7 +170,6 @@ public enum Eligibility {
             let names = cluster.fluxV1Configurations.map(\.name).joined(separator: ", ")
             add("fluxV1Present", "Flux v1 configuration(s) present: \(names)")
         }
-        let connectivity = cluster.connectivityStatus.map(ASCII.lowercased)
         if cluster.kind == .connectedClusters {
             switch connectivity {
             case "expired":
@@ -244,8 +244,29 @@ public enum Eligibility {
         }
     }
 
-    private static func fill(_ template: String, _ cluster: Cluster) -> String {
-        template.replacing("{rg}", with: cluster.resourceGroup).replacing("{name}", with: cluster.name)
-            .replacing("{type}", with: azClusterType(cluster))
+    /// Replaces `{rg}`, `{name}` and `{type}` in a remedy template.
+    static func fill(_ template: String, _ cluster: Cluster) -> String {
+        guard template.utf8.contains(UInt8(ascii: "{")) else { return template }
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let tail = rest[open...]
+            if tail.hasPrefix("{rg}") {
+                out += cluster.resourceGroup
+                rest = tail.dropFirst(4)
+            } else if tail.hasPrefix("{name}") {
+                out += cluster.name
+                rest = tail.dropFirst(6)
+            } else if tail.hasPrefix("{type}") {
+                out += azClusterType(cluster)
+                rest = tail.dropFirst(6)
+            } else {
+                out += "{"
+                rest = tail.dropFirst()
+            }
+        }
+        out += rest
+        return out
     }
 }

@@ -2,209 +2,188 @@
 ///
 /// Resource Graph returns extension properties in PascalCase (`ExtensionType`,
 /// `InstalledVersion`); ARM GET returns camelCase (`extensionType`, `currentVersion`). Both are
-/// read, every property name compared ignoring case.
+/// read, every property name compared ignoring case. Facts are read from the record on demand.
 public struct FluxExtension: Sendable {
     /// The extension's ARM id.
     public var id: ResourceID
-    /// The extension's name (usually `flux`).
-    public var name: String
-    /// `Succeeded`, `Failed`, `Creating`, `Updating`, `Deleting` or `Canceled`.
-    public var provisioningState: String?
-    /// The installed version (`currentVersion`; `InstalledVersion`/`installedVersion` in older shapes).
-    public var installedVersion: String?
-    /// The pinned version (`version`), set only when auto-upgrade is off.
-    public var pinnedVersion: String?
-    /// `autoUpgradeMinorVersion` (ARM's default is true).
-    public var autoUpgradeMinorVersion: Bool
-    /// `releaseTrain` (`Stable` by default).
-    public var releaseTrain: String?
-    /// The release namespace when the extension is cluster-scoped.
-    public var releaseNamespace: String?
-    /// Whether the extension is cluster-scoped (`scope.cluster`); Flux must be.
-    public var isClusterScoped: Bool
-    /// `configurationSettings` (the protected settings are never returned by Azure).
-    public var configurationSettings: [String: String]
-    /// `errorInfo.message` or the first Error-level status message, when the extension failed.
-    public var errorMessage: String?
     /// The raw ARM record.
     public var resource: JSONValue
+
+    /// Wraps an extension record.
+    public init(resource: JSONValue, id: ResourceID) {
+        self.resource = resource
+        self.id = id
+    }
+
+    private var properties: JSONValue? { resource.member(ignoringCase: "properties") }
+    private func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
+
+    /// The extension's name (usually `flux`).
+    public var name: String { id.name }
+    /// `Succeeded`, `Failed`, `Creating`, `Updating`, `Deleting` or `Canceled`.
+    public var provisioningState: String? { property("provisioningState") }
+    /// The installed version (`currentVersion`; `InstalledVersion`/`installedVersion` in older shapes).
+    public var installedVersion: String? { property("currentVersion") ?? property("installedVersion") }
+    /// The pinned version (`version`), set only when auto-upgrade is off.
+    public var pinnedVersion: String? { property("version") }
+    /// `autoUpgradeMinorVersion` (ARM's default is true).
+    public var autoUpgradeMinorVersion: Bool { properties?.member(ignoringCase: "autoUpgradeMinorVersion")?.bool ?? true }
+    /// `releaseTrain` (`Stable` by default).
+    public var releaseTrain: String? { property("releaseTrain") }
+    /// The release namespace when the extension is cluster-scoped.
+    public var releaseNamespace: String? {
+        nonEmptyString(properties?.value(atPath: "scope", "cluster", "releaseNamespace"))
+    }
+    /// Whether the extension is cluster-scoped (`scope.cluster`); Flux must be.
+    public var isClusterScoped: Bool {
+        guard let scope = properties?.member(ignoringCase: "scope"), !scope.isNull else { return true }
+        return scope.member(ignoringCase: "cluster").map { !$0.isNull } ?? false
+    }
+    /// `configurationSettings` (the protected settings are never returned by Azure).
+    public var configurationSettings: [String: String] {
+        var settings: [String: String] = [:]
+        if let object = properties?.member(ignoringCase: "configurationSettings") {
+            for (key, value) in object.members { settings[key] = value.string ?? value.rawText }
+        }
+        return settings
+    }
+    /// `errorInfo.message` or the first Error-level status message.
+    public var errorMessage: String? {
+        if let message = nonEmptyString(properties?.value(atPath: "errorInfo", "message")) { return message }
+        guard let statuses = properties?.member(ignoringCase: "statuses") else { return nil }
+        for status in statuses.elements where status.member(ignoringCase: "level")?.stringEqualsIgnoringCase("Error") == true {
+            if let message = nonEmptyString(status.member(ignoringCase: "message")) { return message }
+        }
+        return nil
+    }
 
     /// The version to reason about: the installed one, else the pinned one.
     public var version: String? { installedVersion ?? pinnedVersion }
 
-    /// Whether an operation is in flight.
-    public var isBusy: Bool {
-        guard let s = provisioningState else { return false }
-        return ["creating", "updating", "deleting"].contains(ASCII.lowercased(s))
-    }
+    /// Whether an operation is in flight (`Creating`, `Updating` or `Deleting`).
+    public var isBusy: Bool { ProvisioningState.isBusy(provisioningState) }
 
     /// Whether the last operation failed.
-    public var isFailed: Bool {
-        provisioningState.map { ASCII.equalsIgnoringCase($0, "Failed") } ?? false
-    }
+    public var isFailed: Bool { provisioningState.map { ASCII.equalsIgnoringCase($0, "Failed") } ?? false }
 }
 
 /// A Flux v2 configuration (`Microsoft.KubernetesConfiguration/fluxConfigurations`).
 public struct FluxConfiguration: Sendable {
     /// The configuration's ARM id.
     public var id: ResourceID
-    /// The configuration's name.
-    public var name: String
-    /// `cluster` or `namespace`.
-    public var scope: String
-    /// The namespace the configuration lives in.
-    public var namespace: String
-    /// `GitRepository`, `Bucket`, `AzureBlob` or `OCIRepository`.
-    public var sourceKind: String
-    /// Whether reconciliation is suspended.
-    public var suspend: Bool
-    /// The source URL of the active source kind.
-    public var sourceURL: String?
-    /// The Git reference, rendered as `branch:main`, `tag:v1`, `semver:>=1.0`, `commit:abc`.
-    public var reference: String?
-    /// How the source authenticates: `public`, `ssh`, `https`, `https-ca`, `localAuthRef`,
-    /// `provider:Azure`, … (from the non-secret fields Azure returns).
-    public var authentication: String
-    /// The kustomization names, sorted.
-    public var kustomizations: [String]
-    /// `Succeeded`, `Failed`, `Creating`, `Updating`, `Deleting`, `Canceled`.
-    public var provisioningState: String?
-    /// Flux's own state: `Compliant`, `Non-Compliant`, `Pending`, `Suspended`, `Unknown`.
-    public var complianceState: String?
-    /// `statusUpdatedAt` as written.
-    public var statusUpdatedAt: String?
-    /// `errorMessage` when not empty.
-    public var errorMessage: String?
     /// The raw ARM record.
     public var resource: JSONValue
 
-    /// Whether an operation is in flight.
-    public var isBusy: Bool {
-        guard let s = provisioningState else { return false }
-        return ["creating", "updating", "deleting"].contains(ASCII.lowercased(s))
+    /// Wraps a fluxConfiguration record.
+    public init(resource: JSONValue, id: ResourceID) {
+        self.resource = resource
+        self.id = id
     }
+
+    private var properties: JSONValue? { resource.member(ignoringCase: "properties") }
+    private func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
+
+    /// The configuration's name.
+    public var name: String { id.name }
+    /// `cluster` or `namespace` (ARM's default is `cluster`).
+    public var scope: String { property("scope") ?? "cluster" }
+    /// The namespace the configuration lives in (ARM's default is `default`).
+    public var namespace: String { property("namespace") ?? "default" }
+    /// `GitRepository`, `Bucket`, `AzureBlob` or `OCIRepository`.
+    public var sourceKind: String { property("sourceKind") ?? "GitRepository" }
+    /// Whether reconciliation is suspended.
+    public var suspend: Bool { properties?.member(ignoringCase: "suspend")?.bool ?? false }
+
+    /// The source object of the active source kind (`gitRepository`, `bucket`, …).
+    public var source: JSONValue? {
+        let key: String
+        switch ASCII.lowercased(sourceKind) {
+        case "bucket": key = "bucket"
+        case "azureblob": key = "azureBlob"
+        case "ocirepository": key = "ociRepository"
+        default: key = "gitRepository"
+        }
+        return properties?.member(ignoringCase: key)
+    }
+    /// The source URL of the active source kind.
+    public var sourceURL: String? { nonEmptyString(source?.member(ignoringCase: "url")) }
+    /// The reference, rendered as `branch:main`, `tag:v1`, `semver:>=1.0`, `commit:abc`, `digest:…`.
+    public var reference: String? {
+        guard let ref = source?.member(ignoringCase: "repositoryRef") else { return nil }
+        for key in ["commit", "digest", "semver", "tag", "branch"] {
+            if let value = nonEmptyString(ref.member(ignoringCase: key)) { return "\(key):\(value)" }
+        }
+        return nil
+    }
+    /// How the source authenticates, from the non-secret fields Azure returns.
+    ///
+    /// One of `provider:<name>`, `localAuthRef`, `ssh`, `https-ca`, `https`, `accessKey`,
+    /// `managedIdentity`, `workloadIdentity`, `public`, `none`.
+    public var authentication: String {
+        guard let source else { return "none" }
+        if let provider = nonEmptyString(source.member(ignoringCase: "provider")),
+            !ASCII.equalsIgnoringCase(provider, "Generic")
+        {
+            return "provider:\(provider)"
+        }
+        if nonEmptyString(source.member(ignoringCase: "localAuthRef")) != nil { return "localAuthRef" }
+        let url = ASCII.lowercased(nonEmptyString(source.member(ignoringCase: "url")) ?? "")
+        if url.hasPrefix("ssh://") || url.hasPrefix("git@") { return "ssh" }
+        if nonEmptyString(source.member(ignoringCase: "httpsCACert")) != nil { return "https-ca" }
+        if nonEmptyString(source.member(ignoringCase: "httpsUser")) != nil { return "https" }
+        if nonEmptyString(source.member(ignoringCase: "accessKey")) != nil { return "accessKey" }
+        if source.member(ignoringCase: "managedIdentity").map({ !$0.isNull }) == true { return "managedIdentity" }
+        if source.member(ignoringCase: "useWorkloadIdentity")?.bool == true { return "workloadIdentity" }
+        return "public"
+    }
+    /// The kustomization names, sorted.
+    public var kustomizations: [String] {
+        (properties?.member(ignoringCase: "kustomizations")?.members.map(\.key) ?? []).sorted()
+    }
+    /// `Succeeded`, `Failed`, `Creating`, `Updating`, `Deleting`, `Canceled`.
+    public var provisioningState: String? { property("provisioningState") }
+    /// Flux's own state: `Compliant`, `Non-Compliant`, `Pending`, `Suspended`, `Unknown`.
+    public var complianceState: String? { property("complianceState") }
+    /// `statusUpdatedAt` as written.
+    public var statusUpdatedAt: String? { property("statusUpdatedAt") }
+    /// `errorMessage` when not empty.
+    public var errorMessage: String? { property("errorMessage") }
+
+    /// Whether an operation is in flight (`Creating`, `Updating` or `Deleting`).
+    public var isBusy: Bool { ProvisioningState.isBusy(provisioningState) }
 }
 
 /// A Flux v1 configuration (`sourceControlConfigurations`): retired, and a blocker for Flux v2.
 public struct FluxV1Configuration: Sendable {
     /// The configuration's ARM id.
     public var id: ResourceID
-    /// The configuration's name.
-    public var name: String
-    /// `repositoryUrl`.
-    public var repositoryURL: String?
-    /// `operatorNamespace`.
-    public var operatorNamespace: String?
     /// The raw ARM record.
     public var resource: JSONValue
-}
 
-private func text(_ value: JSONValue?) -> String? {
-    guard let value, let s = value.string, !s.isEmpty else { return nil }
-    return s
-}
-
-extension FluxExtension {
-    /// Reads an extension record (either casing).
-    init(record: JSONValue, id: ResourceID) {
-        let p = record.member(ignoringCase: "properties")
+    /// Wraps a sourceControlConfiguration record.
+    public init(resource: JSONValue, id: ResourceID) {
+        self.resource = resource
         self.id = id
-        self.name = id.name
-        self.provisioningState = text(p?.member(ignoringCase: "provisioningState"))
-        self.installedVersion =
-            text(p?.member(ignoringCase: "currentVersion")) ?? text(p?.member(ignoringCase: "installedVersion"))
-        self.pinnedVersion = text(p?.member(ignoringCase: "version"))
-        self.autoUpgradeMinorVersion = p?.member(ignoringCase: "autoUpgradeMinorVersion")?.bool ?? true
-        self.releaseTrain = text(p?.member(ignoringCase: "releaseTrain"))
-        let scope = p?.member(ignoringCase: "scope")
-        let clusterScope = scope?.member(ignoringCase: "cluster")
-        self.isClusterScoped = scope == nil || scope?.isNull == true || (clusterScope.map { !$0.isNull } ?? false)
-        self.releaseNamespace = text(clusterScope?.member(ignoringCase: "releaseNamespace"))
-        var settings: [String: String] = [:]
-        if let object = p?.member(ignoringCase: "configurationSettings") {
-            for (key, value) in object.members { settings[key] = value.string ?? value.rawText }
-        }
-        self.configurationSettings = settings
-        var error = text(p?.value(atPath: "errorInfo", "message"))
-        if error == nil, let statuses = p?.member(ignoringCase: "statuses") {
-            for status in statuses.elements
-            where status.member(ignoringCase: "level")?.stringEqualsIgnoringCase("Error") == true {
-                error = text(status.member(ignoringCase: "message"))
-                if error != nil { break }
-            }
-        }
-        self.errorMessage = error
-        self.resource = record
+    }
+
+    /// The configuration's name.
+    public var name: String { id.name }
+    /// `repositoryUrl`.
+    public var repositoryURL: String? {
+        nonEmptyString(resource.member(ignoringCase: "properties")?.member(ignoringCase: "repositoryUrl"))
+    }
+    /// `operatorNamespace`.
+    public var operatorNamespace: String? {
+        nonEmptyString(resource.member(ignoringCase: "properties")?.member(ignoringCase: "operatorNamespace"))
     }
 }
 
-extension FluxConfiguration {
-    /// Reads a fluxConfiguration record.
-    init(record: JSONValue, id: ResourceID) {
-        let p = record.member(ignoringCase: "properties")
-        self.id = id
-        self.name = id.name
-        self.scope = text(p?.member(ignoringCase: "scope")) ?? "cluster"
-        self.namespace = text(p?.member(ignoringCase: "namespace")) ?? "default"
-        let sourceKind = text(p?.member(ignoringCase: "sourceKind")) ?? "GitRepository"
-        self.sourceKind = sourceKind
-        self.suspend = p?.member(ignoringCase: "suspend")?.bool ?? false
-        let sourceKey: String
-        switch ASCII.lowercased(sourceKind) {
-        case "bucket": sourceKey = "bucket"
-        case "azureblob": sourceKey = "azureBlob"
-        case "ocirepository": sourceKey = "ociRepository"
-        default: sourceKey = "gitRepository"
-        }
-        let source = p?.member(ignoringCase: sourceKey)
-        self.sourceURL = text(source?.member(ignoringCase: "url"))
-        var reference: String?
-        if let ref = source?.member(ignoringCase: "repositoryRef") {
-            for key in ["commit", "digest", "semver", "tag", "branch"] {
-                if let value = text(ref.member(ignoringCase: key)) {
-                    reference = "\(key):\(value)"
-                    break
-                }
-            }
-        }
-        self.reference = reference
-        self.authentication = Self.authentication(source: source, sourceKind: sourceKind)
-        self.kustomizations = (p?.member(ignoringCase: "kustomizations")?.members.map(\.key) ?? []).sorted()
-        self.provisioningState = text(p?.member(ignoringCase: "provisioningState"))
-        self.complianceState = text(p?.member(ignoringCase: "complianceState"))
-        self.statusUpdatedAt = text(p?.member(ignoringCase: "statusUpdatedAt"))
-        self.errorMessage = text(p?.member(ignoringCase: "errorMessage"))
-        self.resource = record
-    }
-
-    /// Classifies the source's authentication from the fields Azure returns (secrets never are).
-    static func authentication(source: JSONValue?, sourceKind: String) -> String {
-        guard let source else { return "none" }
-        if let provider = text(source.member(ignoringCase: "provider")), !ASCII.equalsIgnoringCase(provider, "Generic")
-        {
-            return "provider:\(provider)"
-        }
-        if text(source.member(ignoringCase: "localAuthRef")) != nil { return "localAuthRef" }
-        let url = text(source.member(ignoringCase: "url")) ?? ""
-        let lower = ASCII.lowercased(url)
-        if lower.hasPrefix("ssh://") || lower.hasPrefix("git@") { return "ssh" }
-        if text(source.member(ignoringCase: "httpsCACert")) != nil { return "https-ca" }
-        if text(source.member(ignoringCase: "httpsUser")) != nil { return "https" }
-        if text(source.member(ignoringCase: "accessKey")) != nil { return "accessKey" }
-        if source.member(ignoringCase: "managedIdentity").map({ !$0.isNull }) == true { return "managedIdentity" }
-        if source.member(ignoringCase: "useWorkloadIdentity")?.bool == true { return "workloadIdentity" }
-        return "public"
-    }
-}
-
-extension FluxV1Configuration {
-    /// Reads a sourceControlConfiguration record.
-    init(record: JSONValue, id: ResourceID) {
-        let p = record.member(ignoringCase: "properties")
-        self.id = id
-        self.name = id.name
-        self.repositoryURL = text(p?.member(ignoringCase: "repositoryUrl"))
-        self.operatorNamespace = text(p?.member(ignoringCase: "operatorNamespace"))
-        self.resource = record
+/// ARM provisioning states.
+enum ProvisioningState {
+    /// Whether a state means an operation is in flight.
+    static func isBusy(_ state: String?) -> Bool {
+        guard let state else { return false }
+        return ASCII.equalsIgnoringCase(state, "Creating") || ASCII.equalsIgnoringCase(state, "Updating")
+            || ASCII.equalsIgnoringCase(state, "Deleting")
     }
 }

@@ -130,6 +130,13 @@ public struct ResourceID: Hashable, Sendable, Comparable, CustomStringConvertibl
         }
     }
 
+    /// The parent's ``normalized`` id, without parsing the parent again (the join key of children).
+    public var parentKey: String? {
+        let end = Int(layout.parentEnd)
+        guard end > 0 else { return nil }
+        return String(Substring(normalized.utf8.prefix(end)))
+    }
+
     /// Whether this id equals `scope` or lies below it, ignoring ASCII case.
     ///
     /// `scope` matches when the id equals it or starts with it followed by `/`, so
