@@ -10,7 +10,7 @@ let strictness: [SwiftSetting] = [
 
 let package = Package(
     name: "FluxFleet",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fluxfleet", targets: ["fluxfleet"]),
         .library(name: "FleetCore", targets: ["FleetCore"]),

@@ -58,7 +58,9 @@ func parseOptions() -> Options {
         switch arg {
         case "--clusters":
             options.clusters = value(arg).split(separator: ",").map {
-                guard let n = Int($0.replacing("_", with: "")), n > 0 else { fail("--clusters takes numbers like 10000,100000") }
+                guard let n = Int($0.replacing("_", with: "")), n > 0 else {
+                    fail("--clusters takes numbers like 10000,100000")
+                }
                 return n
             }
         case "--seed":
@@ -119,7 +121,8 @@ func emit(_ fields: [(String, JSON)]) {
         w.value(v)
     }
     w.endObject()
-    print(w.text)
+    // Unbuffered, so lines from child processes and from this one come out in order.
+    FileHandle.standardOutput.write(Data((w.text + "\n").utf8))
 }
 
 func rounded(_ x: Double, _ places: Int = 3) -> JSON {

@@ -148,6 +148,9 @@ struct DemoFleetTests {
         #expect(offline.connectivityStatus == "Offline")
         #expect(offline.lastConnectivityTime == "2026-11-17T09:12:44Z")
         #expect(fleet.clusters.allSatisfy { !$0.location.contains(" ") && $0.location == $0.location.lowercased() })
-        #expect(fleet.clusters.first { $0.name == "arc-hci-plant-01" }?.otherExtensions == ["microsoft.azuremonitor.containers"])
+        #expect(
+            fleet.clusters.first { $0.name == "arc-hci-plant-01" }?.otherExtensions == [
+                "microsoft.azuremonitor.containers"
+            ])
     }
 }

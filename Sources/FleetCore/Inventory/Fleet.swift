@@ -75,23 +75,41 @@ public struct Fleet: Sendable {
     public var clusters: [Cluster]
     /// Findings about the input (orphans, duplicates, unsupported types), warnings first.
     public var findings: [Finding]
-    private var index: [String: Int]
+    private var index: [ResourceIDKey: Int]
 
-    /// Creates a fleet from clusters (sorted here) and findings.
+    /// Creates a fleet from clusters (sorted here by id) and findings.
     public init(clusters: [Cluster], findings: [Finding]) {
-        // Resource Graph returns rows ordered by id; sort only when the input was not.
-        let sorted = zip(clusters, clusters.dropFirst()).allSatisfy { $0.id.normalized <= $1.id.normalized }
-        self.clusters = sorted ? clusters : clusters.sorted { $0.id < $1.id }
-        self.findings = findings
-        var index: [String: Int] = [:]
-        index.reserveCapacity(clusters.count)
-        for (i, cluster) in self.clusters.enumerated() { index[cluster.id.normalized] = i }
+        let sorted = Self.sortedByID(clusters)
+        var index: [ResourceIDKey: Int] = [:]
+        index.reserveCapacity(sorted.count)
+        for i in sorted.indices { index[sorted[i].id.key] = i }
+        self.init(sortedClusters: sorted, index: index, findings: findings)
+    }
+
+    private init(sortedClusters: [Cluster], index: [ResourceIDKey: Int], findings: [Finding]) {
+        self.clusters = sortedClusters
         self.index = index
+        self.findings = findings
+    }
+
+    /// The clusters ordered by id ignoring case; stable, so of two equal ids the first stays first.
+    static func sortedByID(_ clusters: [Cluster]) -> [Cluster] {
+        // Resource Graph returns rows ordered by id: check before sorting.
+        var sorted = true
+        for i in clusters.indices.dropFirst() where clusters[i].id < clusters[i - 1].id {
+            sorted = false
+            break
+        }
+        if sorted { return clusters }
+        // Sort keys with positions (ties by position), then move each cluster once.
+        var order = clusters.indices.map { (key: clusters[$0].id.key, position: $0) }
+        order.sort { $0.key != $1.key ? $0.key < $1.key : $0.position < $1.position }
+        return order.map { clusters[$0.position] }
     }
 
     /// The cluster with an id, compared ignoring case.
     public func cluster(id: String) -> Cluster? {
-        index[ASCII.lowercased(id)].map { clusters[$0] }
+        index[ResourceIDKey(text: id, length: id.utf8.count)].map { clusters[$0] }
     }
 
     /// Assembles a fleet from ARM records in any order.
@@ -105,70 +123,105 @@ public struct Fleet: Sendable {
     public static func assemble(
         _ records: [InventoryRecord], parallelism: Int = JSONRecords.availableCores
     ) throws(InventoryError) -> Fleet {
-        let parts = classify(records, parallelism: parallelism)
+        try assemble(parts: classify(records, parallelism: parallelism))
+    }
+
+    /// Assembles a fleet from records already classified, part by part, in input order.
+    static func assemble(parts: [Part]) throws(InventoryError) -> Fleet {
         var problems: [InventoryProblem] = []
         var findings: [Finding] = []
-        var clusters: [Cluster] = []
-        clusters.reserveCapacity(parts.reduce(0) { $0 + $1.clusters.count })
-        var clusterIndex: [String: Int] = [:]
-        clusterIndex.reserveCapacity(clusters.capacity)
-        var seenChildren = Set<String>()
-
-        // Clusters first (in input order), so children can find them whatever the order.
+        var inputClusters: [Cluster] = []
+        var inputRecords: [InventoryRecord] = []
+        inputClusters.reserveCapacity(parts.reduce(0) { $0 + $1.clusters.count })
+        inputRecords.reserveCapacity(inputClusters.capacity)
         for part in parts {
             problems.append(contentsOf: part.problems)
             for unsupported in part.unsupported {
                 findings.append(
                     Finding(
                         severity: .info, code: "unsupportedResourceType",
-                        message: "\(unsupported.id): resource type \(unsupported.type) is not used by FluxFleet; skipped",
-                        source: recordSource(records[unsupported.record])))
+                        message:
+                            "\(unsupported.id): resource type \(unsupported.type) is not used by FluxFleet; skipped",
+                        source: recordSource(unsupported.record)))
             }
-            for (record, cluster) in zip(part.clusterRecords, part.clusters) {
-                let key = cluster.id.normalized
-                if clusterIndex[key] != nil {
-                    findings.append(duplicate(cluster.id.description, records[record]))
-                    continue
-                }
-                clusterIndex[key] = clusters.count
-                clusters.append(cluster)
-            }
+            inputClusters.append(contentsOf: part.clusters)
+            inputRecords.append(contentsOf: part.clusterRecords)
         }
         if !problems.isEmpty { throw InventoryError(problems: problems) }
 
+        // Sort once; a duplicate id then sits right after its first occurrence.
+        var order = inputClusters.indices.map { (key: inputClusters[$0].id.key, position: $0) }
+        var alreadySorted = true
+        for i in order.indices.dropFirst() where order[i].key < order[i - 1].key {
+            alreadySorted = false
+            break
+        }
+        if !alreadySorted {
+            order.sort { $0.key != $1.key ? $0.key < $1.key : $0.position < $1.position }
+        }
+        var clusters: [Cluster] = []
+        clusters.reserveCapacity(order.count)
+        var clusterIndex: [ResourceIDKey: Int] = [:]
+        clusterIndex.reserveCapacity(order.count)
+        for (n, entry) in order.enumerated() {
+            if n > 0 && entry.key == order[n - 1].key {
+                findings.append(
+                    duplicate(inputClusters[entry.position].id.description, inputRecords[entry.position]))
+                continue
+            }
+            clusterIndex[entry.key] = clusters.count
+            clusters.append(inputClusters[entry.position])
+        }
+        inputClusters = []
+
+        // Children: a duplicate id can only collide with a sibling, so each check scans the few
+        // resources already attached to the same cluster.
         for part in parts {
             for child in part.children {
-                guard seenChildren.insert(child.key).inserted else {
-                    findings.append(duplicate(child.idText, records[child.record]))
-                    continue
-                }
                 guard let c = clusterIndex[child.parentKey] else {
                     findings.append(
                         Finding(
                             severity: .warning, code: "orphanResource",
                             message:
                                 "\(child.idText): its cluster is not in the inventory (deleted, or filtered out of the query); ignored",
-                            source: recordSource(records[child.record])))
+                            source: recordSource(child.record)))
                     continue
                 }
                 switch child.payload {
                 case .fluxExtension(let ext):
                     if let existing = clusters[c].fluxExtension {
+                        if existing.id == ext.id {
+                            findings.append(duplicate(child.idText, child.record))
+                            continue
+                        }
                         findings.append(
                             Finding(
                                 severity: .warning, code: "duplicateFluxExtension",
                                 message:
                                     "\(clusters[c].id): two microsoft.flux extensions ('\(existing.name)', '\(ext.name)'); Azure allows one — using '\(min(existing.name, ext.name))'",
-                                source: recordSource(records[child.record])))
+                                source: recordSource(child.record)))
                         if ext.name < existing.name { clusters[c].fluxExtension = ext }
                     } else {
                         clusters[c].fluxExtension = ext
                     }
                 case .otherExtension(let type):
+                    if clusters[c].otherExtensionIDs.contains(child.id) {
+                        findings.append(duplicate(child.idText, child.record))
+                        continue
+                    }
+                    clusters[c].otherExtensionIDs.append(child.id)
                     clusters[c].otherExtensions.append(type)
                 case .fluxConfiguration(let config):
+                    if clusters[c].fluxConfigurations.contains(where: { $0.id == config.id }) {
+                        findings.append(duplicate(child.idText, child.record))
+                        continue
+                    }
                     clusters[c].fluxConfigurations.append(config)
                 case .fluxV1(let config):
+                    if clusters[c].fluxV1Configurations.contains(where: { $0.id == config.id }) {
+                        findings.append(duplicate(child.idText, child.record))
+                        continue
+                    }
                     clusters[c].fluxV1Configurations.append(config)
                 }
             }
@@ -183,7 +236,7 @@ public struct Fleet: Sendable {
         let ordered = findings.enumerated().sorted { a, b in
             a.element.severity != b.element.severity ? a.element.severity < b.element.severity : a.offset < b.offset
         }.map(\.element)
-        return Fleet(clusters: clusters, findings: ordered)
+        return Fleet(sortedClusters: clusters, index: clusterIndex, findings: ordered)
     }
 
     private static func duplicate(_ id: String, _ record: InventoryRecord) -> Finding {
@@ -199,6 +252,18 @@ public struct Fleet: Sendable {
 
     // MARK: - Classification
 
+    /// Classifies records on the parsing cores (see ``JSONRecords/read(_:parallelism:maxDepth:visitor:releaseInput:)``).
+    struct Classifier: RecordVisitor {
+        /// The input's name, for messages.
+        let file: String
+
+        func makeOutput() -> Part { Part() }
+
+        func visit(_ record: JSONDocument, into output: inout Part) {
+            Fleet.classify(InventoryRecord(document: record, file: file), into: &output)
+        }
+    }
+
     /// A child resource of a cluster, with its parent's join key.
     struct Child: Sendable {
         enum Payload: Sendable {
@@ -208,19 +273,20 @@ public struct Fleet: Sendable {
             case fluxV1(FluxV1Configuration)
         }
 
-        var record: Int
-        var key: String
-        var parentKey: String
-        var idText: String
+        var record: InventoryRecord
+        var id: ResourceID
+        var parentKey: ResourceIDKey
         var payload: Payload
+
+        var idText: String { id.description }
     }
 
     /// What one share of the records turned into.
     struct Part: Sendable {
         var clusters: [Cluster] = []
-        var clusterRecords: [Int] = []
+        var clusterRecords: [InventoryRecord] = []
         var children: [Child] = []
-        var unsupported: [(record: Int, id: String, type: String)] = []
+        var unsupported: [(record: InventoryRecord, id: String, type: String)] = []
         var problems: [InventoryProblem] = []
     }
 
@@ -230,7 +296,7 @@ public struct Fleet: Sendable {
         let slots = ResultSlots<Part>(count: parts)
         let work: @Sendable (Int) -> Void = { k in
             var part = Part()
-            for n in (count * k / parts)..<(count * (k + 1) / parts) { classify(records[n], index: n, into: &part) }
+            for n in (count * k / parts)..<(count * (k + 1) / parts) { classify(records[n], into: &part) }
             slots.set(k, part)
         }
         if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
@@ -241,7 +307,7 @@ public struct Fleet: Sendable {
     private static let fluxConfigurationsType = "Microsoft.KubernetesConfiguration/fluxConfigurations"
     private static let fluxV1Type = "Microsoft.KubernetesConfiguration/sourceControlConfigurations"
 
-    static func classify(_ record: InventoryRecord, index n: Int, into part: inout Part) {
+    static func classify(_ record: InventoryRecord, into part: inout Part) {
         let root = record.document.root
         func problem(_ path: String, _ message: String) {
             part.problems.append(
@@ -267,9 +333,9 @@ public struct Fleet: Sendable {
         guard let parentKey = id.parentKey, id.isExtensionResource else {
             if let kind = ClusterKind(resourceType: type) {
                 part.clusters.append(Cluster(resource: root, id: id, kind: kind))
-                part.clusterRecords.append(n)
+                part.clusterRecords.append(record)
             } else {
-                part.unsupported.append((n, idText, type))
+                part.unsupported.append((record, idText, type))
             }
             return
         }
@@ -286,10 +352,10 @@ public struct Fleet: Sendable {
         } else if ASCII.equalsIgnoringCase(type, fluxV1Type) {
             payload = .fluxV1(FluxV1Configuration(resource: root, id: id))
         } else {
-            part.unsupported.append((n, idText, type))
+            part.unsupported.append((record, idText, type))
             return
         }
         part.children.append(
-            Child(record: n, key: id.normalized, parentKey: parentKey, idText: idText, payload: payload))
+            Child(record: record, id: id, parentKey: parentKey, payload: payload))
     }
 }

@@ -70,13 +70,16 @@ public enum SnapshotReader {
         -> Inventory
     {
         let files = try listFiles(path)
-        let results = ResultSlots<Result<(JSONRecordSet, Int), InventoryLoadError>>(count: files.count)
+        let results = ResultSlots<Result<(JSONRecordSet, [Fleet.Part], Int), InventoryLoadError>>(count: files.count)
         let read: @Sendable (Int, Int) -> Void = { k, cores in
             do throws(FileReadError) {
                 let bytes = try JSONBytes(contentsOfFile: files[k])
                 do throws(JSONError) {
-                    let set = try JSONRecords.read(bytes, parallelism: cores)
-                    results.set(k, .success((set, bytes.count)))
+                    // Records are classified as they are parsed, and a mapped file's pages go back
+                    // to the page cache behind the parser.
+                    let (set, parts) = try JSONRecords.read(
+                        bytes, parallelism: cores, visitor: Fleet.Classifier(file: files[k]), releaseInput: true)
+                    results.set(k, .success((set, parts, bytes.count)))
                 } catch {
                     results.set(k, .failure(.invalidJSON(error)))
                 }
@@ -90,12 +93,12 @@ public enum SnapshotReader {
         } else {
             for k in files.indices { read(k, parallelism) }
         }
-        var records: [InventoryRecord] = []
+        var parts: [Fleet.Part] = []
         var snapshotFiles: [SnapshotFile] = []
         for (k, file) in files.enumerated() {
             switch results.get(k)! {
             case .failure(let error): throw error
-            case .success(let (set, size)):
+            case .success(let (set, fileParts, size)):
                 if set.layout == .single {
                     let root = set.records[0].root
                     if !(root.isObject && root.member(ignoringCase: "id") != nil) {
@@ -113,12 +116,11 @@ public enum SnapshotReader {
                 snapshotFiles.append(
                     SnapshotFile(
                         path: file, layout: set.layout, records: set.records.count, bytes: size, skipToken: token))
-                records.reserveCapacity(records.count + set.records.count)
-                for document in set.records { records.append(InventoryRecord(document: document, file: file)) }
+                parts.append(contentsOf: fileParts)
             }
         }
         do {
-            var fleet = try Fleet.assemble(records, parallelism: parallelism)
+            var fleet = try Fleet.assemble(parts: parts)
             for file in snapshotFiles where file.skipToken != nil {
                 fleet.findings.insert(
                     Finding(

@@ -56,6 +56,26 @@ public enum JSONRecords {
     public static func read(
         _ bytes: JSONBytes, parallelism: Int = availableCores, maxDepth: Int = JSONDocument.defaultMaxDepth
     ) throws(JSONError) -> JSONRecordSet {
+        try read(bytes, parallelism: parallelism, maxDepth: maxDepth, visitor: NoVisitor(), releaseInput: false).records
+    }
+
+    /// Reads the records of `bytes` and runs `visitor` on each record on the core that parsed it,
+    /// while the record is still in the cache.
+    ///
+    /// - Parameters:
+    ///   - bytes: The input.
+    ///   - parallelism: How many parts to parse at once.
+    ///   - maxDepth: The nesting limit of each record.
+    ///   - visitor: The work to do on every record.
+    ///   - releaseInput: For a memory-mapped input, hand the pages of visited records back to the
+    ///     page cache as parsing moves on (they fault back in when read again), so peak memory is
+    ///     the tapes plus what the visitor keeps rather than the whole file.
+    /// - Returns: The records and one visitor output per part, in input order.
+    /// - Throws: ``JSONError`` for the first invalid byte in input order.
+    public static func read<V: RecordVisitor>(
+        _ bytes: JSONBytes, parallelism: Int = availableCores, maxDepth: Int = JSONDocument.defaultMaxDepth,
+        visitor: V, releaseInput: Bool
+    ) throws(JSONError) -> (records: JSONRecordSet, outputs: [V.Output]) {
         let p = bytes.start
         var i = 0
         if bytes.count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF { i = 3 }
@@ -65,23 +85,30 @@ public enum JSONRecords {
                 source: bytes.source, line: 1, column: 1, offset: 0, path: "$",
                 message: "the input is empty: expected a JSON array, an object or NDJSON")
         }
+        let release = releaseInput && bytes.isMapped
         if p[i] == UInt8(ascii: "[") {
-            let (records, end) = try readArray(
-                bytes, open: i, pathRoot: "$", parallelism: parallelism, maxDepth: maxDepth)
+            let (records, outputs, end) = try readArray(
+                bytes, open: i, pathRoot: "$", parallelism: parallelism, maxDepth: maxDepth, visitor: visitor,
+                release: release)
             try expectEnd(bytes, from: end)
-            return JSONRecordSet(records: records, layout: .array, envelope: [:])
+            return (JSONRecordSet(records: records, layout: .array, envelope: [:]), outputs)
         }
         if isNDJSON(bytes, start: i, maxDepth: maxDepth) {
-            let records = try readNDJSON(bytes, start: i, parallelism: parallelism, maxDepth: maxDepth)
-            return JSONRecordSet(records: records, layout: .ndjson, envelope: [:])
+            let (records, outputs) = try readNDJSON(
+                bytes, start: i, parallelism: parallelism, maxDepth: maxDepth, visitor: visitor, release: release)
+            return (JSONRecordSet(records: records, layout: .ndjson, envelope: [:]), outputs)
         }
         if p[i] == UInt8(ascii: "{") {
-            if let set = try readEnvelope(bytes, open: i, parallelism: parallelism, maxDepth: maxDepth) {
-                return set
+            if let (set, outputs) = try readEnvelope(
+                bytes, open: i, parallelism: parallelism, maxDepth: maxDepth, visitor: visitor, release: release)
+            {
+                return (set, outputs)
             }
         }
         let document = try JSONDocument.parse(bytes, maxDepth: maxDepth)
-        return JSONRecordSet(records: [document], layout: .single, envelope: [:])
+        var output = visitor.makeOutput()
+        visitor.visit(document, into: &output)
+        return (JSONRecordSet(records: [document], layout: .single, envelope: [:]), [output])
     }
 
     @inline(__always) private static func skipSpace(_ p: UnsafeMutablePointer<UInt8>, _ i: inout Int, _ end: Int) {
@@ -119,9 +146,9 @@ public enum JSONRecords {
             != nil
     }
 
-    private static func readNDJSON(
-        _ bytes: JSONBytes, start: Int, parallelism: Int, maxDepth: Int
-    ) throws(JSONError) -> [JSONDocument] {
+    private static func readNDJSON<V: RecordVisitor>(
+        _ bytes: JSONBytes, start: Int, parallelism: Int, maxDepth: Int, visitor: V, release: Bool
+    ) throws(JSONError) -> ([JSONDocument], [V.Output]) {
         let p = bytes.start
         let count = bytes.count
         // Cut at line breaks near equal shares.
@@ -133,12 +160,14 @@ public enum JSONRecords {
             if c < count && c + 1 > cuts.last! { cuts.append(c + 1) }
         }
         cuts.append(count)
-        let results = ResultSlots<Result<[JSONDocument], JSONError>>(count: cuts.count - 1)
+        let results = ResultSlots<Result<([JSONDocument], V.Output), JSONError>>(count: cuts.count - 1)
         let lineCuts = cuts
         DispatchQueue.concurrentPerform(iterations: cuts.count - 1) { k in
             let p = bytes.start
             var docs: [JSONDocument] = []
+            var output = visitor.makeOutput()
             var i = lineCuts[k]
+            var released = i
             let stop = lineCuts[k + 1]
             do throws(JSONError) {
                 while i < stop {
@@ -150,35 +179,48 @@ public enum JSONRecords {
                         let (doc, _) = try JSONDocument.parse(
                             bytes, from: s, to: lineEnd, path: "$", maxDepth: maxDepth, requireEnd: true)
                         docs.append(doc)
+                        visitor.visit(doc, into: &output)
                     }
                     i = lineEnd + 1
+                    if release && i - released >= releaseChunk {
+                        bytes.releasePages(from: released, to: i)
+                        released = i
+                    }
                 }
-                results.set(k, .success(docs))
+                if release { bytes.releasePages(from: released, to: stop) }
+                results.set(k, .success((docs, output)))
             } catch {
                 results.set(k, .failure(error))
             }
         }
         var all: [JSONDocument] = []
+        var outputs: [V.Output] = []
         for k in 0..<(cuts.count - 1) {
             switch results.get(k)! {
-            case .success(let docs): all.append(contentsOf: docs)
+            case .success(let (docs, output)):
+                all.append(contentsOf: docs)
+                outputs.append(output)
             case .failure(let error): throw error
             }
         }
-        return all
+        return (all, outputs)
     }
+
+    /// How much visited input a part accumulates before handing its pages back.
+    static let releaseChunk = 8 << 20
 
     // MARK: - Envelope
 
     /// Reads `{ …, "data": [records], … }`; nil when the object has no `data`/`value` array.
-    private static func readEnvelope(
-        _ bytes: JSONBytes, open: Int, parallelism: Int, maxDepth: Int
-    ) throws(JSONError) -> JSONRecordSet? {
+    private static func readEnvelope<V: RecordVisitor>(
+        _ bytes: JSONBytes, open: Int, parallelism: Int, maxDepth: Int, visitor: V, release: Bool
+    ) throws(JSONError) -> (JSONRecordSet, [V.Output])? {
         let p = bytes.start
         let count = bytes.count
         var i = open + 1
         var envelope: [String: JSON] = [:]
         var records: [JSONDocument]?
+        var outputs: [V.Output] = []
         skipSpace(p, &i, count)
         if i < count && p[i] == UInt8(ascii: "}") { return nil }
         while true {
@@ -198,9 +240,11 @@ public enum JSONRecords {
             skipSpace(p, &i, count)
             let memberPath = JSONPathComponent.render([.key(key)])
             if records == nil && (key == "data" || key == "value") && i < count && p[i] == UInt8(ascii: "[") {
-                let (docs, end) = try readArray(
-                    bytes, open: i, pathRoot: memberPath, parallelism: parallelism, maxDepth: maxDepth)
+                let (docs, visited, end) = try readArray(
+                    bytes, open: i, pathRoot: memberPath, parallelism: parallelism, maxDepth: maxDepth,
+                    visitor: visitor, release: release)
                 records = docs
+                outputs = visited
                 i = end
             } else {
                 let (doc, end) = try JSONDocument.parse(
@@ -222,12 +266,12 @@ public enum JSONRecords {
         }
         try expectEnd(bytes, from: i)
         guard let records else { return nil }
-        return JSONRecordSet(records: records, layout: .envelope, envelope: envelope)
+        return (JSONRecordSet(records: records, layout: .envelope, envelope: envelope), outputs)
     }
 
     // MARK: - Arrays
 
-    private struct Part {
+    private struct Part<Output> {
         enum End {
             /// Reached the closing bracket; the offset after it.
             case arrayEnd(Int)
@@ -239,17 +283,18 @@ public enum JSONRecords {
         var end: End = .arrayEnd(0)
         var documents: [JSONDocument] = []
         let numbering: RecordNumbering
+        var output: Output
     }
 
     /// Reads `[record, record, …]` whose `[` is at `open`; returns the records and the offset after `]`.
-    static func readArray(
-        _ bytes: JSONBytes, open: Int, pathRoot: String, parallelism: Int, maxDepth: Int
-    ) throws(JSONError) -> ([JSONDocument], Int) {
+    static func readArray<V: RecordVisitor>(
+        _ bytes: JSONBytes, open: Int, pathRoot: String, parallelism: Int, maxDepth: Int, visitor: V, release: Bool
+    ) throws(JSONError) -> ([JSONDocument], [V.Output], Int) {
         let p = bytes.start
         let count = bytes.count
         var first = open + 1
         skipSpace(p, &first, count)
-        if first < count && p[first] == UInt8(ascii: "]") { return ([], first + 1) }
+        if first < count && p[first] == UInt8(ascii: "]") { return ([], [], first + 1) }
 
         // Guess part starts after equal shares of the input: a `}` followed by exactly the
         // separator seen after the first element (so `,\n  ` of a pretty array does not match a
@@ -267,12 +312,14 @@ public enum JSONRecords {
                 }
             }
         }
-        let parts = ResultSlots<Part>(count: starts.count)
+        let parts = ResultSlots<Part<V.Output>>(count: starts.count)
         let guessed = starts
         let work: @Sendable (Int) -> Void = { k in
             parts.set(
                 k,
-                parsePart(bytes, start: guessed[k], starts: guessed, partIndex: k, root: pathRoot, maxDepth: maxDepth))
+                parsePart(
+                    bytes, start: guessed[k], starts: guessed, partIndex: k, root: pathRoot, maxDepth: maxDepth,
+                    visitor: visitor, release: release))
         }
         if starts.count == 1 {
             work(0)
@@ -282,6 +329,7 @@ public enum JSONRecords {
 
         // Follow the chain of confirmed hand-offs from part 0.
         var documents: [JSONDocument] = []
+        var outputs: [V.Output] = []
         var k = 0
         while true {
             let part = parts.get(k)!
@@ -290,9 +338,11 @@ public enum JSONRecords {
             switch part.end {
             case .arrayEnd(let end):
                 documents.append(contentsOf: part.documents)
-                return (documents, end)
+                outputs.append(part.output)
+                return (documents, outputs, end)
             case .handoff(let next):
                 documents.append(contentsOf: part.documents)
+                outputs.append(part.output)
                 k = next
             case .failed(let index, let failure):
                 let path = JSONPathComponent.render([.index(documents.count + index)] + failure.path, root: pathRoot)
@@ -354,12 +404,14 @@ public enum JSONRecords {
     }
 
     /// Parses elements from `start` until the array ends or the next part's start is reached.
-    private static func parsePart(
-        _ bytes: JSONBytes, start: Int, starts: [Int], partIndex: Int, root: String, maxDepth: Int
-    ) -> Part {
+    private static func parsePart<V: RecordVisitor>(
+        _ bytes: JSONBytes, start: Int, starts: [Int], partIndex: Int, root: String, maxDepth: Int, visitor: V,
+        release: Bool
+    ) -> Part<V.Output> {
         let p = bytes.start
         let count = bytes.count
-        var part = Part(numbering: RecordNumbering(root: root))
+        var part = Part(numbering: RecordNumbering(root: root), output: visitor.makeOutput())
+        var released = start
         var nextStart = partIndex + 1
         var i = start
         var tape = TapeBuffer(capacity: 1 << 14)
@@ -369,11 +421,16 @@ public enum JSONRecords {
                 tape.count = 0
                 let parser = TapeParser(bytes: bytes, base: i, end: count, maxDepth: maxDepth)
                 let end = try parser.parseValue(from: i, into: &tape)
-                part.documents.append(
-                    JSONDocument(
-                        bytes: bytes, base: i, numbering: part.numbering, localIndex: part.documents.count,
-                        tape: tape.copyOut()))
+                let document = JSONDocument(
+                    bytes: bytes, base: i, numbering: part.numbering, localIndex: part.documents.count,
+                    tape: tape.copyOut())
+                part.documents.append(document)
+                visitor.visit(document, into: &part.output)
                 i = end
+                if release && i - released >= releaseChunk {
+                    bytes.releasePages(from: released, to: i)
+                    released = i
+                }
             } catch {
                 part.end = .failed(index: part.documents.count, failure: error)
                 return part
@@ -388,6 +445,7 @@ public enum JSONRecords {
             }
             if p[i] == UInt8(ascii: "]") {
                 part.end = .arrayEnd(i + 1)
+                if release { bytes.releasePages(from: released, to: i) }
                 return part
             }
             guard p[i] == UInt8(ascii: ",") else {
@@ -403,6 +461,7 @@ public enum JSONRecords {
             while nextStart < starts.count && starts[nextStart] < i { nextStart += 1 }
             if nextStart < starts.count && starts[nextStart] == i {
                 part.end = .handoff(nextStart)
+                if release { bytes.releasePages(from: released, to: i) }
                 return part
             }
         }
@@ -438,4 +497,24 @@ final class RecordNumbering: @unchecked Sendable {
     var offset = 0
 
     init(root: String) { self.root = root }
+}
+
+/// Work done on each record right after it is parsed, on the core that parsed it.
+///
+/// Each part of a parallel read gets its own ``Output``; the outputs of the parts that make up the
+/// input are returned in input order (a part whose guessed start turned out wrong is dropped with
+/// its output).
+public protocol RecordVisitor: Sendable {
+    /// What a part accumulates.
+    associatedtype Output: Sendable
+    /// A fresh output for a part.
+    func makeOutput() -> Output
+    /// Visits one record.
+    func visit(_ record: JSONDocument, into output: inout Output)
+}
+
+/// The visitor that does nothing.
+struct NoVisitor: RecordVisitor {
+    func makeOutput() {}
+    func visit(_ record: JSONDocument, into output: inout Void) {}
 }

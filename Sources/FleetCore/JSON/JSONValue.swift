@@ -219,7 +219,9 @@ public struct JSONValue: Sendable {
                     } else {
                         let decoded = JSONValue(document: document, index: i).string ?? ""
                         let text = String(decoding: query, as: UTF8.self)
-                        if ignoringCase ? ASCII.equalsIgnoringCase(decoded, text) : decoded == text { found = valueIndex }
+                        if ignoringCase ? ASCII.equalsIgnoringCase(decoded, text) : decoded == text {
+                            found = valueIndex
+                        }
                     }
                     let w = tape[valueIndex]
                     let wt = Tape.tag(w)

@@ -114,6 +114,8 @@ public struct Cluster: Sendable {
     public var fluxV1Configurations: [FluxV1Configuration] = []
     /// Other cluster extensions (not `microsoft.flux`): their extension types, sorted.
     public var otherExtensions: [String] = []
+    /// The ids of the other extensions, in the order attached.
+    var otherExtensionIDs: [ResourceID] = []
     /// The raw ARM record.
     public var resource: JSONValue
 

@@ -27,7 +27,9 @@ public struct FluxExtension: Sendable {
     /// The pinned version (`version`), set only when auto-upgrade is off.
     public var pinnedVersion: String? { property("version") }
     /// `autoUpgradeMinorVersion` (ARM's default is true).
-    public var autoUpgradeMinorVersion: Bool { properties?.member(ignoringCase: "autoUpgradeMinorVersion")?.bool ?? true }
+    public var autoUpgradeMinorVersion: Bool {
+        properties?.member(ignoringCase: "autoUpgradeMinorVersion")?.bool ?? true
+    }
     /// `releaseTrain` (`Stable` by default).
     public var releaseTrain: String? { property("releaseTrain") }
     /// The release namespace when the extension is cluster-scoped.
@@ -51,7 +53,8 @@ public struct FluxExtension: Sendable {
     public var errorMessage: String? {
         if let message = nonEmptyString(properties?.value(atPath: "errorInfo", "message")) { return message }
         guard let statuses = properties?.member(ignoringCase: "statuses") else { return nil }
-        for status in statuses.elements where status.member(ignoringCase: "level")?.stringEqualsIgnoringCase("Error") == true {
+        for status in statuses.elements
+        where status.member(ignoringCase: "level")?.stringEqualsIgnoringCase("Error") == true {
             if let message = nonEmptyString(status.member(ignoringCase: "message")) { return message }
         }
         return nil

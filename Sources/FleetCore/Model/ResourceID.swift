@@ -17,8 +17,15 @@ public struct ResourceID: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// The id exactly as it was given, with its original casing.
     public let description: String
 
-    /// The id with ASCII letters lowercased; the key for equality, hashing, ordering and joins.
-    public let normalized: String
+    /// The id with ASCII letters lowercased.
+    ///
+    /// Built on demand: equality, hashing and ordering compare ``description`` ignoring ASCII case
+    /// without building it, so a fleet keeps one copy of each id.
+    public var normalized: String {
+        ResourceIDParser.withBytes(of: description) { bytes in
+            bytes.contains { $0 &- UInt8(ascii: "A") < 26 } ? Self.asciiLowercased(bytes) : description
+        }
+    }
 
     /// Where the components sit in `description` (UTF-8 offsets; ids are at most 4096 bytes).
     private let layout: ResourceIDLayout
@@ -34,15 +41,12 @@ public struct ResourceID: Hashable, Sendable, Comparable, CustomStringConvertibl
         let outcome = ResourceIDParser.withBytes(of: text) { bytes in
             Result { () throws(ResourceIDParseFailure) in
                 var parser = ResourceIDParser(bytes: bytes)
-                let layout = try parser.parse()
-                let lowered = parser.hasUppercase ? Self.asciiLowercased(bytes) : nil
-                return (layout, lowered)
+                return try parser.parse()
             }
         }
         switch outcome {
-        case .success(let (layout, lowered)):
+        case .success(let layout):
             self.description = text
-            self.normalized = lowered ?? text
             self.layout = layout
         case .failure(let failure):
             throw ResourceIDError(id: text, reason: failure.reason)
@@ -130,11 +134,13 @@ public struct ResourceID: Hashable, Sendable, Comparable, CustomStringConvertibl
         }
     }
 
-    /// The parent's ``normalized`` id, without parsing the parent again (the join key of children).
-    public var parentKey: String? {
+    /// The join key of this id: hashes and compares ignoring ASCII case, without a copy.
+    public var key: ResourceIDKey { ResourceIDKey(text: description, length: description.utf8.count) }
+
+    /// The join key of the parent (the id before the last type/name pair or `/providers/`), or nil.
+    public var parentKey: ResourceIDKey? {
         let end = Int(layout.parentEnd)
-        guard end > 0 else { return nil }
-        return String(Substring(normalized.utf8.prefix(end)))
+        return end > 0 ? ResourceIDKey(text: description, length: end) : nil
     }
 
     /// Whether this id equals `scope` or lies below it, ignoring ASCII case.
@@ -145,25 +151,25 @@ public struct ResourceID: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// tenant root) cover every id; an empty `scope` covers nothing.
     public func hasPrefix(scope: String) -> Bool {
         ResourceIDParser.withBytes(of: scope) { scopeBytes in
-            ResourceIDParser.withBytes(of: normalized) { idBytes in
-                ResourceIDParser.isWithin(scope: scopeBytes, normalizedID: idBytes)
+            ResourceIDParser.withBytes(of: description) { idBytes in
+                ResourceIDParser.isWithin(scope: scopeBytes, id: idBytes)
             }
         }
     }
 
     /// Whether two ids name the same resource, ignoring ASCII case.
     public static func == (lhs: ResourceID, rhs: ResourceID) -> Bool {
-        lhs.normalized == rhs.normalized
+        lhs.key == rhs.key
     }
 
-    /// Hashes the normalized (ASCII-lowercased) id, consistent with `==`.
+    /// Hashes the id with ASCII letters lowercased, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(normalized)
+        key.hash(into: &hasher)
     }
 
-    /// Orders ids by their normalized (ASCII-lowercased) text.
+    /// Orders ids by their ASCII-lowercased bytes (the order of ``normalized``).
     public static func < (lhs: ResourceID, rhs: ResourceID) -> Bool {
-        lhs.normalized < rhs.normalized
+        lhs.key < rhs.key
     }
 
     // MARK: - Private helpers
@@ -510,7 +516,7 @@ private struct ResourceIDParser {
     }
 
     /// Whether `normalizedID` equals `scope` or continues it with a `/`, ignoring ASCII case in `scope`.
-    static func isWithin(scope: UnsafeBufferPointer<UInt8>, normalizedID: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func isWithin(scope: UnsafeBufferPointer<UInt8>, id: UnsafeBufferPointer<UInt8>) -> Bool {
         var scopeLength = scope.count
         guard scopeLength > 0 else {
             return false
@@ -518,13 +524,13 @@ private struct ResourceIDParser {
         if scope[scopeLength - 1] == slash {
             scopeLength -= 1
         }
-        guard normalizedID.count >= scopeLength else {
+        guard id.count >= scopeLength else {
             return false
         }
-        for index in 0..<scopeLength where normalizedID[index] != asciiLowercased(scope[index]) {
+        for index in 0..<scopeLength where asciiLowercased(id[index]) != asciiLowercased(scope[index]) {
             return false
         }
-        return normalizedID.count == scopeLength || normalizedID[scopeLength] == slash
+        return id.count == scopeLength || id[scopeLength] == slash
     }
 
     /// Runs `body` over the UTF-8 bytes of `string`, without copying when its storage is contiguous.
@@ -533,5 +539,96 @@ private struct ResourceIDParser {
             return result
         }
         return Array(string.utf8).withUnsafeBufferPointer(body)
+    }
+}
+
+/// A resource id, or a prefix of one, as a key that hashes, compares and orders ignoring ASCII case.
+///
+/// It shares the id's storage, so looking up a child's parent allocates nothing. Comparisons and
+/// hashing lowercase eight bytes at a time.
+public struct ResourceIDKey: Hashable, Comparable, Sendable {
+    let text: String
+    let length: Int
+
+    /// Lowercases the ASCII letters among eight bytes.
+    @inline(__always) static func lower8(_ word: UInt64) -> UInt64 {
+        let heptets = word & 0x7F7F_7F7F_7F7F_7F7F
+        let aboveA = heptets &+ 0x3F3F_3F3F_3F3F_3F3F  // bytes >= 'A' get bit 7
+        let aboveZ = heptets &+ 0x2525_2525_2525_2525  // bytes > 'Z' get bit 7
+        let upper = aboveA & ~aboveZ & ~word & 0x8080_8080_8080_8080
+        return word | (upper >> 2)
+    }
+
+    @inline(__always) static func load8(_ p: UnsafePointer<UInt8>, _ i: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+    }
+
+    /// The lowercased byte at which two keys first differ, or nil when one is a prefix of the other.
+    @inline(__always) static func firstDifference(
+        _ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int
+    ) -> (UInt8, UInt8)? {
+        var i = 0
+        while i + 8 <= n {
+            let x = lower8(load8(a, i))
+            let y = lower8(load8(b, i))
+            if x != y {
+                let shift = UInt64((x ^ y).trailingZeroBitCount & ~7)
+                return (UInt8(truncatingIfNeeded: x >> shift), UInt8(truncatingIfNeeded: y >> shift))
+            }
+            i += 8
+        }
+        while i < n {
+            let x = ResourceIDParser.asciiLowercased(a[i])
+            let y = ResourceIDParser.asciiLowercased(b[i])
+            if x != y { return (x, y) }
+            i += 1
+        }
+        return nil
+    }
+
+    @inline(__always) func withBytes<R>(_ body: (UnsafePointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable({
+            body($0.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+        }) {
+            return result
+        }
+        var copy = text
+        return copy.withUTF8 { body($0.baseAddress ?? UnsafePointer(bitPattern: 1)!) }
+    }
+
+    /// Whether both keys name the same id, ignoring ASCII case.
+    public static func == (lhs: ResourceIDKey, rhs: ResourceIDKey) -> Bool {
+        guard lhs.length == rhs.length else { return false }
+        return lhs.withBytes { a in rhs.withBytes { b in firstDifference(a, b, lhs.length) == nil } }
+    }
+
+    /// Hashes the lowercased bytes, eight at a time.
+    public func hash(into hasher: inout Hasher) {
+        withBytes { bytes in
+            var i = 0
+            while i + 8 <= length {
+                hasher.combine(Self.lower8(Self.load8(bytes, i)))
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < length {
+                tail |= UInt64(ResourceIDParser.asciiLowercased(bytes[i])) << shift
+                shift += 8
+                i += 1
+            }
+            hasher.combine(tail)
+            hasher.combine(length)
+        }
+    }
+
+    /// Orders by the lowercased bytes.
+    public static func < (lhs: ResourceIDKey, rhs: ResourceIDKey) -> Bool {
+        lhs.withBytes { a in
+            rhs.withBytes { b in
+                if let (x, y) = firstDifference(a, b, min(lhs.length, rhs.length)) { return x < y }
+                return lhs.length < rhs.length
+            }
+        }
     }
 }
