@@ -173,7 +173,7 @@ func runStage(_ stage: Stage, inventory path: String) {
         case .inventoryJSON:
             let inventory = try SnapshotReader.load(path: path)
             var length = 0
-            let t = seconds { length = InventoryReport(inventory: inventory).json().utf8.count }
+            let t = seconds { length = InventoryReport(inventory: inventory).jsonBytes().count }
             fields += [
                 ("clusters", .int(inventory.fleet.clusters.count)), ("outputBytes", .int(length)),
                 ("seconds", rounded(t)),

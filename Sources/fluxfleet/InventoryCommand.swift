@@ -61,7 +61,7 @@ struct InventoryCommand: ParsableCommand {
         let report = InventoryReport(inventory: loaded, catalog: catalog)
         switch output {
         case .table: Console.out(report.table())
-        case .json: Console.out(report.json())
+        case .json: Console.out(report.jsonBytes())
         case .csv: Console.out(report.csv())
         }
     }

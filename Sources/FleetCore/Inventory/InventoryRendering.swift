@@ -162,7 +162,12 @@ public struct InventoryReport: Sendable {
 
     /// The versioned JSON document of DESIGN §9 (`formatVersion` 1).
     public func json(pretty: Bool = true) -> String {
-        var w = JSONWriter(pretty: pretty, capacity: 1024 + rows.count * 900)
+        String(decoding: jsonBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// The JSON document as UTF-8 bytes, ending with a newline (no string copy of a large document).
+    public func jsonBytes(pretty: Bool = true) -> [UInt8] {
+        var w = JSONWriter(pretty: pretty, capacity: 4096 + rows.count * 2400)
         let s = summary
         w.beginObject()
         w.key("formatVersion")
@@ -227,7 +232,8 @@ public struct InventoryReport: Sendable {
         }
         w.endArray()
         w.endObject()
-        return w.text + "\n"
+        w.newlineAtEnd()
+        return w.bytes
     }
 
     private func writeCounts(_ w: inout JSONWriter, _ counts: [(String, Int)]) {

@@ -69,6 +69,9 @@ public struct JSONWriter: Sendable {
     /// The output as a string.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Ends the output with a line break (for documents written to a terminal or a file).
+    public mutating func newlineAtEnd() { bytes.append(0x0A) }
+
     private mutating func newline() {
         bytes.append(0x0A)
         for _ in 0..<depth {
