@@ -135,7 +135,13 @@ public struct Fleet: Sendable {
         inputClusters.reserveCapacity(parts.reduce(0) { $0 + $1.clusters.count })
         inputRecords.reserveCapacity(inputClusters.capacity)
         for part in parts {
-            problems.append(contentsOf: part.problems)
+            // Paths are read only now: a parallel read numbers its records after the parts join.
+            for pending in part.problems {
+                problems.append(
+                    InventoryProblem(
+                        file: pending.record.file, path: pending.record.document.path + pending.pathSuffix,
+                        line: pending.record.document.root.location.line, message: pending.message))
+            }
             for unsupported in part.unsupported {
                 findings.append(
                     Finding(
@@ -287,7 +293,7 @@ public struct Fleet: Sendable {
         var clusterRecords: [InventoryRecord] = []
         var children: [Child] = []
         var unsupported: [(record: InventoryRecord, id: String, type: String)] = []
-        var problems: [InventoryProblem] = []
+        var problems: [(record: InventoryRecord, pathSuffix: String, message: String)] = []
     }
 
     private static func classify(_ records: [InventoryRecord], parallelism: Int) -> [Part] {
@@ -310,9 +316,7 @@ public struct Fleet: Sendable {
     static func classify(_ record: InventoryRecord, into part: inout Part) {
         let root = record.document.root
         func problem(_ path: String, _ message: String) {
-            part.problems.append(
-                InventoryProblem(
-                    file: record.file, path: record.document.path + path, line: root.location.line, message: message))
+            part.problems.append((record, path, message))
         }
         guard root.isObject else {
             return problem("", "expected an ARM resource object, found \(root.kind.rawValue)")

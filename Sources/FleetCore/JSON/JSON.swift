@@ -146,14 +146,10 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    /// Writes a number.
+    /// Writes a number (see ``JSONNumber/description`` for doubles, infinities and NaN).
     public mutating func number(_ value: JSONNumber) {
         prefix()
-        if case .double(let d) = value, !d.isFinite {
-            bytes.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity.
-        } else {
-            bytes.append(contentsOf: value.description.utf8)
-        }
+        bytes.append(contentsOf: value.description.utf8)
     }
 
     /// Writes a floating-point number rounded to `decimals` places.
@@ -163,9 +159,15 @@ public struct JSONWriter: Sendable {
             bytes.append(contentsOf: "null".utf8)
             return
         }
+        let decimals = min(max(decimals, 0), 17)
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let scaled = (value * scale).rounded()
+        guard abs(scaled) < 9.2e18 else {
+            // Too large for the integer formatting below: write the double as it is.
+            bytes.append(contentsOf: JSONNumber.double(value).description.utf8)
+            return
+        }
         let negative = scaled < 0
         var digits = String(Int64(abs(scaled)))
         if decimals > 0 {

@@ -131,13 +131,23 @@ public enum JSONNumber: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The shortest text that reads back as the same number.
+    /// Text that reads back as the same number of the same kind.
+    ///
+    /// Doubles always carry a fraction or an exponent (`1.0`, `1e+16`, `-0.0`), so they read back as
+    /// doubles; a number too large for a double (parsed as infinity) is written `1e999`, which
+    /// reads back as infinity again. NaN cannot come from JSON text and is written `null`.
     public var description: String {
         switch self {
         case .int(let v): String(v)
         case .uint(let v): String(v)
         case .double(let v):
-            if v.isFinite, v.rounded() == v, abs(v) < 1e15 { String(Int64(v)) } else { "\(v)" }
+            if v.isNaN {
+                "null"
+            } else if v.isInfinite {
+                v < 0 ? "-1e999" : "1e999"
+            } else {
+                "\(v)"
+            }
         }
     }
 

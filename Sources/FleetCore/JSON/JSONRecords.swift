@@ -105,7 +105,9 @@ public enum JSONRecords {
                 return (set, outputs)
             }
         }
-        let document = try JSONDocument.parse(bytes, maxDepth: maxDepth)
+        let document = try JSONDocument.parse(
+            bytes, from: i, to: bytes.count, path: "$", maxDepth: maxDepth, requireEnd: true
+        ).document
         var output = visitor.makeOutput()
         visitor.visit(document, into: &output)
         return (JSONRecordSet(records: [document], layout: .single, envelope: [:]), [output])
@@ -123,6 +125,13 @@ public enum JSONRecords {
                 failure: TapeFailure(offset: i, message: "unexpected data after the JSON value", path: []),
                 bytes: bytes, rootPath: "$")
         }
+    }
+
+    /// `'x'` for a printable byte, `byte 0x0B` otherwise.
+    static func found(_ c: UInt8) -> String {
+        if c >= 0x20 && c < 0x7F { return "'\(String(UnicodeScalar(c)))'" }
+        let digits = Array("0123456789ABCDEF".utf8)
+        return "byte 0x" + String(decoding: [digits[Int(c >> 4)], digits[Int(c & 15)]], as: UTF8.self)
     }
 
     private static func failure(_ bytes: JSONBytes, _ offset: Int, _ message: String, _ path: String) -> JSONError {
@@ -226,7 +235,10 @@ public enum JSONRecords {
         while true {
             skipSpace(p, &i, count)
             guard i < count, p[i] == UInt8(ascii: "\"") else {
-                throw failure(bytes, i, "expected an object key in double quotes", "$")
+                throw failure(
+                    bytes, i,
+                    "expected an object key in double quotes, found \(i < count ? found(p[i]) : "end of input")",
+                    "$")
             }
             let (keyDoc, afterKey) = try JSONDocument.parse(
                 bytes, from: i, to: count, path: "$", maxDepth: maxDepth, requireEnd: false)
@@ -234,7 +246,9 @@ public enum JSONRecords {
             i = afterKey
             skipSpace(p, &i, count)
             guard i < count, p[i] == UInt8(ascii: ":") else {
-                throw failure(bytes, i, "expected ':' after an object key", "$")
+                throw failure(
+                    bytes, i, "expected ':' after an object key, found \(i < count ? found(p[i]) : "end of input")", "$"
+                )
             }
             i += 1
             skipSpace(p, &i, count)
@@ -259,7 +273,7 @@ public enum JSONRecords {
                 continue
             }
             guard p[i] == UInt8(ascii: "}") else {
-                throw failure(bytes, i, "expected ',' or '}' after an object member", memberPath)
+                throw failure(bytes, i, "expected ',' or '}' after an object member, found \(found(p[i]))", memberPath)
             }
             i += 1
             break
@@ -452,7 +466,8 @@ public enum JSONRecords {
                 part.end = .failed(
                     index: part.documents.count - 1,
                     failure: TapeFailure(
-                        offset: i, message: "expected ',' or ']' after an array element", path: []))
+                        offset: i, message: "expected ',' or ']' after an array element, found \(found(p[i]))",
+                        path: []))
                 return part
             }
             i += 1
@@ -503,7 +518,8 @@ final class RecordNumbering: @unchecked Sendable {
 ///
 /// Each part of a parallel read gets its own ``Output``; the outputs of the parts that make up the
 /// input are returned in input order (a part whose guessed start turned out wrong is dropped with
-/// its output).
+/// its output). A record's ``JSONDocument/path`` is final only once `read` returns (a part learns
+/// the index of its first record when the parts join), so a visitor keeps documents, not paths.
 public protocol RecordVisitor: Sendable {
     /// What a part accumulates.
     associatedtype Output: Sendable

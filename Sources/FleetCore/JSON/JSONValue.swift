@@ -97,7 +97,7 @@ public struct JSONValue: Sendable {
     /// Whether this is a string equal to `text`, compared byte for byte without decoding.
     public func stringEquals(_ text: String) -> Bool {
         let t = tag
-        if t == Tape.escapedString { return string == text }
+        if t == Tape.escapedString { return string.map { $0.utf8.elementsEqual(text.utf8) } ?? false }
         guard t == Tape.string else { return false }
         return Self.rawEquals(tokenStart, text, ignoringCase: false)
     }
@@ -201,7 +201,7 @@ public struct JSONValue: Sendable {
                         // Cheap first-byte test, then the full comparison up to the closing quote.
                         if n == 0 {
                             if raw[0] == UInt8(ascii: "\"") { found = valueIndex }
-                        } else if (ignoringCase ? ASCII.lower(raw[0]) : raw[0]) == first {
+                        } else if raw[0] != UInt8(ascii: "\""), (ignoringCase ? ASCII.lower(raw[0]) : raw[0]) == first {
                             var k = 1
                             var equal = true
                             while k < n {
@@ -217,11 +217,13 @@ public struct JSONValue: Sendable {
                             if equal && raw[n] == UInt8(ascii: "\"") { found = valueIndex }
                         }
                     } else {
+                        // Escaped key: decode, then compare bytes (not Unicode canonical equivalence).
                         let decoded = JSONValue(document: document, index: i).string ?? ""
                         let text = String(decoding: query, as: UTF8.self)
-                        if ignoringCase ? ASCII.equalsIgnoringCase(decoded, text) : decoded == text {
-                            found = valueIndex
-                        }
+                        let equal =
+                            ignoringCase
+                            ? ASCII.equalsIgnoringCase(decoded, text) : decoded.utf8.elementsEqual(text.utf8)
+                        if equal { found = valueIndex }
                     }
                     let w = tape[valueIndex]
                     let wt = Tape.tag(w)

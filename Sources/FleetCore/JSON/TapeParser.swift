@@ -299,12 +299,12 @@ struct TapeParser {
 
     private func printable(_ c: UInt8) -> String {
         if c >= 0x20 && c < 0x7F { return String(UnicodeScalar(c)) }
-        if c == 0 { return "end of input" }
         return "byte 0x\(hex2(c))"
     }
 
+    /// Describes a byte found inside the input (callers report the end of input themselves).
     private func describe(_ c: UInt8) -> String {
-        c == 0 ? "end of input" : "'\(printable(c))'"
+        c >= 0x20 && c < 0x7F ? "'\(printable(c))'" : printable(c)
     }
 
     // MARK: - Errors
