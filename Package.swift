@@ -21,6 +21,8 @@ let package = Package(
     targets: [
         // The fleet model: JSON reader, ARM ids, cluster facts, eligibility, snapshot readers.
         .target(name: "FleetCore", swiftSettings: strictness),
+        // Azure Policy: definitions, assignments, the expression language, conditions, effects.
+        .target(name: "PolicyEngine", dependencies: ["FleetCore"], swiftSettings: strictness),
         // The CLI: argument parsing and wiring only.
         .executableTarget(
             name: "fluxfleet",
@@ -51,6 +53,11 @@ let package = Package(
             name: "FleetCoreTests",
             dependencies: ["FleetCore", "FleetGenerator"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "PolicyEngineTests",
+            dependencies: ["PolicyEngine", "FleetCore"],
             swiftSettings: strictness
         ),
         .testTarget(
