@@ -210,13 +210,14 @@ public struct Fleet: Sendable {
                     } else {
                         clusters[c].fluxExtension = ext
                     }
-                case .otherExtension(let type):
+                case .otherExtension(let type, let resource):
                     if clusters[c].otherExtensionIDs.contains(child.id) {
                         findings.append(duplicate(child.idText, child.record))
                         continue
                     }
                     clusters[c].otherExtensionIDs.append(child.id)
                     clusters[c].otherExtensions.append(type)
+                    clusters[c].otherExtensionResources.append(resource)
                 case .fluxConfiguration(let config):
                     if clusters[c].fluxConfigurations.contains(where: { $0.id == config.id }) {
                         findings.append(duplicate(child.idText, child.record))
@@ -274,7 +275,7 @@ public struct Fleet: Sendable {
     struct Child: Sendable {
         enum Payload: Sendable {
             case fluxExtension(FluxExtension)
-            case otherExtension(String)
+            case otherExtension(String, JSONValue)
             case fluxConfiguration(FluxConfiguration)
             case fluxV1(FluxV1Configuration)
         }
@@ -349,7 +350,7 @@ public struct Fleet: Sendable {
             if extensionType?.stringEqualsIgnoringCase("microsoft.flux") == true {
                 payload = .fluxExtension(FluxExtension(resource: root, id: id))
             } else {
-                payload = .otherExtension(extensionType?.string ?? "unknown")
+                payload = .otherExtension(extensionType?.string ?? "unknown", root)
             }
         } else if ASCII.equalsIgnoringCase(type, fluxConfigurationsType) {
             payload = .fluxConfiguration(FluxConfiguration(resource: root, id: id))

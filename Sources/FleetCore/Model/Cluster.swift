@@ -101,7 +101,7 @@ public enum Location {
 /// Only the id, the kind and the attached resources are stored; every other fact is read from
 /// the record's tape when asked for, so a fleet of 100,000 clusters costs little more than its
 /// input. Property names are matched ignoring case (Resource Graph and ARM disagree on casing).
-public struct Cluster: Sendable {
+public struct Cluster: ARMRecordFacts, Sendable {
     /// The ARM id as read.
     public var id: ResourceID
     /// The kind, from the resource type.
@@ -116,6 +116,8 @@ public struct Cluster: Sendable {
     public var otherExtensions: [String] = []
     /// The ids of the other extensions, in the order attached.
     var otherExtensionIDs: [ResourceID] = []
+    /// The records of the other extensions, in the order attached (for policies on any extension).
+    public var otherExtensionResources: [JSONValue] = []
     /// The raw ARM record.
     public var resource: JSONValue
 
@@ -125,10 +127,6 @@ public struct Cluster: Sendable {
         self.id = id
         self.kind = kind
     }
-
-    private var properties: JSONValue? { resource.member(ignoringCase: "properties") }
-
-    private func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
 
     /// Whether this is an AKS Arc cluster (`connectedClusters` with `kind: ProvisionedCluster`).
     public var provisioned: Bool {

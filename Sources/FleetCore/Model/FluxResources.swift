@@ -3,7 +3,7 @@
 /// Resource Graph returns extension properties in PascalCase (`ExtensionType`,
 /// `InstalledVersion`); ARM GET returns camelCase (`extensionType`, `currentVersion`). Both are
 /// read, every property name compared ignoring case. Facts are read from the record on demand.
-public struct FluxExtension: Sendable {
+public struct FluxExtension: ARMRecordFacts, Sendable {
     /// The extension's ARM id.
     public var id: ResourceID
     /// The raw ARM record.
@@ -14,9 +14,6 @@ public struct FluxExtension: Sendable {
         self.resource = resource
         self.id = id
     }
-
-    private var properties: JSONValue? { resource.member(ignoringCase: "properties") }
-    private func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
 
     /// The extension's name (usually `flux`).
     public var name: String { id.name }
@@ -71,7 +68,7 @@ public struct FluxExtension: Sendable {
 }
 
 /// A Flux v2 configuration (`Microsoft.KubernetesConfiguration/fluxConfigurations`).
-public struct FluxConfiguration: Sendable {
+public struct FluxConfiguration: ARMRecordFacts, Sendable {
     /// The configuration's ARM id.
     public var id: ResourceID
     /// The raw ARM record.
@@ -82,9 +79,6 @@ public struct FluxConfiguration: Sendable {
         self.resource = resource
         self.id = id
     }
-
-    private var properties: JSONValue? { resource.member(ignoringCase: "properties") }
-    private func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
 
     /// The configuration's name.
     public var name: String { id.name }
@@ -157,7 +151,7 @@ public struct FluxConfiguration: Sendable {
 }
 
 /// A Flux v1 configuration (`sourceControlConfigurations`): retired, and a blocker for Flux v2.
-public struct FluxV1Configuration: Sendable {
+public struct FluxV1Configuration: ARMRecordFacts, Sendable {
     /// The configuration's ARM id.
     public var id: ResourceID
     /// The raw ARM record.
@@ -172,13 +166,9 @@ public struct FluxV1Configuration: Sendable {
     /// The configuration's name.
     public var name: String { id.name }
     /// `repositoryUrl`.
-    public var repositoryURL: String? {
-        nonEmptyString(resource.member(ignoringCase: "properties")?.member(ignoringCase: "repositoryUrl"))
-    }
+    public var repositoryURL: String? { property("repositoryUrl") }
     /// `operatorNamespace`.
-    public var operatorNamespace: String? {
-        nonEmptyString(resource.member(ignoringCase: "properties")?.member(ignoringCase: "operatorNamespace"))
-    }
+    public var operatorNamespace: String? { property("operatorNamespace") }
 }
 
 /// ARM provisioning states.
@@ -189,4 +179,19 @@ enum ProvisioningState {
         return ASCII.equalsIgnoringCase(state, "Creating") || ASCII.equalsIgnoringCase(state, "Updating")
             || ASCII.equalsIgnoringCase(state, "Deleting")
     }
+}
+
+/// A fact type over one ARM record: `properties` and its non-empty string members, names
+/// compared ignoring case.
+protocol ARMRecordFacts {
+    /// The raw ARM record.
+    var resource: JSONValue { get }
+}
+
+extension ARMRecordFacts {
+    /// The record's `properties` object.
+    var properties: JSONValue? { resource.member(ignoringCase: "properties") }
+
+    /// A non-empty string member of `properties`.
+    func property(_ name: String) -> String? { nonEmptyString(properties?.member(ignoringCase: name)) }
 }
