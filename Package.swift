@@ -28,6 +28,7 @@ let package = Package(
             name: "fluxfleet",
             dependencies: [
                 "FleetCore",
+                "PolicyEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness

@@ -17,6 +17,9 @@ enum Console {
     /// Writes `error: message` and a newline to standard error.
     static func error(_ message: String) { emit("error: \(message)\n", to: 2) }
 
+    /// Writes a line to standard error as it is.
+    static func stderr(_ line: String) { emit(line + "\n", to: 2) }
+
     /// Writes `warning: message` and a newline to standard error.
     static func warning(_ message: String) { emit("warning: \(message)\n", to: 2) }
 

@@ -24,6 +24,6 @@ struct FluxFleet: ParsableCommand {
               75  work left undone but resumable
             """,
         version: FleetCoreVersion.string,
-        subcommands: [InventoryCommand.self]
+        subcommands: [InventoryCommand.self, ScanCommand.self, PolicyCommand.self]
     )
 }

@@ -1,0 +1,514 @@
+import Dispatch
+import FleetCore
+
+/// Options of a scan.
+public struct ScanOptions: Sendable {
+    /// The evaluation time (ISO 8601 UTC): exemption expiry, `utcNow()` and staleness use it.
+    public var now: String
+    /// How old a fluxConfiguration's `statusUpdatedAt` may be before the strict view calls it stale.
+    public var staleAfterSeconds: Int
+    /// How many cores to use.
+    public var parallelism: Int
+
+    /// Creates options.
+    public init(now: String, staleAfterSeconds: Int = 3600, parallelism: Int = JSONRecords.availableCores) {
+        self.now = now
+        self.staleAfterSeconds = staleAfterSeconds
+        self.parallelism = parallelism
+    }
+}
+
+/// One assigned policy, compiled once: an assignment × a definition (× an initiative reference).
+struct AssignedPolicy: Sendable {
+    var assignment: PolicyAssignment
+    var definition: PolicyDefinition
+    var referenceId: String?
+    var parameters: [String: JSON]
+    var effect: String
+    var condition: Condition
+    /// Resource types the rule's `if` names (lowercased); nil when it names none.
+    var types: Set<String>?
+    var relatedType: String?
+    var relatedName: JSON?
+    var existenceCondition: Condition?
+    var deployment: JSON?
+    var manualDefaultState: ComplianceState
+}
+
+/// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
+///
+/// Pure: the fleet, the bundle and the options in; a ``ScanResult`` out. Clusters are evaluated in
+/// parallel; results come back in fleet order.
+public enum PolicyEvaluator {
+    /// Runs every assignment of `bundle` over every cluster of `fleet`.
+    public static func scan(fleet: Fleet, bundle: PolicyBundle, options: ScanOptions) -> ScanResult {
+        var diagnostics: [PolicyDiagnostic] = []
+        var compiled: [AssignedPolicy] = []
+        var broken: [(PolicyAssignment, String?, String, String)] = []  // assignment, reference, definition id, error
+        for assignment in bundle.assignments {
+            for target in targets(of: assignment, in: bundle, diagnostics: &diagnostics) {
+                do throws(PolicyCompileError) {
+                    compiled.append(
+                        try compile(
+                            assignment: assignment, definition: target.definition, reference: target.reference,
+                            initiative: target.initiative, now: options.now))
+                } catch {
+                    diagnostics.append(PolicyDiagnostic(.error, error.source, error.message))
+                    broken.append((assignment, target.reference?.referenceId, target.definition.id, error.message))
+                }
+            }
+        }
+        let active = bundle.exemptions.filter { exemption in
+            guard let expires = exemption.expiresOn else { return true }
+            return ISOTime.compare(expires, options.now).map { $0 > 0 } ?? true
+        }
+        let clusters = fleet.clusters
+        let parts = clusters.count < 256 ? 1 : max(1, options.parallelism) * 4
+        let slots = ResultSlotsBox<([PolicyResult], [StrictResult])>(count: parts)
+        let policies = compiled
+        let failures = broken
+        let work: @Sendable (Int) -> Void = { k in
+            var results: [PolicyResult] = []
+            var strict: [StrictResult] = []
+            for index in (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts) {
+                evaluate(
+                    clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
+                    results: &results, strict: &strict)
+            }
+            slots.set(k, (results, strict))
+        }
+        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
+        var results: [PolicyResult] = []
+        var strict: [StrictResult] = []
+        for k in 0..<parts {
+            let (r, s) = slots.get(k)!
+            results.append(contentsOf: r)
+            strict.append(contentsOf: s)
+        }
+        return ScanResult(results: results, strict: strict, diagnostics: diagnostics)
+    }
+
+    // MARK: - Compilation
+
+    struct Target {
+        var definition: PolicyDefinition
+        var reference: PolicyDefinitionReference?
+        var initiative: PolicySetDefinition?
+    }
+
+    static func targets(
+        of assignment: PolicyAssignment, in bundle: PolicyBundle, diagnostics: inout [PolicyDiagnostic]
+    ) -> [Target] {
+        if let definition = bundle.definition(id: assignment.policyDefinitionId) {
+            return [Target(definition: definition, reference: nil, initiative: nil)]
+        }
+        guard let initiative = bundle.initiative(id: assignment.policyDefinitionId) else {
+            diagnostics.append(
+                PolicyDiagnostic(
+                    .error, assignment.source,
+                    "assignment \(assignment.id) refers to \(assignment.policyDefinitionId), which is neither a definition nor an initiative in the policies directory"
+                ))
+            return []
+        }
+        var targets: [Target] = []
+        for reference in initiative.definitions {
+            guard let definition = bundle.definition(id: reference.policyDefinitionId) else {
+                diagnostics.append(
+                    PolicyDiagnostic(
+                        .error, reference.source,
+                        "initiative \(initiative.id) refers to unknown definition \(reference.policyDefinitionId)"))
+                continue
+            }
+            targets.append(Target(definition: definition, reference: reference, initiative: initiative))
+        }
+        return targets
+    }
+
+    struct PolicyCompileError: Error {
+        var source: PolicySource
+        var message: String
+    }
+
+    static func compile(
+        assignment: PolicyAssignment, definition: PolicyDefinition, reference: PolicyDefinitionReference?,
+        initiative: PolicySetDefinition?, now: String
+    ) throws(PolicyCompileError) -> AssignedPolicy {
+        let parameters: [String: JSON]
+        do {
+            parameters = try ParameterResolver.values(
+                for: definition, assignment: assignment, reference: reference, initiative: initiative)
+        } catch {
+            throw PolicyCompileError(source: assignment.source, message: "\(error)")
+        }
+        let context = PolicyExpressionContext(parameters: parameters, now: now, resource: nil)
+        // The effect: a literal or an expression over the parameters, then overrides.
+        let thenSource = definition.source.appending(.key("policyRule")).appending(.key("then"))
+        guard let effectValue = definition.then["effect"] ?? definition.then.member(ignoringCase: "effect") else {
+            throw PolicyCompileError(source: thenSource, message: "policyRule.then has no effect")
+        }
+        var effect = ""
+        do {
+            if let evaluated = try evaluateTemplate(effectValue, context: context), let text = evaluated.string {
+                effect = text
+            }
+        } catch {
+            throw PolicyCompileError(source: thenSource.appending(.key("effect")), message: "\(error)")
+        }
+        for override in assignment.overrides where ASCII.equalsIgnoringCase(override.kind, "policyEffect") {
+            if override.selectors.allSatisfy({ selector in
+                guard ASCII.equalsIgnoringCase(selector.kind, "policyDefinitionReferenceId") else { return true }
+                return Self.selects(selector, value: reference?.referenceId ?? "")
+            }) {
+                effect = override.value
+            }
+        }
+        let condition: Condition
+        do {
+            condition = try PolicyCondition.parse(
+                definition.condition, source: definition.source.appending(.key("policyRule")).appending(.key("if")))
+        } catch {
+            throw PolicyCompileError(source: definition.source, message: "\(error)")
+        }
+        let details = definition.then.member(ignoringCase: "details")
+        var existence: Condition?
+        if let existenceJSON = details?.member(ignoringCase: "existenceCondition"), existenceJSON != .object([:]) {
+            do {
+                existence = try PolicyCondition.parse(
+                    existenceJSON, source: thenSource.appending(.key("details")).appending(.key("existenceCondition")))
+            } catch {
+                throw PolicyCompileError(source: thenSource, message: "\(error)")
+            }
+        }
+        var manual = ComplianceState.unknown
+        if let state = details?.member(ignoringCase: "defaultState")?.string {
+            manual = ComplianceState.allCases.first { ASCII.equalsIgnoringCase($0.rawValue, state) } ?? .unknown
+        }
+        // Operands that do not read the resource (parameters, literals) are evaluated once here.
+        let binder = ConditionEvaluator(collectsReasons: false)
+        return AssignedPolicy(
+            assignment: assignment, definition: definition, referenceId: reference?.referenceId,
+            parameters: parameters, effect: canonicalEffect(effect),
+            condition: binder.bindingConstants(in: condition, context: context),
+            types: typesNamed(by: definition.condition),
+            relatedType: details?.member(ignoringCase: "type")?.string,
+            relatedName: details?.member(ignoringCase: "name"),
+            existenceCondition: existence.map { binder.bindingConstants(in: $0, context: context) },
+            deployment: details?.member(ignoringCase: "deployment"),
+            manualDefaultState: manual)
+    }
+
+    static let effects = [
+        "Audit", "AuditIfNotExists", "DeployIfNotExists", "Deny", "Modify", "Append", "Manual", "Disabled",
+        "DenyAction",
+    ]
+
+    /// The effect's canonical spelling (effects are case-insensitive).
+    static func canonicalEffect(_ effect: String) -> String {
+        effects.first { ASCII.equalsIgnoringCase($0, effect) } ?? effect
+    }
+
+    static func selects(_ selector: PolicySelector, value: String) -> Bool {
+        if let values = selector.in { return values.contains { ASCII.equalsIgnoringCase($0, value) } }
+        if let values = selector.notIn { return !values.contains { ASCII.equalsIgnoringCase($0, value) } }
+        return true
+    }
+
+    /// The resource types a rule's `if` names with `field: type` (equals / in), at the top level or
+    /// in a top-level `allOf`; nil when it names none (then only clusters are evaluated).
+    static func typesNamed(by condition: JSON) -> Set<String>? {
+        func leafTypes(_ json: JSON) -> [String]? {
+            guard case .object(let members) = json,
+                let field = members.first(where: { ASCII.equalsIgnoringCase($0.key, "field") })?.value.string,
+                ASCII.equalsIgnoringCase(field, "type")
+            else { return nil }
+            for (key, value) in members {
+                if ASCII.equalsIgnoringCase(key, "equals"), let type = value.string { return [type] }
+                if ASCII.equalsIgnoringCase(key, "in"), case .array(let items) = value {
+                    return items.compactMap(\.string)
+                }
+            }
+            return nil
+        }
+        if let types = leafTypes(condition) { return Set(types.map(ASCII.lowercased)) }
+        if case .object(let members) = condition,
+            let all = members.first(where: { ASCII.equalsIgnoringCase($0.key, "allOf") })?.value,
+            case .array(let items) = all
+        {
+            for item in items {
+                if let types = leafTypes(item) { return Set(types.map(ASCII.lowercased)) }
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Evaluation
+
+    /// A resource to evaluate: the cluster or one of its children.
+    struct Candidate {
+        var id: String
+        var type: String
+        var resource: JSONValue
+    }
+
+    static func children(of cluster: Cluster) -> [Candidate] {
+        var out: [Candidate] = []
+        if let ext = cluster.fluxExtension {
+            out.append(
+                Candidate(
+                    id: ext.id.description, type: "Microsoft.KubernetesConfiguration/extensions", resource: ext.resource
+                ))
+        }
+        for resource in cluster.otherExtensionResources {
+            let id = resource.member(ignoringCase: "id")?.string ?? ""
+            out.append(Candidate(id: id, type: "Microsoft.KubernetesConfiguration/extensions", resource: resource))
+        }
+        for config in cluster.fluxConfigurations {
+            out.append(
+                Candidate(
+                    id: config.id.description, type: "Microsoft.KubernetesConfiguration/fluxConfigurations",
+                    resource: config.resource))
+        }
+        for config in cluster.fluxV1Configurations {
+            out.append(
+                Candidate(
+                    id: config.id.description, type: "Microsoft.KubernetesConfiguration/sourceControlConfigurations",
+                    resource: config.resource))
+        }
+        return out
+    }
+
+    static func evaluate(
+        _ cluster: Cluster, policies: [AssignedPolicy], broken: [(PolicyAssignment, String?, String, String)],
+        exemptions: [PolicyExemption], options: ScanOptions, results: inout [PolicyResult],
+        strict: inout [StrictResult]
+    ) {
+        let clusterId = cluster.id.description
+        let clusterType = cluster.kind.resourceType
+        let location = cluster.location
+        lazy var childCandidates = children(of: cluster)
+        // Assignments that could not be compiled: an Error result for every cluster in scope.
+        for (assignment, referenceId, definitionId, message) in broken where inScope(cluster.id, assignment) {
+            results.append(
+                PolicyResult(
+                    resourceId: clusterId, clusterId: clusterId, assignmentId: assignment.id,
+                    policyDefinitionId: definitionId, policyDefinitionReferenceId: referenceId, effect: "",
+                    state: .error, reasons: [], enforcementMode: assignment.enforcementMode, exemptionId: nil,
+                    desiredResources: [], error: message))
+        }
+        for policy in policies {
+            guard policy.effect != "Disabled", inScope(cluster.id, policy.assignment),
+                selected(policy.assignment, location: location, type: clusterType)
+            else { continue }
+            var candidates: [Candidate] = []
+            if let types = policy.types {
+                if types.contains(ASCII.lowercased(clusterType)) {
+                    candidates.append(Candidate(id: clusterId, type: clusterType, resource: cluster.resource))
+                }
+                candidates += childCandidates.filter { types.contains(ASCII.lowercased($0.type)) }
+            } else {
+                candidates.append(Candidate(id: clusterId, type: clusterType, resource: cluster.resource))
+            }
+            for candidate in candidates {
+                guard
+                    var result = evaluate(
+                        candidate, cluster: cluster, policy: policy, children: childCandidates, options: options,
+                        strict: &strict)
+                else { continue }
+                if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
+                    result.state = .exempt
+                    result.exemptionId = exemption.id
+                }
+                results.append(result)
+            }
+        }
+    }
+
+    static func inScope(_ id: ResourceID, _ assignment: PolicyAssignment) -> Bool {
+        id.hasPrefix(scope: assignment.scope) && !assignment.notScopes.contains { id.hasPrefix(scope: $0) }
+    }
+
+    static func selected(_ assignment: PolicyAssignment, location: String, type: String) -> Bool {
+        guard !assignment.resourceSelectors.isEmpty else { return true }
+        return assignment.resourceSelectors.contains { set in
+            set.selectors.allSatisfy { selector in
+                switch ASCII.lowercased(selector.kind) {
+                case "resourcelocation": selects(selector, value: Location.normalize(location))
+                case "resourcetype": selects(selector, value: type)
+                case "resourcewithoutlocation": false
+                default: true
+                }
+            }
+        }
+    }
+
+    static func covers(_ exemption: PolicyExemption, _ resourceId: String, _ policy: AssignedPolicy) -> Bool {
+        guard ASCII.equalsIgnoringCase(exemption.policyAssignmentId, policy.assignment.id) else { return false }
+        if !exemption.policyDefinitionReferenceIds.isEmpty {
+            guard let reference = policy.referenceId,
+                exemption.policyDefinitionReferenceIds.contains(where: { ASCII.equalsIgnoringCase($0, reference) })
+            else { return false }
+        }
+        guard let id = try? ResourceID(parsing: resourceId) else { return false }
+        return id.hasPrefix(scope: exemption.scope)
+    }
+
+    static func reasons(_ result: ConditionResult) -> [PolicyReason] {
+        result.reasons.map {
+            PolicyReason(
+                expression: $0.expression, path: $0.path, actual: $0.actual, target: $0.target, operator: $0.operator,
+                message: $0.message)
+        }
+    }
+
+    /// Evaluates one candidate; nil when the policy does not apply to it.
+    static func evaluate(
+        _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, children: [Candidate], options: ScanOptions,
+        strict: inout [StrictResult]
+    ) -> PolicyResult? {
+        let context = PolicyExpressionContext(
+            parameters: policy.parameters, now: options.now,
+            resource: PolicyExpressionContext.Resource(json: candidate.resource, type: candidate.type, id: candidate.id)
+        )
+        var result = PolicyResult(
+            resourceId: candidate.id, clusterId: cluster.id.description, assignmentId: policy.assignment.id,
+            policyDefinitionId: policy.definition.id, policyDefinitionReferenceId: policy.referenceId,
+            effect: policy.effect, state: .compliant, reasons: [], enforcementMode: policy.assignment.enforcementMode,
+            exemptionId: nil, desiredResources: [], error: nil)
+        // Decide without reasons (fast); collect them only where a result shows them.
+        let evaluation = ConditionEvaluator(collectsReasons: false).evaluate(
+            policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
+        if let error = evaluation.error {
+            result.state = .error
+            result.error = error
+            return result
+        }
+        switch policy.effect {
+        case "AuditIfNotExists", "DeployIfNotExists":
+            guard evaluation.matched else { return nil }  // Not applicable: the `if` decides.
+            return existence(
+                candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
+                result: result, strict: &strict)
+        case "Manual":
+            result.state = evaluation.matched ? policy.manualDefaultState : .compliant
+        default:
+            // Audit, Deny (reported as would-deny), Modify, Append.
+            if evaluation.matched {
+                result.state = .nonCompliant
+                result.reasons = reasons(
+                    ConditionEvaluator().evaluate(
+                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+            }
+        }
+        return result
+    }
+
+    static func existence(
+        _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
+        children: [Candidate], options: ScanOptions, result: PolicyResult, strict: inout [StrictResult]
+    ) -> PolicyResult {
+        var result = result
+        var related = children.filter { ASCII.equalsIgnoringCase($0.type, policy.relatedType ?? "") }
+        if let nameJSON = policy.relatedName {
+            do {
+                if let name = try evaluateTemplate(nameJSON, context: context)?.string {
+                    related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
+                }
+            } catch {
+                result.state = .error
+                result.error = "details.name: \(error)"
+                return result
+            }
+        }
+        var matched = false
+        var best: [PolicyReason]?
+        for resource in related {
+            guard let condition = policy.existenceCondition else {
+                matched = true
+                break
+            }
+            let evaluation = ConditionEvaluator(collectsReasons: false).evaluate(
+                condition, resource: resource.resource, resourceType: resource.type, context: context)
+            if let error = evaluation.error {
+                result.state = .error
+                result.error = "existenceCondition on \(resource.id): \(error)"
+                return result
+            }
+            if evaluation.matched {
+                matched = true
+                break
+            }
+            let leaves = reasons(
+                ConditionEvaluator().evaluate(
+                    condition, resource: resource.resource, resourceType: resource.type, context: context))
+            if best == nil || leaves.count < best!.count { best = leaves }
+        }
+        if !matched {
+            result.state = .nonCompliant
+            let typeName = policy.relatedType ?? "related resource"
+            result.reasons =
+                [
+                    PolicyReason(
+                        expression: "details.type '\(typeName)'", path: "", actual: .int(related.count), target: nil,
+                        operator: "existenceCondition",
+                        message:
+                            "No related resources match the effect details (\(related.count) \(lastSegment(typeName)) checked)."
+                    )
+                ] + (best ?? [])
+        }
+        if policy.effect == "DeployIfNotExists", let deployment = policy.deployment {
+            do {
+                let clusterContext = PolicyExpressionContext(
+                    parameters: policy.parameters, now: options.now,
+                    resource: PolicyExpressionContext.Resource(
+                        json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
+                result.desiredResources = try DeploymentEvaluator.desiredResources(
+                    deployment: deployment, policyParameters: clusterContext, cluster: cluster.id)
+            } catch {
+                result.state = .error
+                result.error = "deployment: \(error)"
+                return result
+            }
+            for desired in result.desiredResources {
+                let observed = children.first { ASCII.equalsIgnoringCase($0.id, desired.id) }?.resource
+                var runtime: RuntimeAssessment?
+                if let observed,
+                    ASCII.equalsIgnoringCase(desired.type, "Microsoft.KubernetesConfiguration/fluxConfigurations")
+                {
+                    runtime = RuntimeHealth.assess(
+                        configuration: observed, now: options.now, staleAfterSeconds: options.staleAfterSeconds)
+                }
+                strict.append(
+                    StrictResult(
+                        clusterId: cluster.id.description, resourceId: desired.id, assignmentId: policy.assignment.id,
+                        drift: SpecDrift.compare(desired: desired.body, observed: observed), runtime: runtime))
+            }
+        }
+        return result
+    }
+
+    static func lastSegment(_ id: String) -> String {
+        id.split(separator: "/").last.map(String.init) ?? id
+    }
+}
+
+/// Fixed slots written by concurrent workers, each slot by exactly one worker.
+final class ResultSlotsBox<T>: @unchecked Sendable {
+    // @unchecked: every slot is written by one worker and read only after all workers joined.
+    private let slots: UnsafeMutablePointer<T?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    func set(_ k: Int, _ value: T) { slots[k] = value }
+
+    func get(_ k: Int) -> T? { slots[k] }
+}

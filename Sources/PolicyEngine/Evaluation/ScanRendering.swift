@@ -1,0 +1,335 @@
+import FleetCore
+
+/// What a scan was run on, for the `run` member of the JSON document.
+public struct ScanRun: Sendable {
+    /// The inventory path as given.
+    public var inventory: String
+    /// The policies directory as given.
+    public var policies: String
+    /// The digest of the policy files.
+    public var policiesDigest: String
+    /// The evaluation time (ISO 8601 UTC): exemption expiry and staleness are judged against it.
+    public var evaluatedAt: String
+    /// The number of clusters in the inventory.
+    public var clusters: Int
+
+    /// Creates the run description.
+    public init(inventory: String, policies: String, policiesDigest: String, evaluatedAt: String, clusters: Int) {
+        self.inventory = inventory
+        self.policies = policies
+        self.policiesDigest = policiesDigest
+        self.evaluatedAt = evaluatedAt
+        self.clusters = clusters
+    }
+}
+
+/// Renders a scan as the versioned JSON document of DESIGN §9 or as a terminal report.
+///
+/// Pure: every function returns text.
+public struct ScanReport: Sendable {
+    /// The scan.
+    public let scan: ScanResult
+    /// What it ran on.
+    public let run: ScanRun
+    /// Cluster names by lowercased id, for the table.
+    let names: [String: String]
+
+    /// Creates a report; `fleet` supplies cluster names for the table.
+    public init(scan: ScanResult, run: ScanRun, fleet: Fleet) {
+        self.scan = scan
+        self.run = run
+        var names: [String: String] = [:]
+        for cluster in fleet.clusters { names[ASCII.lowercased(cluster.id.description)] = cluster.name }
+        self.names = names
+    }
+
+    // MARK: - JSON
+
+    /// The JSON document (`formatVersion` 1), ending with a newline.
+    public func jsonBytes(pretty: Bool = true) -> [UInt8] {
+        var w = JSONWriter(pretty: pretty, capacity: 4096 + scan.results.count * 600)
+        let s = scan.summary
+        w.beginObject()
+        w.key("formatVersion")
+        w.number(1)
+        w.key("run")
+        w.beginObject()
+        w.key("inventory")
+        w.string(run.inventory)
+        w.key("policies")
+        w.string(run.policies)
+        w.key("policiesDigest")
+        w.string(run.policiesDigest)
+        w.key("evaluatedAt")
+        w.string(run.evaluatedAt)
+        w.key("clusters")
+        w.number(run.clusters)
+        w.endObject()
+        w.key("summary")
+        w.beginObject()
+        w.key("resources")
+        w.number(s.resources)
+        w.key("compliant")
+        w.number(s.compliant)
+        w.key("nonCompliant")
+        w.number(s.nonCompliant)
+        w.key("exempt")
+        w.number(s.exempt)
+        w.key("unknown")
+        w.number(s.unknown)
+        w.key("error")
+        w.number(s.error)
+        w.key("compliancePercent")
+        w.number(s.compliancePercent, decimals: 2)
+        w.key("drifted")
+        w.number(s.drifted)
+        w.endObject()
+        w.key("results")
+        w.beginArray()
+        for result in scan.results { write(result, to: &w) }
+        w.endArray()
+        w.key("strict")
+        w.beginArray()
+        for entry in scan.strict { write(entry, to: &w) }
+        w.endArray()
+        w.key("diagnostics")
+        w.beginArray()
+        for diagnostic in scan.diagnostics {
+            w.beginObject()
+            w.key("severity")
+            w.string(diagnostic.severity.rawValue)
+            w.key("source")
+            w.string(diagnostic.source.description)
+            w.key("message")
+            w.string(diagnostic.message)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        w.newlineAtEnd()
+        return w.bytes
+    }
+
+    private func writeOptional(_ value: JSON?, to w: inout JSONWriter) {
+        if let value { w.value(value) } else { w.null() }
+    }
+
+    private func write(_ result: PolicyResult, to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("resourceId")
+        w.string(result.resourceId)
+        w.key("clusterId")
+        w.string(result.clusterId)
+        w.key("assignmentId")
+        w.string(result.assignmentId)
+        w.key("policyDefinitionId")
+        w.string(result.policyDefinitionId)
+        w.key("policyDefinitionReferenceId")
+        w.string(result.policyDefinitionReferenceId)
+        w.key("effect")
+        w.string(result.effect)
+        w.key("state")
+        w.string(result.state.rawValue)
+        w.key("enforcementMode")
+        w.string(result.enforcementMode.rawValue)
+        if let exemption = result.exemptionId {
+            w.key("exemptionId")
+            w.string(exemption)
+        }
+        if let error = result.error {
+            w.key("error")
+            w.string(error)
+        }
+        w.key("reasons")
+        w.beginArray()
+        for reason in result.reasons {
+            w.beginObject()
+            w.key("expression")
+            w.string(reason.expression)
+            w.key("path")
+            w.string(reason.path)
+            w.key("actual")
+            writeOptional(reason.actual, to: &w)
+            w.key("target")
+            writeOptional(reason.target, to: &w)
+            w.key("operator")
+            w.string(reason.operator)
+            w.key("message")
+            w.string(reason.message)
+            w.endObject()
+        }
+        w.endArray()
+        if !result.desiredResources.isEmpty {
+            w.key("desiredResources")
+            w.beginArray()
+            for resource in result.desiredResources { w.string(resource.id) }
+            w.endArray()
+        }
+        w.endObject()
+    }
+
+    private func write(_ entry: StrictResult, to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("clusterId")
+        w.string(entry.clusterId)
+        w.key("resourceId")
+        w.string(entry.resourceId)
+        w.key("assignmentId")
+        w.string(entry.assignmentId)
+        w.key("drift")
+        w.beginArray()
+        for drift in entry.drift {
+            w.beginObject()
+            w.key("path")
+            w.string(drift.path)
+            w.key("actual")
+            writeOptional(drift.actual, to: &w)
+            w.key("desired")
+            writeOptional(drift.desired, to: &w)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("runtime")
+        if let runtime = entry.runtime {
+            w.beginObject()
+            w.key("complianceState")
+            w.string(runtime.complianceState)
+            w.key("stale")
+            w.bool(runtime.stale)
+            w.key("statusUpdatedAt")
+            w.string(runtime.statusUpdatedAt)
+            w.key("failing")
+            w.beginArray()
+            for failing in runtime.failing {
+                w.beginObject()
+                w.key("kind")
+                w.string(failing.kind)
+                w.key("name")
+                w.string(failing.name)
+                w.key("namespace")
+                w.string(failing.namespace)
+                w.key("reason")
+                w.string(failing.reason)
+                w.key("message")
+                w.string(failing.message)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.endObject()
+    }
+
+    // MARK: - Table
+
+    private func name(_ id: String) -> String { names[ASCII.lowercased(id)] ?? id }
+
+    private static func lastSegment(_ id: String) -> String {
+        id.split(separator: "/").last.map(String.init) ?? id
+    }
+
+    /// The terminal report: per assignment and policy, then every non-compliant resource with
+    /// its reasons, then the strict view, then the summary line.
+    public func table() -> String {
+        var out = ""
+        // Per assignment × reference: counts of distinct resources by state.
+        struct Key: Hashable {
+            var assignment: String
+            var policy: String
+        }
+        var order: [Key] = []
+        var counts: [Key: [ComplianceState: Int]] = [:]
+        var effects: [Key: String] = [:]
+        for result in scan.results {
+            let key = Key(
+                assignment: Self.lastSegment(result.assignmentId),
+                policy: result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId))
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: [:]][result.state, default: 0] += 1
+            effects[key] = result.effect
+        }
+        var rows = [["ASSIGNMENT", "POLICY", "EFFECT", "COMPLIANT", "NON-COMPLIANT", "EXEMPT", "UNKNOWN", "ERROR"]]
+        for key in order {
+            let c = counts[key]!
+            rows.append([
+                key.assignment, key.policy, effects[key] ?? "", "\(c[.compliant] ?? 0)", "\(c[.nonCompliant] ?? 0)",
+                "\(c[.exempt] ?? 0)", "\(c[.unknown] ?? 0)", "\(c[.error] ?? 0)",
+            ])
+        }
+        out += TextTable.render(rows)
+        let failing = scan.results.filter { $0.state == .nonCompliant || $0.state == .error }
+        if !failing.isEmpty {
+            out += "\nnon-compliant:\n"
+            for result in failing {
+                let policy = result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId)
+                let resource =
+                    ASCII.equalsIgnoringCase(result.resourceId, result.clusterId)
+                    ? name(result.clusterId) : "\(name(result.clusterId))/\(Self.lastSegment(result.resourceId))"
+                let mode = result.enforcementMode == .doNotEnforce ? " (DoNotEnforce)" : ""
+                out +=
+                    "  \(resource): \(Self.lastSegment(result.assignmentId))/\(policy) \(result.state.rawValue)\(mode)\n"
+                if let error = result.error { out += "    error: \(error)\n" }
+                for reason in result.reasons.prefix(4) {
+                    var line = "    \(reason.message)"
+                    if !reason.path.isEmpty {
+                        line +=
+                            " [\(reason.path): \(render(reason.actual)) \(reason.operator) \(render(reason.target))]"
+                    }
+                    out += line + "\n"
+                }
+                if result.reasons.count > 4 { out += "    … \(result.reasons.count - 4) more\n" }
+            }
+        }
+        let drifted = scan.strict.filter {
+            !$0.drift.isEmpty || ($0.runtime.map { !$0.failing.isEmpty || $0.stale } ?? false)
+        }
+        if !drifted.isEmpty {
+            out += "\nstrict view (beyond Azure Policy):\n"
+            for entry in drifted {
+                out += "  \(name(entry.clusterId))/\(Self.lastSegment(entry.resourceId)):\n"
+                for drift in entry.drift.prefix(6) {
+                    if drift.path.isEmpty {
+                        out += "    missing: the desired resource does not exist\n"
+                    } else {
+                        out += "    drift \(drift.path): \(render(drift.actual)) → \(render(drift.desired))\n"
+                    }
+                }
+                if entry.drift.count > 6 { out += "    … \(entry.drift.count - 6) more\n" }
+                if let runtime = entry.runtime {
+                    if runtime.stale {
+                        out += "    runtime: status stale (last \(runtime.statusUpdatedAt ?? "never"))\n"
+                    }
+                    for failing in runtime.failing.prefix(3) {
+                        out +=
+                            "    runtime: \(failing.kind) \(failing.name) \(failing.reason ?? ""): \(failing.message ?? "")\n"
+                    }
+                }
+            }
+        }
+        let s = scan.summary
+        out +=
+            "\n\(s.resources) resources: \(s.compliant) compliant, \(s.nonCompliant) non-compliant, \(s.exempt) exempt"
+        if s.unknown > 0 { out += ", \(s.unknown) unknown" }
+        if s.error > 0 { out += ", \(s.error) error" }
+        out +=
+            " — \(Self.percent(s.compliancePercent)) compliant as Azure computes it; \(s.drifted) drifted in the strict view\n"
+        for diagnostic in scan.diagnostics { out += "\(diagnostic.severity.rawValue): \(diagnostic)\n" }
+        return out
+    }
+
+    private func render(_ value: JSON?) -> String {
+        guard let value else { return "<missing>" }
+        var w = JSONWriter()
+        w.value(value)
+        let text = w.text
+        return text.count > 60 ? String(text.prefix(57)) + "..." : text
+    }
+
+    private static func percent(_ value: Double) -> String {
+        var w = JSONWriter()
+        w.number(value, decimals: 1)
+        return w.text + "%"
+    }
+}

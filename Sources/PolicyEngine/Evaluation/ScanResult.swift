@@ -1,0 +1,148 @@
+import FleetCore
+
+/// Azure Policy compliance states that FluxFleet reports.
+public enum ComplianceState: String, Sendable, CaseIterable, Comparable {
+    /// The resource does not satisfy the policy.
+    case nonCompliant = "NonCompliant"
+    /// The resource satisfies the policy.
+    case compliant = "Compliant"
+    /// Evaluation failed (a bad expression, a type mismatch); never silently dropped.
+    case error = "Error"
+    /// An active exemption covers the resource; it still counts toward compliance.
+    case exempt = "Exempt"
+    /// A `Manual` policy without an attestation.
+    case unknown = "Unknown"
+
+    /// Azure's roll-up order: the worst state wins (NonCompliant > Compliant > Error > Exempt > Unknown).
+    public static func < (lhs: ComplianceState, rhs: ComplianceState) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+
+    /// Whether the state counts as compliant in Azure's percentage.
+    public var countsAsCompliant: Bool { self == .compliant || self == .exempt || self == .unknown }
+}
+
+/// Why a result is what it is: one evaluated condition leaf, like Azure's policyEvaluationDetails.
+public struct PolicyReason: Sendable, Hashable {
+    /// The condition, such as `field 'Microsoft.KubernetesConfiguration/fluxConfigurations/gitRepository.url'`.
+    public var expression: String
+    /// The JSON path read in the resource, such as `properties.gitRepository.url`.
+    public var path: String
+    /// The value found (nil when missing).
+    public var actual: JSON?
+    /// The value the condition wanted.
+    public var target: JSON?
+    /// The operator, such as `equals`.
+    public var `operator`: String
+    /// A sentence for people, such as "Current value must be equal to the target value".
+    public var message: String
+
+    /// Creates a reason.
+    public init(expression: String, path: String, actual: JSON?, target: JSON?, operator: String, message: String) {
+        self.expression = expression
+        self.path = path
+        self.actual = actual
+        self.target = target
+        self.operator = `operator`
+        self.message = message
+    }
+}
+
+/// One result: an evaluated resource × an assignment × a policy reference.
+public struct PolicyResult: Sendable {
+    /// The evaluated resource: the cluster, or a child resource for rules on child types.
+    public var resourceId: String
+    /// The cluster the resource belongs to.
+    public var clusterId: String
+    /// The assignment.
+    public var assignmentId: String
+    /// The definition.
+    public var policyDefinitionId: String
+    /// The initiative reference id, nil for a definition assigned directly.
+    public var policyDefinitionReferenceId: String?
+    /// The effect as resolved (`DeployIfNotExists`, `Audit`, …).
+    public var effect: String
+    /// The compliance state.
+    public var state: ComplianceState
+    /// Every failing (or deciding) leaf, or `No related resources match the effect details`.
+    public var reasons: [PolicyReason]
+    /// Whether the assignment is enforced (`DoNotEnforce` results are reported, not remediated).
+    public var enforcementMode: EnforcementMode
+    /// The exemption that made the result Exempt.
+    public var exemptionId: String?
+    /// For DeployIfNotExists: the resources the deployment would PUT.
+    public var desiredResources: [DesiredResource]
+    /// The error message of an Error result.
+    public var error: String?
+}
+
+/// The strict view of one Flux resource: spec drift against the desired body and runtime health.
+public struct StrictResult: Sendable {
+    /// The cluster.
+    public var clusterId: String
+    /// The desired resource's id.
+    public var resourceId: String
+    /// The assignment that wants it.
+    public var assignmentId: String
+    /// Fields that differ from the desired body (empty: on the baseline).
+    public var drift: [DriftEntry]
+    /// Flux's own health for a fluxConfiguration that exists.
+    public var runtime: RuntimeAssessment?
+}
+
+/// What `scan` produced: Azure's view (results) beside FluxFleet's strict view.
+public struct ScanResult: Sendable {
+    /// Results per resource × assignment × reference, in cluster order.
+    public var results: [PolicyResult]
+    /// Strict-view entries, in cluster order.
+    public var strict: [StrictResult]
+    /// Problems that made whole assignments unusable (they also appear as Error results when they
+    /// concern a resource).
+    public var diagnostics: [PolicyDiagnostic]
+
+    /// Creates a scan result.
+    public init(results: [PolicyResult], strict: [StrictResult], diagnostics: [PolicyDiagnostic]) {
+        self.results = results
+        self.strict = strict
+        self.diagnostics = diagnostics
+    }
+
+    /// Counts over distinct resources, each taking its worst state, as Azure computes them.
+    public struct Summary: Sendable, Equatable {
+        /// Distinct evaluated resources.
+        public var resources: Int
+        /// Resources whose worst state is Compliant.
+        public var compliant: Int
+        /// … NonCompliant.
+        public var nonCompliant: Int
+        /// … Exempt.
+        public var exempt: Int
+        /// … Unknown.
+        public var unknown: Int
+        /// … Error.
+        public var error: Int
+        /// (Compliant + Exempt + Unknown) ÷ resources × 100; 100 when nothing was evaluated.
+        public var compliancePercent: Double
+        /// Strict-view resources with any drift.
+        public var drifted: Int
+    }
+
+    /// The summary.
+    public var summary: Summary {
+        var worst: [String: ComplianceState] = [:]
+        for result in results {
+            let key = ASCII.lowercased(result.resourceId)
+            if let current = worst[key], current <= result.state { continue }
+            worst[key] = result.state
+        }
+        var counts: [ComplianceState: Int] = [:]
+        for state in worst.values { counts[state, default: 0] += 1 }
+        let total = worst.count
+        let good = worst.values.filter(\.countsAsCompliant).count
+        return Summary(
+            resources: total, compliant: counts[.compliant] ?? 0, nonCompliant: counts[.nonCompliant] ?? 0,
+            exempt: counts[.exempt] ?? 0, unknown: counts[.unknown] ?? 0, error: counts[.error] ?? 0,
+            compliancePercent: total == 0 ? 100 : Double(good) * 100 / Double(total),
+            drifted: strict.filter { !$0.drift.isEmpty }.count)
+    }
+}
