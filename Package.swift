@@ -46,7 +46,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fluxfleet-bench",
-            dependencies: ["FleetCore", "FleetGenerator"],
+            dependencies: ["FleetCore", "FleetGenerator", "PolicyEngine"],
             path: "Benchmarks/fluxfleet-bench",
             swiftSettings: strictness
         ),

@@ -11,6 +11,7 @@
 import FleetCore
 import FleetGenerator
 import Foundation
+import PolicyEngine
 
 #if canImport(Glibc)
     import Glibc
@@ -30,6 +31,8 @@ enum Stage: String, CaseIterable {
     case eligibility
     /// The inventory JSON document, after a load.
     case inventoryJSON = "inventory-json"
+    /// Evaluation of the gitops-baseline initiative (desired resources and strict view included), after a load.
+    case scan
 }
 
 struct Options {
@@ -40,6 +43,7 @@ struct Options {
     var stage: Stage?
     var inventory: String?
     var stages = Stage.allCases
+    var policies = "policies"
 }
 
 func fail(_ message: String) -> Never {
@@ -82,6 +86,7 @@ func parseOptions() -> Options {
                 return s
             }
         case "--inventory": options.inventory = value(arg)
+        case "--policies": options.policies = value(arg)
         case "-h", "--help":
             print(
                 """
@@ -131,8 +136,23 @@ func rounded(_ x: Double, _ places: Int = 3) -> JSON {
     return .number(.double((x * scale).rounded() / scale))
 }
 
+/// The policies of `directory`, with the first assignment re-scoped to the whole tenant and the
+/// others dropped, so a generated fleet (random subscriptions) is entirely in scope.
+func benchmarkPolicies(_ directory: String) -> PolicyBundle {
+    let loaded = PolicyLoader.load(directory: directory)
+    guard !loaded.hasErrors, var assignment = loaded.bundle.assignments.first else {
+        fail("policies in \(directory) do not load: \(loaded.diagnostics.prefix(3))")
+    }
+    assignment.scope = "/"
+    assignment.notScopes = []
+    var bundle = loaded.bundle
+    bundle.assignments = [assignment]
+    bundle.exemptions = []
+    return bundle
+}
+
 /// Runs one stage in this process and prints its JSON line.
-func runStage(_ stage: Stage, inventory path: String) {
+func runStage(_ stage: Stage, inventory path: String, policies: String) {
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     var fields: [(String, JSON)] = [("case", .string(stage.rawValue)), ("file", .string(path)), ("bytes", .int(size))]
     do {
@@ -168,6 +188,22 @@ func runStage(_ stage: Stage, inventory path: String) {
             }
             fields += [
                 ("clusters", .int(inventory.fleet.clusters.count)), ("eligible", .int(eligible)),
+                ("seconds", rounded(t)),
+            ]
+        case .scan:
+            let inventory = try SnapshotReader.load(path: path)
+            let bundle = benchmarkPolicies(policies)
+            var scan: ScanResult?
+            let t = seconds {
+                scan = PolicyEvaluator.scan(
+                    fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: FleetGenerator.referenceTime))
+            }
+            let summary = scan!.summary
+            fields += [
+                ("clusters", .int(inventory.fleet.clusters.count)), ("results", .int(scan!.results.count)),
+                ("desiredResources", .int(scan!.results.reduce(0) { $0 + $1.desiredResources.count })),
+                ("strictEntries", .int(scan!.strict.count)),
+                ("compliancePercent", rounded(summary.compliancePercent, 1)),
                 ("seconds", rounded(t)),
             ]
         case .inventoryJSON:
@@ -218,7 +254,7 @@ func fleetFile(clusters: Int, options: Options) -> String {
 let options = parseOptions()
 if let stage = options.stage {
     guard let inventory = options.inventory else { fail("--stage needs --inventory FILE") }
-    runStage(stage, inventory: inventory)
+    runStage(stage, inventory: inventory, policies: options.policies)
     exit(0)
 }
 let me = URL(fileURLWithPath: CommandLine.arguments[0]).path
@@ -228,7 +264,7 @@ for clusters in options.clusters {
         for _ in 0..<options.repeats {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: me)
-            child.arguments = ["--stage", stage.rawValue, "--inventory", path]
+            child.arguments = ["--stage", stage.rawValue, "--inventory", path, "--policies", options.policies]
             do {
                 try child.run()
             } catch {

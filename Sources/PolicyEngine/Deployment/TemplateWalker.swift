@@ -2,21 +2,20 @@ import FleetCore
 
 /// A rendered JSON path inside a policy rule, such as `details.deployment.properties.template.resources[0]`.
 struct DeploymentPath: Sendable, CustomStringConvertible {
-    /// The rendered path.
-    let description: String
+    /// The steps below `details.deployment`; rendered only when an error needs the text.
+    private let components: [JSONPathComponent]
 
     /// The root every deployment path starts from.
-    static let deployment = DeploymentPath(description: "details.deployment")
+    static let deployment = DeploymentPath(components: [])
+
+    /// The rendered path.
+    var description: String { JSONPathComponent.render(components, root: "details.deployment") }
 
     /// The path of an object member (names that are not plain identifiers are bracketed and quoted).
-    func key(_ name: String) -> DeploymentPath {
-        DeploymentPath(description: JSONPathComponent.render([.key(name)], root: description))
-    }
+    func key(_ name: String) -> DeploymentPath { DeploymentPath(components: components + [.key(name)]) }
 
     /// The path of an array element.
-    func index(_ position: Int) -> DeploymentPath {
-        DeploymentPath(description: JSONPathComponent.render([.index(position)], root: description))
-    }
+    func index(_ position: Int) -> DeploymentPath { DeploymentPath(components: components + [.index(position)]) }
 
     /// An error at this path.
     func error(_ message: String, _ expressionError: ExpressionError? = nil) -> DeploymentError {

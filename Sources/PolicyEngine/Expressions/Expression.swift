@@ -1,3 +1,4 @@
+import Synchronization
 /// A parsed Azure Resource Manager / Azure Policy template-language expression.
 ///
 /// The language has no operators: an expression is a string or integer literal or a function call,
@@ -91,7 +92,18 @@ public enum TemplateString {
     public static func parse(_ s: String) throws(ExpressionError) -> TemplateValue {
         if s.utf8.starts(with: "[[".utf8) { return .literal(String(s.dropFirst())) }
         guard isExpression(s) else { return .literal(s) }
+        // The same few expressions are evaluated for every cluster: parse each once.
+        if let cached = cache.withLock({ $0[s] }) { return .expression(cached) }
         var parser = ExpressionParser(source: s, start: 1, end: s.utf8.count - 1)
-        return .expression(try parser.parseWhole())
+        let expression = try parser.parseWhole()
+        cache.withLock { entries in
+            if entries.count >= cacheLimit { entries.removeAll(keepingCapacity: true) }
+            entries[s] = expression
+        }
+        return .expression(expression)
     }
+
+    /// Parsed expressions by their text (bounded; cleared when full).
+    private static let cache = Mutex<[String: Expression]>([:])
+    private static let cacheLimit = 4096
 }
