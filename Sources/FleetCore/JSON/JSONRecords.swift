@@ -484,12 +484,16 @@ public enum JSONRecords {
 }
 
 /// Fixed slots written by concurrent workers, each slot by exactly one worker.
-final class ResultSlots<T>: @unchecked Sendable {
+///
+/// For `DispatchQueue.concurrentPerform`: worker `k` writes slot `k`; the caller reads the slots
+/// after every worker has returned.
+public final class ResultSlots<T>: @unchecked Sendable {
     // @unchecked: every slot is written by one worker and read only after all workers joined.
     private let slots: UnsafeMutablePointer<T?>
     private let count: Int
 
-    init(count: Int) {
+    /// Creates `count` empty slots.
+    public init(count: Int) {
         self.count = count
         slots = .allocate(capacity: count)
         slots.initialize(repeating: nil, count: count)
@@ -500,9 +504,11 @@ final class ResultSlots<T>: @unchecked Sendable {
         slots.deallocate()
     }
 
-    func set(_ k: Int, _ value: T) { slots[k] = value }
+    /// Fills slot `k` (from the worker that owns it).
+    public func set(_ k: Int, _ value: T) { slots[k] = value }
 
-    func get(_ k: Int) -> T? { slots[k] }
+    /// Reads slot `k` (after every worker has returned).
+    public func get(_ k: Int) -> T? { slots[k] }
 }
 
 /// The JSON path root and first index of a run of records, fixed once the parts are joined.

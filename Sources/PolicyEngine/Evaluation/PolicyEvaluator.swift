@@ -64,7 +64,7 @@ public enum PolicyEvaluator {
         }
         let clusters = fleet.clusters
         let parts = clusters.count < 256 ? 1 : max(1, options.parallelism) * 4
-        let slots = ResultSlotsBox<([PolicyResult], [StrictResult])>(count: parts)
+        let slots = ResultSlots<([PolicyResult], [StrictResult])>(count: parts)
         let policies = compiled
         let failures = broken
         let work: @Sendable (Int) -> Void = { k in
@@ -489,26 +489,4 @@ public enum PolicyEvaluator {
     static func lastSegment(_ id: String) -> String {
         id.split(separator: "/").last.map(String.init) ?? id
     }
-}
-
-/// Fixed slots written by concurrent workers, each slot by exactly one worker.
-final class ResultSlotsBox<T>: @unchecked Sendable {
-    // @unchecked: every slot is written by one worker and read only after all workers joined.
-    private let slots: UnsafeMutablePointer<T?>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil, count: count)
-    }
-
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-
-    func set(_ k: Int, _ value: T) { slots[k] = value }
-
-    func get(_ k: Int) -> T? { slots[k] }
 }
