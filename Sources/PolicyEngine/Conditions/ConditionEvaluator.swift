@@ -36,10 +36,16 @@ import FleetCore
 public struct ConditionEvaluator: Sendable {
     /// Whether results carry ``ConditionResult/reasons`` (costs decoding the values involved).
     public var collectsReasons: Bool
+    /// Whether the `field()` *function* reads the context's resource instead of the evaluated one.
+    ///
+    /// Set it for an existenceCondition: its field conditions read the related resource, but the
+    /// `field()` function still reads the resource the policy's `if` evaluated (as Azure does).
+    public var fieldFunctionReadsContext: Bool
 
     /// Creates an evaluator.
-    public init(collectsReasons: Bool = true) {
+    public init(collectsReasons: Bool = true, fieldFunctionReadsContext: Bool = false) {
         self.collectsReasons = collectsReasons
+        self.fieldFunctionReadsContext = fieldFunctionReadsContext
     }
 
     /// Evaluates `condition` for one resource.
@@ -60,6 +66,7 @@ public struct ConditionEvaluator: Sendable {
         var run = ConditionRun(
             base: context, resource: resource, resourceType: resourceType,
             collect: collectsReasons)
+        run.fieldFromContext = fieldFunctionReadsContext
         var reasons: [ConditionReason] = []
         do {
             let matched = try run.evaluate(condition, negated: false, reasons: &reasons)
@@ -158,6 +165,8 @@ struct ConditionRun {
     /// The index of the resource's type in ``AliasCatalog/supportedTypes`` (nil: another type), once computed.
     private var typeIndexCache: Int??
     var collect: Bool
+    /// `field()` (the function) answers from `base` (existence conditions).
+    var fieldFromContext = false
     var frames: [LoopFrame] = []
     /// The record's `properties` member, once looked up.
     private var properties: JSONValue?
@@ -172,7 +181,8 @@ struct ConditionRun {
 
     /// The expression context seen by operands: the base context plus `field()` and `current()`.
     mutating func scope() -> ConditionScope {
-        ConditionScope(base: base, resource: resource, typeIndex: typeIndex(), frames: frames)
+        ConditionScope(
+            base: base, resource: resource, typeIndex: typeIndex(), frames: frames, fieldFromContext: fieldFromContext)
     }
 
     /// The index of the resource's type in ``AliasCatalog/supportedTypes``; computed when an alias first needs it.
@@ -475,6 +485,7 @@ struct ConditionScope: ExpressionContext {
     let resource: JSONValue
     let typeIndex: Int?
     let frames: [LoopFrame]
+    var fieldFromContext = false
 
     func parameter(_ name: String) -> JSON? { base.parameter(name) }
     func variable(_ name: String) -> JSON? { base.variable(name) }
@@ -483,6 +494,7 @@ struct ConditionScope: ExpressionContext {
     func utcNow() -> String { base.utcNow() }
 
     func field(_ path: String) throws -> JSON? {
+        if fieldFromContext { return try base.field(path) }
         guard let reference = AliasCatalog.resolve(path) else {
             throw ConditionFailure(message: "unknown field '\(path)'")
         }

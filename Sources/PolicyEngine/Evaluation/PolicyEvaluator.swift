@@ -394,7 +394,13 @@ public enum PolicyEvaluator {
             // Audit, Deny (reported as would-deny), Modify, Append.
             if evaluation.matched {
                 result.state = .nonCompliant
-                result.reasons = reasons(
+                if policy.effect == "Deny" {
+                    result.reasons.append(
+                        PolicyReason(
+                            expression: "effect Deny", path: "", actual: nil, target: nil, operator: "deny",
+                            message: "Azure would deny creating or updating this resource as it is."))
+                }
+                result.reasons += reasons(
                     ConditionEvaluator().evaluate(
                         policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
             }
@@ -426,7 +432,7 @@ public enum PolicyEvaluator {
                 matched = true
                 break
             }
-            let evaluation = ConditionEvaluator(collectsReasons: false).evaluate(
+            let evaluation = ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
                 condition, resource: resource.resource, resourceType: resource.type, context: context)
             if let error = evaluation.error {
                 result.state = .error
@@ -438,7 +444,7 @@ public enum PolicyEvaluator {
                 break
             }
             let leaves = reasons(
-                ConditionEvaluator().evaluate(
+                ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
                     condition, resource: resource.resource, resourceType: resource.type, context: context))
             if best == nil || leaves.count < best!.count { best = leaves }
         }
