@@ -78,7 +78,8 @@ struct PolicyExplainCommand: ParsableCommand {
             throw ExitStatus.usage.code
         }
         let single = Fleet(clusters: [target], findings: [])
-        let scan = PolicyEvaluator.scan(fleet: single, bundle: bundle, options: ScanOptions(now: now, parallelism: 1))
+        let scan = PolicyEvaluator.scan(
+            fleet: single, bundle: bundle, options: ScanOptions(now: now, parallelism: 1, explain: true))
         Console.out(PolicyExplanation(scan: scan, cluster: target).text())
     }
 }

@@ -9,12 +9,18 @@ public struct ScanOptions: Sendable {
     public var staleAfterSeconds: Int
     /// How many cores to use.
     public var parallelism: Int
+    /// Collect every evaluated leaf for every result (`policy explain`), not just the failing ones.
+    public var explain: Bool
 
     /// Creates options.
-    public init(now: String, staleAfterSeconds: Int = 3600, parallelism: Int = JSONRecords.availableCores) {
+    public init(
+        now: String, staleAfterSeconds: Int = 3600, parallelism: Int = JSONRecords.availableCores,
+        explain: Bool = false
+    ) {
         self.now = now
         self.staleAfterSeconds = staleAfterSeconds
         self.parallelism = parallelism
+        self.explain = explain
     }
 }
 
@@ -352,11 +358,11 @@ public enum PolicyEvaluator {
         return id.hasPrefix(scope: exemption.scope)
     }
 
-    static func reasons(_ result: ConditionResult) -> [PolicyReason] {
+    static func reasons(_ result: ConditionResult, candidate: String? = nil) -> [PolicyReason] {
         result.reasons.map {
             PolicyReason(
                 expression: $0.expression, path: $0.path, actual: $0.actual, target: $0.target, operator: $0.operator,
-                message: $0.message)
+                message: $0.message, holds: $0.result, location: $0.source.description, candidate: candidate)
         }
     }
 
@@ -385,12 +391,22 @@ public enum PolicyEvaluator {
         switch policy.effect {
         case "AuditIfNotExists", "DeployIfNotExists":
             guard evaluation.matched else { return nil }  // Not applicable: the `if` decides.
+            if options.explain {
+                result.reasons = reasons(
+                    ConditionEvaluator().evaluate(
+                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+            }
             return existence(
                 candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
                 result: result, strict: &strict)
         case "Manual":
             result.state = evaluation.matched ? policy.manualDefaultState : .compliant
         default:
+            if options.explain && !evaluation.matched {
+                result.reasons = reasons(
+                    ConditionEvaluator().evaluate(
+                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+            }
             // Audit, Deny (reported as would-deny), Modify, Append.
             if evaluation.matched {
                 result.state = .nonCompliant
@@ -427,6 +443,7 @@ public enum PolicyEvaluator {
         }
         var matched = false
         var best: [PolicyReason]?
+        var explained: [PolicyReason] = []
         for resource in related {
             guard let condition = policy.existenceCondition else {
                 matched = true
@@ -439,9 +456,16 @@ public enum PolicyEvaluator {
                 result.error = "existenceCondition on \(resource.id): \(error)"
                 return result
             }
-            if evaluation.matched {
-                matched = true
-                break
+            if evaluation.matched || options.explain {
+                let leaves = reasons(
+                    ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
+                        condition, resource: resource.resource, resourceType: resource.type, context: context),
+                    candidate: lastSegment(resource.id))
+                if options.explain { explained += leaves }
+                if evaluation.matched {
+                    matched = true
+                    break
+                }
             }
             let leaves = reasons(
                 ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
@@ -451,15 +475,16 @@ public enum PolicyEvaluator {
         if !matched {
             result.state = .nonCompliant
             let typeName = policy.relatedType ?? "related resource"
-            result.reasons =
-                [
-                    PolicyReason(
-                        expression: "details.type '\(typeName)'", path: "", actual: .int(related.count), target: nil,
-                        operator: "existenceCondition",
-                        message:
-                            "No related resources match the effect details (\(related.count) \(lastSegment(typeName)) checked)."
-                    )
-                ] + (best ?? [])
+            let noMatch = PolicyReason(
+                expression: "details.type '\(typeName)'", path: "", actual: .int(related.count), target: nil,
+                operator: "existenceCondition",
+                message:
+                    "No related resources match the effect details (\(related.count) \(lastSegment(typeName)) checked)."
+            )
+            // Explain shows the `if` leaves, then every candidate's leaves; a scan the best candidate's.
+            result.reasons = options.explain ? result.reasons + [noMatch] + explained : [noMatch] + (best ?? [])
+        } else if options.explain {
+            result.reasons += explained
         }
         if policy.effect == "DeployIfNotExists", let deployment = policy.deployment {
             do {

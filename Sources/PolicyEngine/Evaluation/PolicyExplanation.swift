@@ -40,20 +40,24 @@ public struct PolicyExplanation: Sendable {
             out += "\n"
             if let error = result.error { out += "  error: \(error)\n" }
             if result.reasons.isEmpty && result.state == .compliant {
-                switch result.effect {
-                case "AuditIfNotExists", "DeployIfNotExists":
-                    out += "  a related resource satisfies the existence condition\n"
-                default:
-                    out += "  the policy rule does not match this resource: nothing to flag\n"
-                }
+                out += "  the policy rule does not match this resource: nothing to flag\n"
             }
+            var lastCandidate: String?
             for reason in result.reasons {
-                out += "  • \(reason.message)\n"
-                if !reason.expression.isEmpty { out += "      \(reason.expression)\n" }
-                if !reason.path.isEmpty {
-                    out +=
-                        "      path \(reason.path): actual \(Self.render(reason.actual)) \(reason.operator) target \(Self.render(reason.target))\n"
+                if reason.candidate != lastCandidate, let candidate = reason.candidate {
+                    out += "  existence condition on \(candidate):\n"
                 }
+                lastCandidate = reason.candidate
+                let indent = reason.candidate == nil ? "  " : "    "
+                guard let holds = reason.holds else {
+                    out += "\(indent)• \(reason.message)\n"  // Not a condition leaf, such as "no related resource".
+                    continue
+                }
+                out += "\(indent)\(holds ? "✓" : "✗") \(reason.expression)\n"
+                out +=
+                    "\(indent)    actual \(Self.render(reason.actual)) \(reason.operator) target \(Self.render(reason.target))"
+                out += reason.path.isEmpty ? "\n" : " (at \(reason.path))\n"
+                if let location = reason.location { out += "\(indent)    in \(location)\n" }
             }
             for desired in result.desiredResources {
                 out += "  desired: \(desired.type) \(desired.name) (api \(desired.apiVersion))\n"

@@ -156,6 +156,10 @@ public struct ScanReport: Sendable {
             w.string(reason.operator)
             w.key("message")
             w.string(reason.message)
+            if let location = reason.location {
+                w.key("location")
+                w.string(location)
+            }
             w.endObject()
         }
         w.endArray()

@@ -36,15 +36,27 @@ public struct PolicyReason: Sendable, Hashable {
     public var `operator`: String
     /// A sentence for people, such as "Current value must be equal to the target value".
     public var message: String
+    /// Whether the leaf held (nil for reasons that are not condition leaves).
+    public var holds: Bool?
+    /// Where the leaf is in the policy, `file: $.properties.policyRule.if.allOf[1]` (nil when not a leaf).
+    public var location: String?
+    /// Which resource the leaf was evaluated on, when not the evaluated resource (existence candidates).
+    public var candidate: String?
 
     /// Creates a reason.
-    public init(expression: String, path: String, actual: JSON?, target: JSON?, operator: String, message: String) {
+    public init(
+        expression: String, path: String, actual: JSON?, target: JSON?, operator: String, message: String,
+        holds: Bool? = nil, location: String? = nil, candidate: String? = nil
+    ) {
         self.expression = expression
         self.path = path
         self.actual = actual
         self.target = target
         self.operator = `operator`
         self.message = message
+        self.holds = holds
+        self.location = location
+        self.candidate = candidate
     }
 }
 
