@@ -8,7 +8,7 @@ struct PolicySemanticsTests {
         "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-1"
 
     /// Writes an inventory with one cluster and one fluxConfiguration, and `definitions` assigned at `s1`.
-    static func workspace(_ definitions: [String: String]) throws -> URL {
+    static func workspace(_ definitions: [String: String], scope: String = "/subscriptions/s1") throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ff-semantics-\(UUID().uuidString)")
         let fm = FileManager.default
         try fm.createDirectory(
@@ -25,7 +25,7 @@ struct PolicySemanticsTests {
             try body.write(
                 to: dir.appendingPathComponent("policies/definitions/\(name).json"), atomically: true, encoding: .utf8)
             let assignment = #"""
-                {"id": "/subscriptions/s1/providers/Microsoft.Authorization/policyAssignments/\#(name)",
+                {"id": "\#(scope)/providers/Microsoft.Authorization/policyAssignments/\#(name)",
                  "properties": {"policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/\#(name)"}}
                 """#
             try assignment.write(
@@ -82,5 +82,27 @@ struct PolicySemanticsTests {
         #expect((result["resourceId"] as? String)?.hasSuffix("/fluxConfigurations/cfg") == true)
         let messages = (result["reasons"] as? [[String: Any]])?.compactMap { $0["message"] as? String } ?? []
         #expect(messages.first == "Azure would deny creating or updating this resource as it is.")
+    }
+
+    @Test("an assignment at a management group covers the inventory, with a warning saying so")
+    func managementGroupScope() throws {
+        let definition = #"""
+            {"properties": {"mode": "All", "policyRule": {
+              "if": {"field": "type", "equals": "Microsoft.ContainerService/managedClusters"},
+              "then": {"effect": "Audit"}}}}
+            """#
+        let dir = try Self.workspace(
+            ["audit-aks": definition], scope: "/providers/Microsoft.Management/managementGroups/platform")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLI.run([
+            "scan", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
+            dir.appendingPathComponent("policies").path, "--now", "2026-11-21T18:00:00Z", "--output", "json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let results = document?["results"] as? [[String: Any]] ?? []
+        #expect(results.map { $0["state"] as? String } == ["NonCompliant"])
+        let diagnostics = document?["diagnostics"] as? [[String: Any]] ?? []
+        #expect(diagnostics.contains { ($0["message"] as? String)?.contains("management group") == true })
     }
 }

@@ -52,6 +52,15 @@ public enum PolicyEvaluator {
         var compiled: [AssignedPolicy] = []
         var broken: [(PolicyAssignment, String?, String, String)] = []  // assignment, reference, definition id, error
         for assignment in bundle.assignments {
+            if isManagementGroup(assignment.scope) {
+                diagnostics.append(
+                    PolicyDiagnostic(
+                        .warning, assignment.source,
+                        "assignment \(assignment.id) is scoped to management group \(assignment.scope); the inventory does not say which subscriptions sit under it, so every cluster in the inventory is treated as in scope",
+                        suggestion:
+                            "read the inventory of that management group only (or use notScopes to exclude subscriptions)"
+                    ))
+            }
             for target in targets(of: assignment, in: bundle, diagnostics: &diagnostics) {
                 do throws(PolicyCompileError) {
                     compiled.append(
@@ -330,7 +339,14 @@ public enum PolicyEvaluator {
     }
 
     static func inScope(_ id: ResourceID, _ assignment: PolicyAssignment) -> Bool {
-        id.hasPrefix(scope: assignment.scope) && !assignment.notScopes.contains { id.hasPrefix(scope: $0) }
+        (isManagementGroup(assignment.scope) || id.hasPrefix(scope: assignment.scope))
+            && !assignment.notScopes.contains { id.hasPrefix(scope: $0) }
+    }
+
+    /// Whether a scope is a management group: resource ids do not name the groups above their
+    /// subscription, so such an assignment covers the whole inventory (a diagnostic says so).
+    static func isManagementGroup(_ scope: String) -> Bool {
+        ASCII.lowercased(scope).hasPrefix("/providers/microsoft.management/managementgroups/")
     }
 
     static func selected(_ assignment: PolicyAssignment, location: String, type: String) -> Bool {
