@@ -106,8 +106,9 @@ struct ScanCommand: ParsableCommand {
         case .table: Console.out(report.table())
         case .json: Console.out(report.jsonBytes())
         }
-        let summary = scan.summary
-        if failOnNoncompliant && (summary.nonCompliant > 0 || summary.error > 0) {
+        // Every result counts here, not each resource's worst state: an Error under one assignment
+        // must fail the run even if another assignment finds the resource Compliant.
+        if failOnNoncompliant && scan.results.contains(where: { $0.state == .nonCompliant || $0.state == .error }) {
             throw ExitStatus.changes.code
         }
     }

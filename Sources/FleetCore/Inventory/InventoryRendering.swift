@@ -358,7 +358,7 @@ public struct InventoryReport: Sendable {
             w.key("sourceKind")
             w.string(config.sourceKind)
             w.key("url")
-            w.string(config.sourceURL)
+            w.string(config.sourceURL.map(Redaction.url))
             w.key("reference")
             w.string(config.reference)
             w.key("authentication")

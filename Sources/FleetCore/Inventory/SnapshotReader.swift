@@ -11,8 +11,8 @@ public struct SnapshotFile: Sendable, Hashable {
     public var records: Int
     /// Its size in bytes.
     public var bytes: Int
-    /// A Resource Graph continuation token left in the file (`$skipToken` / `skip_token`): the
-    /// query had more pages than were saved.
+    /// A continuation left in the file (Resource Graph `$skipToken` / `skip_token`, ARM
+    /// `nextLink`): the query had more pages than were saved.
     public var skipToken: String?
 }
 
@@ -110,9 +110,12 @@ public enum SnapshotReader {
                             ))
                     }
                 }
+                // A continuation the saved file did not follow: Resource Graph's skip tokens, ARM's nextLink.
                 let token =
-                    set.envelope["$skipToken"]?.string ?? set.envelope["skip_token"]?.string
-                    ?? set.envelope["skipToken"]?.string
+                    set.envelope.first { key, value in
+                        ["$skiptoken", "skip_token", "skiptoken", "nextlink"].contains(ASCII.lowercased(key))
+                            && value.string.map { !$0.isEmpty } == true
+                    }?.value.string
                 snapshotFiles.append(
                     SnapshotFile(
                         path: file, layout: set.layout, records: set.records.count, bytes: size, skipToken: token))
@@ -126,7 +129,7 @@ public enum SnapshotReader {
                     Finding(
                         severity: .warning, code: "incompleteResourceGraphPage",
                         message:
-                            "\(file.path) ends with a Resource Graph continuation token: the query had more pages than this file holds; the inventory may be incomplete",
+                            "\(file.path) ends with a continuation (Resource Graph $skipToken or ARM nextLink): the query had more pages than this file holds; the inventory may be incomplete",
                         source: file.path), at: 0)
             }
             return Inventory(fleet: fleet, files: snapshotFiles)

@@ -39,6 +39,8 @@ struct AssignedPolicy: Sendable {
     var existenceCondition: Condition?
     var deployment: JSON?
     var manualDefaultState: ComplianceState
+    /// Effect overrides that depend on the resource's location, applied in order per resource.
+    var locationOverrides: [PolicyOverride] = []
 }
 
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
@@ -169,14 +171,34 @@ public enum PolicyEvaluator {
         } catch {
             throw PolicyCompileError(source: thenSource.appending(.key("effect")), message: "\(error)")
         }
+        // Overrides by reference apply here; those that also name locations apply per resource.
+        var locationOverrides: [PolicyOverride] = []
         for override in assignment.overrides where ASCII.equalsIgnoringCase(override.kind, "policyEffect") {
-            if override.selectors.allSatisfy({ selector in
-                guard ASCII.equalsIgnoringCase(selector.kind, "policyDefinitionReferenceId") else { return true }
-                return Self.selects(selector, value: reference?.referenceId ?? "")
-            }) {
+            let byReference = override.selectors.filter {
+                ASCII.equalsIgnoringCase($0.kind, "policyDefinitionReferenceId")
+            }
+            guard byReference.allSatisfy({ Self.selects($0, value: reference?.referenceId ?? "") }) else { continue }
+            guard effects.contains(where: { ASCII.equalsIgnoringCase($0, override.value) }) else {
+                throw PolicyCompileError(
+                    source: assignment.source,
+                    message:
+                        "assignment \(assignment.id): override effect '\(override.value)' is not an Azure Policy effect"
+                )
+            }
+            if override.selectors.count == byReference.count {
                 effect = override.value
+            } else {
+                locationOverrides.append(override)
             }
         }
+        guard let known = effects.first(where: { ASCII.equalsIgnoringCase($0, effect) }) else {
+            throw PolicyCompileError(
+                source: thenSource.appending(.key("effect")),
+                message:
+                    "assignment \(assignment.id): effect '\(effect)' is not an Azure Policy effect (expected one of \(effects.joined(separator: ", ")))"
+            )
+        }
+        effect = known
         let condition: Condition
         do {
             condition = try PolicyCondition.parse(
@@ -204,12 +226,12 @@ public enum PolicyEvaluator {
             assignment: assignment, definition: definition, referenceId: reference?.referenceId,
             parameters: parameters, effect: canonicalEffect(effect),
             condition: binder.bindingConstants(in: condition, context: context),
-            types: typesNamed(by: definition.condition),
+            types: typesNamed(by: definition.condition, context: context),
             relatedType: details?.member(ignoringCase: "type")?.string,
             relatedName: details?.member(ignoringCase: "name"),
             existenceCondition: existence.map { binder.bindingConstants(in: $0, context: context) },
             deployment: details?.member(ignoringCase: "deployment"),
-            manualDefaultState: manual)
+            manualDefaultState: manual, locationOverrides: locationOverrides)
     }
 
     static let effects = [
@@ -222,25 +244,48 @@ public enum PolicyEvaluator {
         effects.first { ASCII.equalsIgnoringCase($0, effect) } ?? effect
     }
 
-    static func selects(_ selector: PolicySelector, value: String) -> Bool {
-        if let values = selector.in { return values.contains { ASCII.equalsIgnoringCase($0, value) } }
-        if let values = selector.notIn { return !values.contains { ASCII.equalsIgnoringCase($0, value) } }
+    /// Whether a selector's `in`/`notIn` accepts a value; locations are normalised on both sides.
+    static func selects(_ selector: PolicySelector, value: String, normalize: Bool = false) -> Bool {
+        func same(_ a: String) -> Bool {
+            normalize ? Location.normalize(a) == Location.normalize(value) : ASCII.equalsIgnoringCase(a, value)
+        }
+        if let values = selector.in { return values.contains(where: same) }
+        if let values = selector.notIn { return !values.contains(where: same) }
         return true
     }
 
-    /// The resource types a rule's `if` names with `field: type` (equals / in), at the top level or
-    /// in a top-level `allOf`; nil when it names none (then only clusters are evaluated).
-    static func typesNamed(by condition: JSON) -> Set<String>? {
+    /// The resource types a rule's `if` names with `field: type` (equals / in, literal or from
+    /// parameters), at the top level, in a top-level `allOf`, or as the alternatives of an `anyOf`
+    /// there; nil when it names none (then only clusters are evaluated).
+    static func typesNamed(by condition: JSON, context: PolicyExpressionContext) -> Set<String>? {
+        func strings(_ value: JSON) -> [String]? {
+            var value = value
+            if case .string(let text) = value, TemplateString.isExpression(text),
+                let evaluated = try? evaluateTemplate(value, context: context)
+            {
+                value = evaluated
+            }
+            switch value {
+            case .string(let text): return [text]
+            case .array(let items): return items.compactMap(\.string)
+            default: return nil
+            }
+        }
         func leafTypes(_ json: JSON) -> [String]? {
-            guard case .object(let members) = json,
-                let field = members.first(where: { ASCII.equalsIgnoringCase($0.key, "field") })?.value.string,
+            guard case .object(let members) = json else { return nil }
+            if let any = members.first(where: { ASCII.equalsIgnoringCase($0.key, "anyOf") })?.value,
+                case .array(let items) = any
+            {
+                let alternatives = items.map(leafTypes)
+                guard !alternatives.isEmpty, alternatives.allSatisfy({ $0 != nil }) else { return nil }
+                return alternatives.flatMap { $0! }
+            }
+            guard let field = members.first(where: { ASCII.equalsIgnoringCase($0.key, "field") })?.value.string,
                 ASCII.equalsIgnoringCase(field, "type")
             else { return nil }
-            for (key, value) in members {
-                if ASCII.equalsIgnoringCase(key, "equals"), let type = value.string { return [type] }
-                if ASCII.equalsIgnoringCase(key, "in"), case .array(let items) = value {
-                    return items.compactMap(\.string)
-                }
+            for (key, value) in members
+            where ASCII.equalsIgnoringCase(key, "equals") || ASCII.equalsIgnoringCase(key, "in") {
+                return strings(value)
             }
             return nil
         }
@@ -311,9 +356,7 @@ public enum PolicyEvaluator {
                     desiredResources: [], error: message))
         }
         for policy in policies {
-            guard policy.effect != "Disabled", inScope(cluster.id, policy.assignment),
-                selected(policy.assignment, location: location, type: clusterType)
-            else { continue }
+            guard inScope(cluster.id, policy.assignment) else { continue }
             var candidates: [Candidate] = []
             if let types = policy.types {
                 if types.contains(ASCII.lowercased(clusterType)) {
@@ -324,9 +367,21 @@ public enum PolicyEvaluator {
                 candidates.append(Candidate(id: clusterId, type: clusterType, resource: cluster.resource))
             }
             for candidate in candidates {
-                guard
+                // Selectors and location overrides see the evaluated resource: clusters have a
+                // location, extension resources do not.
+                let candidateLocation = candidate.id == clusterId ? location : ""
+                guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else { continue }
+                var effective = policy
+                for override in policy.locationOverrides
+                where override.selectors.allSatisfy({ selector in
+                    !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
+                        || selects(selector, value: candidateLocation, normalize: true)
+                }) {
+                    effective.effect = canonicalEffect(override.value)
+                }
+                guard effective.effect != "Disabled",
                     var result = evaluate(
-                        candidate, cluster: cluster, policy: policy, children: childCandidates, options: options,
+                        candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
                         strict: &strict)
                 else { continue }
                 if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
@@ -354,9 +409,9 @@ public enum PolicyEvaluator {
         return assignment.resourceSelectors.contains { set in
             set.selectors.allSatisfy { selector in
                 switch ASCII.lowercased(selector.kind) {
-                case "resourcelocation": selects(selector, value: Location.normalize(location))
+                case "resourcelocation": !location.isEmpty && selects(selector, value: location, normalize: true)
                 case "resourcetype": selects(selector, value: type)
-                case "resourcewithoutlocation": false
+                case "resourcewithoutlocation": selects(selector, value: location.isEmpty ? "true" : "false")
                 default: true
                 }
             }

@@ -20,7 +20,7 @@ public struct PolicyExplanation: Sendable {
     private static func render(_ value: JSON?) -> String {
         guard let value else { return "<missing>" }
         var w = JSONWriter()
-        w.value(value)
+        w.value(Redaction.json(value, secretKeys: DriftRules.secrets))
         return w.text
     }
 

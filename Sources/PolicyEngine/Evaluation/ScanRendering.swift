@@ -33,6 +33,8 @@ public struct ScanReport: Sendable {
     public let run: ScanRun
     /// Cluster names by lowercased id, for the table.
     let names: [String: String]
+    /// Assignment display names by lowercased id, for the table.
+    let assignmentNames: [String: String]
 
     /// Creates a report; `fleet` supplies cluster names for the table.
     public init(scan: ScanResult, run: ScanRun, fleet: Fleet) {
@@ -41,6 +43,7 @@ public struct ScanReport: Sendable {
         var names: [String: String] = [:]
         for cluster in fleet.clusters { names[ASCII.lowercased(cluster.id.description)] = cluster.name }
         self.names = names
+        self.assignmentNames = Self.assignmentNames(scan.results)
     }
 
     // MARK: - JSON
@@ -83,6 +86,8 @@ public struct ScanReport: Sendable {
         w.number(s.compliancePercent, decimals: 2)
         w.key("drifted")
         w.number(s.drifted)
+        w.key("errorResults")
+        w.number(s.errorResults)
         w.endObject()
         w.key("results")
         w.beginArray()
@@ -110,8 +115,9 @@ public struct ScanReport: Sendable {
         return w.bytes
     }
 
+    /// Writes a value from a resource or a policy, credentials masked.
     private func writeOptional(_ value: JSON?, to w: inout JSONWriter) {
-        if let value { w.value(value) } else { w.null() }
+        if let value { w.value(Redaction.json(value, secretKeys: DriftRules.secrets)) } else { w.null() }
     }
 
     private func write(_ result: PolicyResult, to w: inout JSONWriter) {
@@ -230,6 +236,29 @@ public struct ScanReport: Sendable {
 
     private func name(_ id: String) -> String { names[ASCII.lowercased(id)] ?? id }
 
+    /// An assignment's name, with its scope when another assignment of the scan has the same name.
+    private func assignmentName(_ id: String) -> String { assignmentNames[ASCII.lowercased(id)] ?? id }
+
+    /// Display names of every assignment in the scan, by lowercased id.
+    static func assignmentNames(_ results: [PolicyResult]) -> [String: String] {
+        var ids: [String: String] = [:]
+        for result in results { ids[ASCII.lowercased(result.assignmentId)] = result.assignmentId }
+        var byName: [String: Int] = [:]
+        for id in ids.values { byName[ASCII.lowercased(lastSegment(id)), default: 0] += 1 }
+        var names: [String: String] = [:]
+        for (key, id) in ids {
+            let short = lastSegment(id)
+            if byName[ASCII.lowercased(short)]! > 1,
+                let range = id.firstRange(of: "/providers/Microsoft.Authorization/")
+            {
+                names[key] = "\(short) (\(id[..<range.lowerBound]))"
+            } else {
+                names[key] = short
+            }
+        }
+        return names
+    }
+
     private static func lastSegment(_ id: String) -> String {
         id.split(separator: "/").last.map(String.init) ?? id
     }
@@ -248,7 +277,7 @@ public struct ScanReport: Sendable {
         var effects: [Key: String] = [:]
         for result in scan.results {
             let key = Key(
-                assignment: Self.lastSegment(result.assignmentId),
+                assignment: result.assignmentId,
                 policy: result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId))
             if counts[key] == nil { order.append(key) }
             counts[key, default: [:]][result.state, default: 0] += 1
@@ -258,7 +287,8 @@ public struct ScanReport: Sendable {
         for key in order {
             let c = counts[key]!
             rows.append([
-                key.assignment, key.policy, effects[key] ?? "", "\(c[.compliant] ?? 0)", "\(c[.nonCompliant] ?? 0)",
+                assignmentName(key.assignment), key.policy, effects[key] ?? "", "\(c[.compliant] ?? 0)",
+                "\(c[.nonCompliant] ?? 0)",
                 "\(c[.exempt] ?? 0)", "\(c[.unknown] ?? 0)", "\(c[.error] ?? 0)",
             ])
         }
@@ -273,7 +303,7 @@ public struct ScanReport: Sendable {
                     ? name(result.clusterId) : "\(name(result.clusterId))/\(Self.lastSegment(result.resourceId))"
                 let mode = result.enforcementMode == .doNotEnforce ? " (DoNotEnforce)" : ""
                 out +=
-                    "  \(resource): \(Self.lastSegment(result.assignmentId))/\(policy) \(result.state.rawValue)\(mode)\n"
+                    "  \(resource): \(assignmentName(result.assignmentId))/\(policy) \(result.state.rawValue)\(mode)\n"
                 if let error = result.error { out += "    error: \(error)\n" }
                 for reason in result.reasons.prefix(4) {
                     var line = "    \(reason.message)"
@@ -317,6 +347,7 @@ public struct ScanReport: Sendable {
             "\n\(s.resources) resources: \(s.compliant) compliant, \(s.nonCompliant) non-compliant, \(s.exempt) exempt"
         if s.unknown > 0 { out += ", \(s.unknown) unknown" }
         if s.error > 0 { out += ", \(s.error) error" }
+        if s.errorResults > 0 { out += " (\(s.errorResults) evaluation error(s) in all)" }
         out +=
             " — \(Self.percent(s.compliancePercent)) compliant as Azure computes it; \(s.drifted) drifted in the strict view\n"
         for diagnostic in scan.diagnostics { out += "\(diagnostic.severity.rawValue): \(diagnostic)\n" }
@@ -326,7 +357,7 @@ public struct ScanReport: Sendable {
     private func render(_ value: JSON?) -> String {
         guard let value else { return "<missing>" }
         var w = JSONWriter()
-        w.value(value)
+        w.value(Redaction.json(value, secretKeys: DriftRules.secrets))
         let text = w.text
         return text.count > 60 ? String(text.prefix(57)) + "..." : text
     }

@@ -137,6 +137,9 @@ public struct ScanResult: Sendable {
         public var compliancePercent: Double
         /// Strict-view resources with any drift.
         public var drifted: Int
+        /// Results (not resources) in state Error: Azure's roll-up ranks Error below Compliant, so
+        /// a resource can be Compliant overall and still have failed evaluations.
+        public var errorResults: Int
     }
 
     /// The summary.
@@ -155,6 +158,7 @@ public struct ScanResult: Sendable {
             resources: total, compliant: counts[.compliant] ?? 0, nonCompliant: counts[.nonCompliant] ?? 0,
             exempt: counts[.exempt] ?? 0, unknown: counts[.unknown] ?? 0, error: counts[.error] ?? 0,
             compliancePercent: total == 0 ? 100 : Double(good) * 100 / Double(total),
-            drifted: strict.filter { !$0.drift.isEmpty }.count)
+            drifted: strict.filter { !$0.drift.isEmpty }.count,
+            errorResults: results.filter { $0.state == .error }.count)
     }
 }

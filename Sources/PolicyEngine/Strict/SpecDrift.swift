@@ -49,7 +49,10 @@ public enum SpecDrift {
     /// - Returns: The differences, in a stable order (members sorted, extra kustomizations after the desired
     ///   ones); one entry with path `""` and `desired` = the body when the resource is missing.
     public static func compare(desired: JSON, observed: JSONValue?) -> [DriftEntry] {
-        guard let observed, !observed.isNull else { return [DriftEntry(path: "", actual: nil, desired: desired)] }
+        guard let observed, !observed.isNull else {
+            // The whole body is the drift: never carry write-only secrets along with it.
+            return [DriftEntry(path: "", actual: nil, desired: Redaction.json(desired, secretKeys: DriftRules.secrets))]
+        }
         var walker = DriftWalker(kind: DriftResourceKind.detect(desired: desired, observed: observed))
         walker.compare(desired, observed, key: "", path: [], schema: [])
         return walker.entries
