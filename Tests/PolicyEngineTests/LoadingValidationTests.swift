@@ -1,4 +1,5 @@
 import FleetCore
+import Foundation
 import PolicyEngine
 import Testing
 
@@ -516,3 +517,30 @@ private let audit = #"{"if": {"field": "type", "equals": "x"}, "then": {"effect"
 
 /// The provider of policy resources, as ids spell it.
 private let authorization = "/providers/Microsoft.Authorization"
+
+/// Exemptions narrowed by resource selectors are refused rather than applied too broadly.
+@Suite("exemption resource selectors")
+struct ExemptionSelectorTests {
+    @Test("an exemption with resourceSelectors is reported and not applied")
+    func refused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ff-exsel-\(UUID().uuidString)")
+        let fm = FileManager.default
+        for folder in ["definitions", "assignments", "exemptions"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        defer { try? fm.removeItem(at: dir) }
+        try
+            #"{"properties": {"policyRule": {"if": {"field": "type", "equals": "Microsoft.ContainerService/managedClusters"}, "then": {"effect": "Audit"}}}}"#
+            .write(to: dir.appendingPathComponent("definitions/d.json"), atomically: true, encoding: .utf8)
+        try
+            #"{"id": "/subscriptions/s1/providers/Microsoft.Authorization/policyAssignments/a", "properties": {"policyDefinitionId": "/providers/Microsoft.Authorization/policyDefinitions/d"}}"#
+            .write(to: dir.appendingPathComponent("assignments/a.json"), atomically: true, encoding: .utf8)
+        try
+            #"{"id": "/subscriptions/s1/providers/Microsoft.Authorization/policyExemptions/e", "properties": {"policyAssignmentId": "/subscriptions/s1/providers/Microsoft.Authorization/policyAssignments/a", "exemptionCategory": "Waiver", "resourceSelectors": [{"name": "eu", "selectors": [{"kind": "resourceLocation", "in": ["westeurope"]}]}]}}"#
+            .write(to: dir.appendingPathComponent("exemptions/e.json"), atomically: true, encoding: .utf8)
+        let loaded = PolicyLoader.load(directory: dir.path)
+        #expect(loaded.bundle.exemptions.isEmpty)
+        #expect(loaded.diagnostics.contains { $0.message.contains("resourceSelectors are not supported") })
+        #expect(loaded.diagnostics.contains { $0.source.path.contains("resourceSelectors") })
+    }
+}

@@ -170,6 +170,15 @@ extension PolicyLoadSession {
             return
         }
         guard isNew else { return }
+        // Selectors narrow what an exemption covers; applying it without them would exempt more
+        // than the author meant, so such an exemption is not applied at all until they are supported.
+        if let selectors = properties.member("resourceSelectors"), !selectors.isNull, selectors.value.count > 0 {
+            log.error(
+                selectors.source,
+                "exemption resourceSelectors are not supported yet; the exemption would cover more than intended, so it is not applied",
+                suggestion: "narrow the exemption's scope (its id) instead of using resourceSelectors")
+            return
+        }
         exemptions.append(
             LoadedExemption(
                 model: PolicyExemption(
