@@ -218,4 +218,21 @@ struct PolicySemanticsTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("incompleteResourceGraphPage"))
     }
+
+    @Test("an *IfNotExists policy on a child resource type is refused with a clear Error, not evaluated wrongly")
+    func childTypeIfNotExists() throws {
+        let definition = #"""
+            {"properties": {"mode": "All", "policyRule": {
+              "if": {"field": "type", "equals": "Microsoft.KubernetesConfiguration/fluxConfigurations"},
+              "then": {"effect": "AuditIfNotExists", "details": {"type": "Microsoft.KubernetesConfiguration/extensions"}}}}}
+            """#
+        let dir = try Self.workspace(["aine-child": definition])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try Self.run(dir, ["--output", "json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let results = document?["results"] as? [[String: Any]] ?? []
+        #expect(results.map { $0["state"] as? String } == ["Error"])
+        #expect((results.first?["error"] as? String)?.contains("is not supported yet") == true)
+    }
 }

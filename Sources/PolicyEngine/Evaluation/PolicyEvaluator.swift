@@ -220,13 +220,25 @@ public enum PolicyEvaluator {
         if let state = details?.member(ignoringCase: "defaultState")?.string {
             manual = ComplianceState.allCases.first { ASCII.equalsIgnoringCase($0.rawValue, state) } ?? .unknown
         }
+        let types = typesNamed(by: definition.condition, context: context)
+        if known == "AuditIfNotExists" || known == "DeployIfNotExists", let types,
+            !ClusterKind.allCases.contains(where: { types.contains(ASCII.lowercased($0.resourceType)) })
+        {
+            // Related resources would have to be looked up below a child resource, and a deployment
+            // evaluated against it: not supported yet, so refuse rather than evaluate it wrongly.
+            throw PolicyCompileError(
+                source: thenSource,
+                message:
+                    "\(known) on \(types.sorted().joined(separator: ", ")) (resources below a cluster) is not supported yet; FluxFleet evaluates *IfNotExists policies on clusters (managedClusters, connectedClusters)"
+            )
+        }
         // Operands that do not read the resource (parameters, literals) are evaluated once here.
         let binder = ConditionEvaluator(collectsReasons: false)
         return AssignedPolicy(
             assignment: assignment, definition: definition, referenceId: reference?.referenceId,
             parameters: parameters, effect: canonicalEffect(effect),
             condition: binder.bindingConstants(in: condition, context: context),
-            types: typesNamed(by: definition.condition, context: context),
+            types: types,
             relatedType: details?.member(ignoringCase: "type")?.string,
             relatedName: details?.member(ignoringCase: "name"),
             existenceCondition: existence.map { binder.bindingConstants(in: $0, context: context) },
