@@ -180,6 +180,24 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: digits.utf8)
     }
 
+    /// Writes an object member with a string value (`null` for nil).
+    public mutating func member(_ name: String, _ value: String?) {
+        key(name)
+        string(value)
+    }
+
+    /// Writes an object member with an integer value.
+    public mutating func member(_ name: String, _ value: Int) {
+        key(name)
+        number(value)
+    }
+
+    /// Writes an object member with a boolean value.
+    public mutating func member(_ name: String, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
     /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         prefix()
