@@ -228,28 +228,14 @@ struct Instant: Comparable {
     /// This instant truncated to whole seconds.
     var wholeSeconds: Instant { Instant(millis: millis - ((millis % 1000) + 1000) % 1000) }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date, by Howard Hinnant's algorithm.
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
     static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilDate.daysSinceEpoch(year: Int64(year), month: Int64(month), day: Int64(day))
     }
 
     /// The proleptic Gregorian date of a day count since 1970-01-01.
     static func civil(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return (Int(year), Int(month), Int(day))
+        let date = CivilDate.date(daysSinceEpoch: days)
+        return (Int(date.year), Int(date.month), Int(date.day))
     }
 }

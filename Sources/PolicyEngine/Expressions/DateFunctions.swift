@@ -21,28 +21,14 @@ struct ExpressionDateTime: Equatable {
     static let ticksPerDay: Int64 = 86_400 * ticksPerSecond
     static let maximumTicks: Int64 = days(year: 10_000, month: 1, day: 1) * ticksPerDay - 1
 
-    /// Days from 0001-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm).
+    /// Days from 0001-01-01 to the given proleptic Gregorian date.
     static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 306
+        CivilDate.daysSinceEpoch(year: year, month: month, day: day) + CivilDate.daysFromYearOneToEpoch
     }
 
     /// The date of a day count from 0001-01-01.
     static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 306
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        CivilDate.date(daysSinceEpoch: days - CivilDate.daysFromYearOneToEpoch)
     }
 
     static func daysInMonth(year: Int64, month: Int64) -> Int64 {
