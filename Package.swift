@@ -23,6 +23,9 @@ let package = Package(
         .target(name: "FleetCore", swiftSettings: strictness),
         // Azure Policy: definitions, assignments, the expression language, conditions, effects.
         .target(name: "PolicyEngine", dependencies: ["FleetCore"], swiftSettings: strictness),
+        // Report renderers over one result model: table, JSON, CSV, Markdown, HTML, PolicyReport, JUnit, SARIF,
+        // Prometheus. Pure: values in, text out.
+        .target(name: "Reports", dependencies: ["FleetCore", "PolicyEngine"], swiftSettings: strictness),
         // The CLI: argument parsing and wiring only.
         .executableTarget(
             name: "fluxfleet",
