@@ -61,7 +61,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PolicyEngineTests",
-            dependencies: ["PolicyEngine", "FleetCore"],
+            dependencies: ["PolicyEngine", "FleetCore", "FleetGenerator"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -111,6 +111,18 @@ func peakRSSBytes() -> Int {
     #endif
 }
 
+/// User + system CPU time of this process so far (all threads): steadier than wall time on a busy machine.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = ContinuousClock.now
     try body()
@@ -194,17 +206,19 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
             let inventory = try SnapshotReader.load(path: path)
             let bundle = benchmarkPolicies(policies)
             var scan: ScanResult?
+            let cpuBefore = cpuSeconds()
             let t = seconds {
                 scan = PolicyEvaluator.scan(
                     fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: FleetGenerator.referenceTime))
             }
+            let cpu = cpuSeconds() - cpuBefore
             let summary = scan!.summary
             fields += [
                 ("clusters", .int(inventory.fleet.clusters.count)), ("results", .int(scan!.results.count)),
                 ("desiredResources", .int(scan!.results.reduce(0) { $0 + $1.desiredResources.count })),
                 ("strictEntries", .int(scan!.strict.count)),
                 ("compliancePercent", rounded(summary.compliancePercent, 1)),
-                ("seconds", rounded(t)),
+                ("seconds", rounded(t)), ("cpuSeconds", rounded(cpu)),
             ]
         case .inventoryJSON:
             let inventory = try SnapshotReader.load(path: path)

@@ -182,6 +182,66 @@ public struct JSONValue: Sendable {
         return current
     }
 
+    /// The member named exactly `key`, else the one whose name equals it ignoring ASCII case: one pass
+    /// over the object instead of the two of `self[key] ?? member(ignoringCase: key)`, same answer.
+    public func member(preferringExact key: String) -> JSONValue? {
+        guard tag == Tape.object else { return nil }
+        var key = key
+        let (exact, folded) = key.withUTF8 { query -> (Int, Int) in
+            document.tape.withUnsafeBufferPointer { tape in
+                let stop = Tape.payload(tape[index])
+                var i = index + 3
+                var exact = -1
+                var folded = -1
+                let basePointer = UnsafePointer(document.bytes.start) + document.base
+                let n = query.count
+                while i < stop {
+                    let keyWord = tape[i]
+                    let valueIndex = i + 1
+                    if Tape.tag(keyWord) == Tape.string {
+                        let raw = basePointer + Tape.payload(keyWord)
+                        var k = 0
+                        var same = true
+                        var sameFolded = true
+                        while k < n {
+                            let c = raw[k]
+                            if c == UInt8(ascii: "\"") {
+                                sameFolded = false
+                                break
+                            }
+                            if c != query[k] {
+                                same = false
+                                if ASCII.lower(c) != ASCII.lower(query[k]) {
+                                    sameFolded = false
+                                    break
+                                }
+                            }
+                            k += 1
+                        }
+                        if sameFolded && raw[n] == UInt8(ascii: "\"") {
+                            // The last match wins, as with `self[key]` and `member(ignoringCase:)`.
+                            if same { exact = valueIndex } else { folded = valueIndex }
+                        }
+                    } else {
+                        let decoded = JSONValue(document: document, index: i).string ?? ""
+                        let text = String(decoding: query, as: UTF8.self)
+                        if decoded.utf8.elementsEqual(text.utf8) {
+                            exact = valueIndex
+                        } else if ASCII.equalsIgnoringCase(decoded, text) {
+                            folded = valueIndex
+                        }
+                    }
+                    let w = tape[valueIndex]
+                    let wt = Tape.tag(w)
+                    i = (wt == Tape.object || wt == Tape.array) ? Tape.payload(w) : valueIndex + 1
+                }
+                return (exact, folded)
+            }
+        }
+        let found = exact >= 0 ? exact : folded
+        return found >= 0 ? JSONValue(document: document, index: found) : nil
+    }
+
     func member(_ key: String, ignoringCase: Bool) -> JSONValue? {
         guard tag == Tape.object else { return nil }
         var key = key

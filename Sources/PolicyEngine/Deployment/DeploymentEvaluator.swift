@@ -38,21 +38,41 @@ public enum DeploymentEvaluator {
         cluster: ResourceID
     ) throws(DeploymentError) -> [DesiredResource] {
         let root = DeploymentPath.deployment
+        let (properties, propertiesPath) = try deploymentProperties(deployment)
+        guard let resourceGroup = cluster.resourceGroup else {
+            throw root.error("the cluster id '\(cluster)' has no resource group to deploy into")
+        }
+        let supplied = try TemplateInputs.deploymentParameters(
+            TemplateInputs.member("parameters", of: properties)?.value,
+            at: propertiesPath.key("parameters"), policy: policyParameters)
+        return try evaluateTemplate(
+            properties: properties, supplied: supplied, subscriptionId: cluster.subscriptionId,
+            resourceGroup: resourceGroup, now: policyParameters.utcNow(), trap: nil)
+    }
+
+    /// `deployment.properties`, checked for unsupported deployment features.
+    static func deploymentProperties(_ deployment: JSON) throws(DeploymentError) -> ([String: JSON], DeploymentPath) {
+        let root = DeploymentPath.deployment
         let properties = try object(
             TemplateInputs.member("properties", of: try object(deployment, at: root, what: "the deployment"))?.value,
             at: root.key("properties"), what: "'properties'")
         let propertiesPath = root.key("properties")
         try checkUnsupported(properties, at: propertiesPath)
+        return (properties, propertiesPath)
+    }
 
-        guard let resourceGroup = cluster.resourceGroup else {
-            throw root.error("the cluster id '\(cluster)' has no resource group to deploy into")
-        }
-        let subscriptionID = "/subscriptions/" + cluster.subscriptionId
+    /// Evaluates the template of `deployment.properties` with the values the policy supplies, deploying into
+    /// the given subscription and resource group.
+    ///
+    /// With a `trap`, some inputs are stand-in symbols (see ``DeploymentMemo``): functions that would look
+    /// into a symbol record it in the trap and fail.
+    static func evaluateTemplate(
+        properties: [String: JSON], supplied: [String: JSON], subscriptionId: String, resourceGroup: String,
+        now: String, trap: SymbolTrap?
+    ) throws(DeploymentError) -> [DesiredResource] {
+        let propertiesPath = DeploymentPath.deployment.key("properties")
+        let subscriptionID = "/subscriptions/" + subscriptionId
         let resourceGroupID = subscriptionID + "/resourceGroups/" + resourceGroup
-
-        let supplied = try TemplateInputs.deploymentParameters(
-            TemplateInputs.member("parameters", of: properties)?.value,
-            at: propertiesPath.key("parameters"), policy: policyParameters)
 
         let templatePath = propertiesPath.key("template")
         let template = try object(
@@ -62,9 +82,10 @@ public enum DeploymentEvaluator {
         var context = StaticExpressionContext(
             resourceGroupValue: .object(["id": .string(resourceGroupID), "name": .string(resourceGroup)]),
             subscriptionValue: .object([
-                "id": .string(subscriptionID), "subscriptionId": .string(cluster.subscriptionId),
+                "id": .string(subscriptionID), "subscriptionId": .string(subscriptionId),
             ]),
-            now: policyParameters.utcNow())
+            now: now)
+        context.symbolTrap = trap
         context.parameters = try TemplateInputs.templateParameters(
             declarations: TemplateInputs.member("parameters", of: template)?.value,
             at: templatePath.key("parameters"), supplied: supplied,

@@ -11,6 +11,9 @@ public struct ScanOptions: Sendable {
     public var parallelism: Int
     /// Collect every evaluated leaf for every result (`policy explain`), not just the failing ones.
     public var explain: Bool
+    /// Share DeployIfNotExists evaluations between clusters that differ only in names (see ``DeploymentMemo``);
+    /// off only in tests that compare both ways.
+    var memoizesDeployments = true
 
     /// Creates options.
     public init(
@@ -30,6 +33,8 @@ struct AssignedPolicy: Sendable {
     var definition: PolicyDefinition
     var referenceId: String?
     var parameters: [String: JSON]
+    /// ``parameters`` keyed by lowercased name, made once.
+    var loweredParameters: [String: JSON] = [:]
     var effect: String
     var condition: Condition
     /// Resource types the rule's `if` names (lowercased); nil when it names none.
@@ -41,6 +46,8 @@ struct AssignedPolicy: Sendable {
     var manualDefaultState: ComplianceState
     /// Effect overrides that depend on the resource's location, applied in order per resource.
     var locationOverrides: [PolicyOverride] = []
+    /// The position in the compiled list (the deployment memo's key).
+    var index = 0
 }
 
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
@@ -82,15 +89,20 @@ public enum PolicyEvaluator {
         let clusters = fleet.clusters
         let parts = clusters.count < 256 ? 1 : max(1, options.parallelism) * 4
         let slots = ResultSlots<([PolicyResult], [StrictResult])>(count: parts)
+        for i in compiled.indices {
+            compiled[i].index = i
+            compiled[i].loweredParameters = PolicyExpressionContext.lowered(compiled[i].parameters)
+        }
         let policies = compiled
         let failures = broken
         let work: @Sendable (Int) -> Void = { k in
             var results: [PolicyResult] = []
             var strict: [StrictResult] = []
+            let memo = DeploymentMemo()
             for index in (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts) {
                 evaluate(
                     clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
-                    results: &results, strict: &strict)
+                    memo: memo, results: &results, strict: &strict)
             }
             slots.set(k, (results, strict))
         }
@@ -351,7 +363,7 @@ public enum PolicyEvaluator {
 
     static func evaluate(
         _ cluster: Cluster, policies: [AssignedPolicy], broken: [(PolicyAssignment, String?, String, String)],
-        exemptions: [PolicyExemption], options: ScanOptions, results: inout [PolicyResult],
+        exemptions: [PolicyExemption], options: ScanOptions, memo: DeploymentMemo, results: inout [PolicyResult],
         strict: inout [StrictResult]
     ) {
         let clusterId = cluster.id.description
@@ -394,7 +406,7 @@ public enum PolicyEvaluator {
                 guard effective.effect != "Disabled",
                     var result = evaluate(
                         candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
-                        strict: &strict)
+                        memo: memo, strict: &strict)
                 else { continue }
                 if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
                     result.state = .exempt
@@ -452,10 +464,10 @@ public enum PolicyEvaluator {
     /// Evaluates one candidate; nil when the policy does not apply to it.
     static func evaluate(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, children: [Candidate], options: ScanOptions,
-        strict: inout [StrictResult]
+        memo: DeploymentMemo, strict: inout [StrictResult]
     ) -> PolicyResult? {
         let context = PolicyExpressionContext(
-            parameters: policy.parameters, now: options.now,
+            parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
             resource: PolicyExpressionContext.Resource(json: candidate.resource, type: candidate.type, id: candidate.id)
         )
         var result = PolicyResult(
@@ -481,7 +493,7 @@ public enum PolicyEvaluator {
             }
             return existence(
                 candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
-                result: result, strict: &strict)
+                memo: memo, result: result, strict: &strict)
         case "Manual":
             result.state = evaluation.matched ? policy.manualDefaultState : .compliant
         default:
@@ -509,7 +521,8 @@ public enum PolicyEvaluator {
 
     static func existence(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
-        children: [Candidate], options: ScanOptions, result: PolicyResult, strict: inout [StrictResult]
+        children: [Candidate], options: ScanOptions, memo: DeploymentMemo, result: PolicyResult,
+        strict: inout [StrictResult]
     ) -> PolicyResult {
         var result = result
         var related = children.filter { ASCII.equalsIgnoringCase($0.type, policy.relatedType ?? "") }
@@ -570,19 +583,28 @@ public enum PolicyEvaluator {
             result.reasons += explained
         }
         if policy.effect == "DeployIfNotExists", let deployment = policy.deployment {
+            var plans: [DriftPlan?] = []
             do {
                 let clusterContext = PolicyExpressionContext(
-                    parameters: policy.parameters, now: options.now,
+                    parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
                     resource: PolicyExpressionContext.Resource(
                         json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
-                result.desiredResources = try DeploymentEvaluator.desiredResources(
-                    deployment: deployment, policyParameters: clusterContext, cluster: cluster.id)
+                let desired =
+                    options.memoizesDeployments
+                    ? try memo.desired(
+                        policy: policy.index, deployment: deployment, policyParameters: clusterContext,
+                        cluster: cluster.id)
+                    : try DeploymentEvaluator.desiredResources(
+                        deployment: deployment, policyParameters: clusterContext, cluster: cluster.id
+                    ).map { (resource: $0, plan: nil) }
+                result.desiredResources = desired.map(\.resource)
+                plans = desired.map(\.plan)
             } catch {
                 result.state = .error
                 result.error = "deployment: \(error)"
                 return result
             }
-            for desired in result.desiredResources {
+            for (desired, plan) in zip(result.desiredResources, plans) {
                 let observed = children.first { ASCII.equalsIgnoringCase($0.id, desired.id) }?.resource
                 var runtime: RuntimeAssessment?
                 if let observed,
@@ -591,16 +613,21 @@ public enum PolicyEvaluator {
                     runtime = RuntimeHealth.assess(
                         configuration: observed, now: options.now, staleAfterSeconds: options.staleAfterSeconds)
                 }
+                let drift = (plan ?? DriftPlan(desired: desired.body)).compare(observed: observed)
                 strict.append(
                     StrictResult(
                         clusterId: cluster.id.description, resourceId: desired.id, assignmentId: policy.assignment.id,
-                        drift: SpecDrift.compare(desired: desired.body, observed: observed), runtime: runtime))
+                        drift: drift, runtime: runtime))
             }
         }
         return result
     }
 
+    /// The text after the last `/` (the whole text when there is none).
     static func lastSegment(_ id: String) -> String {
-        id.split(separator: "/").last.map(String.init) ?? id
+        guard let slash = id.utf8.lastIndex(of: UInt8(ascii: "/")) else { return id }
+        let next = id.utf8.index(after: slash)
+        guard next != id.utf8.endIndex else { return id.split(separator: "/").last.map(String.init) ?? id }
+        return String(id[next...])
     }
 }

@@ -16,12 +16,22 @@ struct PolicyExpressionContext: ExpressionContext {
     private let lowered: [String: JSON]
 
     init(parameters: [String: JSON], now: String, resource: Resource?) {
+        self.init(parameters: parameters, lowered: Self.lowered(parameters), now: now, resource: resource)
+    }
+
+    /// Creates a context with the parameters already keyed by lowercased name (see ``lowered(_:)``).
+    init(parameters: [String: JSON], lowered: [String: JSON], now: String, resource: Resource?) {
         self.parameters = parameters
         self.now = now
         self.resource = resource
+        self.lowered = lowered
+    }
+
+    /// The parameters keyed by lowercased name.
+    static func lowered(_ parameters: [String: JSON]) -> [String: JSON] {
         var lowered: [String: JSON] = [:]
         for (key, value) in parameters { lowered[ASCII.lowercased(key)] = value }
-        self.lowered = lowered
+        return lowered
     }
 
     /// Parameter names are compared ignoring case (three real built-ins rely on it).

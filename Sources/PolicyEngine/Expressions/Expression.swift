@@ -1,4 +1,5 @@
 import Synchronization
+
 /// A parsed Azure Resource Manager / Azure Policy template-language expression.
 ///
 /// The language has no operators: an expression is a string or integer literal or a function call,

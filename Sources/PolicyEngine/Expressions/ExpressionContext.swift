@@ -71,6 +71,8 @@ public struct StaticExpressionContext: ExpressionContext {
     public var subscriptionValue: JSON?
     /// What `utcNow()` returns.
     public var now: String
+    /// Stand-in symbols among the values, for the deployment memo: set only while it evaluates a template.
+    var symbolTrap: SymbolTrap?
 
     /// Creates a context; `now` defaults to a fixed instant so results never depend on the clock.
     public init(

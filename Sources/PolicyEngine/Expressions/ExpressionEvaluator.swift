@@ -99,6 +99,15 @@ struct ExpressionRun<Context: ExpressionContext> {
         ExpressionError(expression: source, offset: position, message: message, suggestions: suggestions)
     }
 
+    /// The deployment memo's symbol trap, when a template is evaluated with stand-in symbols.
+    var trap: SymbolTrap? { (context as? StaticExpressionContext)?.symbolTrap }
+
+    /// Fails when a function that looks into its arguments gets a stand-in symbol (see ``DeploymentMemo``).
+    func checkSymbols(_ values: [JSON], of function: String, at position: Int) throws(ExpressionError) {
+        guard let trap, !SymbolTrap.transparent.contains(function), trap.catches(values) else { return }
+        throw fail("'\(function)' reads a stand-in value", at: position)
+    }
+
     /// The spec for a call, after checking the name and the argument count.
     static func resolve(
         _ name: String,
@@ -130,6 +139,7 @@ struct ExpressionRun<Context: ExpressionContext> {
         case .index(let base, let key, let position):
             let container = try evaluate(base)
             let index = try evaluate(key)
+            try checkSymbols([index], of: "[]", at: position)
             switch (container, index) {
             case (.array(let items), .number(let n)):
                 guard let i = ExpressionValues.integer(n), i >= 0, i < items.count else {
@@ -154,6 +164,7 @@ struct ExpressionRun<Context: ExpressionContext> {
                 var values: [JSON] = []
                 values.reserveCapacity(arguments.count)
                 for argument in arguments { values.append(try evaluate(argument)) }
+                try checkSymbols(values, of: spec.name, at: position)
                 return try body(
                     FunctionArguments(function: spec.name, position: position, source: source, values: values))
             }
@@ -221,6 +232,7 @@ struct ExpressionRun<Context: ExpressionContext> {
                 "'\(function)' expects argument 1 to be a string, got \(ExpressionValues.typeName(value))",
                 at: position)
         }
+        try checkSymbols([value], of: function, at: position)
         return s
     }
 

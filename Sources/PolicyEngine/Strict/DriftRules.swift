@@ -111,6 +111,17 @@ enum DriftRules {
     /// Strings compare exactly except ARM enums (``caseInsensitive``) and `location` (normalised); numbers by
     /// value; a bool equals the strings `true`/`false` in any case and a number equals its decimal text
     /// (Resource Graph returns some settings as strings).
+    static func scalarsEqual(_ desired: JSON, _ observed: JSONValue, key: String) -> Bool {
+        // Strings are compared without materialising the observed one.
+        if case .string(let a) = desired, let b = observed.string {
+            let lowered = ASCII.lowercased(key)
+            if lowered == "location" { return Location.normalize(a) == Location.normalize(b) }
+            return caseInsensitive.contains(lowered) ? ASCII.equalsIgnoringCase(a, b) : a.utf8.elementsEqual(b.utf8)
+        }
+        return scalarsEqual(desired, observed.materialize(), key: key)
+    }
+
+    /// Whether two scalars are the same value for member `key` (see the overload on an observed value).
     static func scalarsEqual(_ desired: JSON, _ observed: JSON, key: String) -> Bool {
         let lowered = ASCII.lowercased(key)
         switch (desired, observed) {

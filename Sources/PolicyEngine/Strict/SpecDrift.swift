@@ -49,123 +49,199 @@ public enum SpecDrift {
     /// - Returns: The differences, in a stable order (members sorted, extra kustomizations after the desired
     ///   ones); one entry with path `""` and `desired` = the body when the resource is missing.
     public static func compare(desired: JSON, observed: JSONValue?) -> [DriftEntry] {
-        guard let observed, !observed.isNull else {
-            // The whole body is the drift: never carry write-only secrets along with it.
-            return [DriftEntry(path: "", actual: nil, desired: Redaction.json(desired, secretKeys: DriftRules.secrets))]
-        }
-        var walker = DriftWalker(kind: DriftResourceKind.detect(desired: desired, observed: observed))
-        walker.compare(desired, observed, key: "", path: [], schema: [])
-        return walker.entries
+        DriftPlan(desired: desired).compare(observed: observed)
     }
 
     /// The member `key` of an observed object: exact name first, then ignoring case.
     static func member(_ key: String, of value: JSONValue) -> JSONValue? {
-        value[key] ?? value.member(ignoringCase: key)
+        value.member(preferringExact: key)
     }
 }
 
-/// The recursive comparison behind ``SpecDrift/compare(desired:observed:)``.
-private struct DriftWalker {
-    let kind: DriftResourceKind
-    var entries: [DriftEntry] = []
-
-    init(kind: DriftResourceKind) {
-        self.kind = kind
+/// A desired body prepared once for comparison with many observed resources.
+///
+/// Everything that depends only on the desired body (member order, skipped members, paths, API defaults,
+/// comparison rules) is worked out when the plan is made; ``compare(observed:)`` only reads the observed
+/// resource. ``SpecDrift/compare(desired:observed:)`` is this with a plan made for one use.
+public struct DriftPlan: Sendable {
+    /// One desired value and how to compare it.
+    indirect enum Node: Sendable {
+        /// A null or a secret reference: sets nothing comparable.
+        case skip
+        /// An object: its compared members, sorted.
+        case object(JSON, path: String, members: [Member])
+        /// `properties.kustomizations`: a map compared as a whole.
+        case kustomizations(JSON, path: String, entries: [Kustomization])
+        /// An array, compared element by element and reported whole.
+        case array([JSON], path: String, key: String)
+        /// A scalar, with the API defaults for an omitted member by resource kind.
+        case scalar(JSON, path: String, key: String, fluxDefault: JSON?, extensionDefault: JSON?)
     }
 
-    /// Compares one desired value with the observed one (nil or null when missing).
-    ///
-    /// `path` holds the member names as the body spells them; `schema` the lowercased names with `*` for a
-    /// kustomization name, to look defaults up.
-    mutating func compare(
-        _ desired: JSON,
-        _ observed: JSONValue?,
-        key: String,
-        path: [JSONPathComponent],
-        schema: [String]
-    ) {
-        if desired == .null || SecretReference.isReference(desired) { return }
-        let present = observed.flatMap { $0.isNull ? nil : $0 }
+    /// A member of a desired object.
+    struct Member: Sendable {
+        var name: String
+        var node: Node
+        /// A resource-level `location` (ARM never returns it for extension resources).
+        var isTopLocation: Bool
+    }
+
+    /// A desired kustomization.
+    struct Kustomization: Sendable {
+        var name: String
+        var lowered: String
+        var desired: JSON
+        var path: String
+        var node: Node
+    }
+
+    let desired: JSON
+    let root: Node
+    /// The kind from what the desired body sets, used when the observed resource has no `type`.
+    let desiredKind: DriftResourceKind
+    /// The whole body with write-only secrets masked: the one entry for a missing resource.
+    let missing: DriftEntry
+
+    /// Prepares `desired` (a ``DesiredResource/body``).
+    public init(desired: JSON) {
+        self.desired = desired
+        self.root = Self.node(desired, key: "", path: [], schema: [])
+        self.desiredKind = DriftResourceKind.detect(desired: desired, observed: nil)
+        self.missing = DriftEntry(
+            path: "", actual: nil, desired: Redaction.json(desired, secretKeys: DriftRules.secrets))
+    }
+
+    /// The differences between the desired body and `observed` (nil when the resource does not exist).
+    public func compare(observed: JSONValue?) -> [DriftEntry] {
+        guard let observed, !observed.isNull else { return [missing] }
+        var kind = desiredKind
+        if let type = SpecDrift.member("type", of: observed)?.string {
+            let lowered = ASCII.lowercased(type)
+            if lowered.hasSuffix("/fluxconfigurations") {
+                kind = .fluxConfiguration
+            } else if lowered.hasSuffix("/extensions") {
+                kind = .extensionResource
+            } else if lowered.contains("/") {
+                kind = .other
+            }
+        }
+        var entries: [DriftEntry] = []
+        Self.compare(root, observed, kind: kind, into: &entries)
+        return entries
+    }
+
+    private static func node(_ desired: JSON, key: String, path: [JSONPathComponent], schema: [String]) -> Node {
+        if desired == .null || SecretReference.isReference(desired) { return .skip }
+        let rendered = render(path)
         if schema == ["properties", "kustomizations"], case .object(let wanted) = desired {
-            compareKustomizations(wanted, present, path: path)
-            return
+            var entries: [Kustomization] = []
+            for name in wanted.keys.sorted() where wanted[name]! != .null {
+                let childPath = path + [.key(name)]
+                entries.append(
+                    Kustomization(
+                        name: name, lowered: ASCII.lowercased(name), desired: wanted[name]!, path: render(childPath),
+                        node: node(
+                            wanted[name]!, key: name, path: childPath, schema: ["properties", "kustomizations", "*"])
+                    ))
+            }
+            return .kustomizations(desired, path: rendered, entries: entries)
         }
         switch desired {
         case .object(let members):
+            var compiled: [Member] = []
+            for name in members.keys.sorted() where !DriftRules.isSkipped(name, under: schema) {
+                compiled.append(
+                    Member(
+                        name: name,
+                        node: node(
+                            members[name]!, key: name, path: path + [.key(name)],
+                            schema: schema + [ASCII.lowercased(name)]),
+                        isTopLocation: schema.isEmpty && ASCII.equalsIgnoringCase(name, "location")))
+            }
+            return .object(desired, path: rendered, members: compiled)
+        case .array(let items):
+            return .array(items, path: rendered, key: key)
+        default:
+            return .scalar(
+                desired, path: rendered, key: key,
+                fluxDefault: DriftRules.defaultValue(at: schema, kind: .fluxConfiguration),
+                extensionDefault: DriftRules.defaultValue(at: schema, kind: .extensionResource))
+        }
+    }
+
+    private static func render(_ path: [JSONPathComponent]) -> String {
+        var rendered = JSONPathComponent.render(path, root: "")
+        if rendered.hasPrefix(".") { rendered.removeFirst() }
+        return rendered
+    }
+
+    /// Compares one desired node with the observed value (nil or null when missing).
+    private static func compare(
+        _ node: Node, _ observed: JSONValue?, kind: DriftResourceKind, into entries: inout [DriftEntry]
+    ) {
+        let present = observed.flatMap { $0.isNull ? nil : $0 }
+        switch node {
+        case .skip:
+            return
+        case .kustomizations(let desired, let path, let wanted):
             if let present, !present.isObject {
-                report(path, actual: present.materialize(), desired: desired)
+                entries.append(DriftEntry(path: path, actual: present.materialize(), desired: desired))
                 return
             }
-            for name in members.keys.sorted() where !DriftRules.isSkipped(name, under: schema) {
-                let child = present.flatMap { SpecDrift.member(name, of: $0) }
-                // Extension (proxy) resources take `location` on PUT but ARM never returns it: a
-                // top-level location the observed record lacks is not drift.
-                if schema.isEmpty, ASCII.equalsIgnoringCase(name, "location"), child?.string?.isEmpty ?? true {
+            var matched: Set<String> = []
+            for entry in wanted {
+                let found = present.flatMap { $0.member(preferringExact: entry.name) }
+                guard let found, !found.isNull else {
+                    entries.append(DriftEntry(path: entry.path, actual: nil, desired: entry.desired))
                     continue
                 }
-                compare(
-                    members[name]!, child, key: name, path: path + [.key(name)],
-                    schema: schema + [ASCII.lowercased(name)])
+                matched.insert(entry.lowered)
+                compare(entry.node, found, kind: kind, into: &entries)
             }
-        case .array(let items):
+            guard let present else { return }
+            let extras = present.members.filter { !matched.contains(ASCII.lowercased($0.key)) && !$0.value.isNull }
+            for (name, value) in extras.sorted(by: { $0.key < $1.key }) {
+                var rendered = JSONPathComponent.render([.key(name)], root: path)
+                if rendered.hasPrefix(".") { rendered.removeFirst() }
+                entries.append(DriftEntry(path: rendered, actual: value.materialize(), desired: nil))
+            }
+        case .object(let desired, let path, let members):
+            if let present, !present.isObject {
+                entries.append(DriftEntry(path: path, actual: present.materialize(), desired: desired))
+                return
+            }
+            for member in members {
+                let child = present.flatMap { SpecDrift.member(member.name, of: $0) }
+                // Extension (proxy) resources take `location` on PUT but ARM never returns it: a
+                // top-level location the observed record lacks is not drift.
+                if member.isTopLocation, child?.string?.isEmpty ?? true { continue }
+                compare(member.node, child, kind: kind, into: &entries)
+            }
+        case .array(let items, let path, let key):
             guard let present else {
-                if !items.isEmpty { report(path, actual: nil, desired: desired) }
+                if !items.isEmpty { entries.append(DriftEntry(path: path, actual: nil, desired: .array(items))) }
                 return
             }
             let observedItems = Array(present.elements)
             let same =
                 present.isArray && observedItems.count == items.count
-                && zip(items, observedItems).allSatisfy { Self.equal($0, $1, key: key) }
-            if !same { report(path, actual: present.materialize(), desired: desired) }
-        default:
+                && zip(items, observedItems).allSatisfy { equal($0, $1, key: key) }
+            if !same { entries.append(DriftEntry(path: path, actual: present.materialize(), desired: .array(items))) }
+        case .scalar(let desired, let path, let key, let fluxDefault, let extensionDefault):
             if let present {
-                let actual = present.materialize()
-                if !DriftRules.scalarsEqual(desired, actual, key: key) {
-                    report(path, actual: actual, desired: desired)
+                if !DriftRules.scalarsEqual(desired, present, key: key) {
+                    entries.append(DriftEntry(path: path, actual: present.materialize(), desired: desired))
                 }
-            } else if let fallback = DriftRules.defaultValue(at: schema, kind: kind) {
+            } else if let fallback = kind == .fluxConfiguration
+                ? fluxDefault : kind == .extensionResource ? extensionDefault : nil
+            {
                 if !DriftRules.scalarsEqual(desired, fallback, key: key) {
-                    report(path, actual: fallback, desired: desired)
+                    entries.append(DriftEntry(path: path, actual: fallback, desired: desired))
                 }
             } else {
-                report(path, actual: nil, desired: desired)
+                entries.append(DriftEntry(path: path, actual: nil, desired: desired))
             }
         }
-    }
-
-    /// The kustomizations map as a whole: missing, extra and different kustomizations.
-    private mutating func compareKustomizations(
-        _ wanted: [String: JSON],
-        _ observed: JSONValue?,
-        path: [JSONPathComponent]
-    ) {
-        if let observed, !observed.isObject {
-            report(path, actual: observed.materialize(), desired: .object(wanted))
-            return
-        }
-        var matched: Set<String> = []
-        for name in wanted.keys.sorted() where wanted[name]! != .null {
-            let found = observed.flatMap { $0[name] ?? $0.member(ignoringCase: name) }
-            guard let found, !found.isNull else {
-                report(path + [.key(name)], actual: nil, desired: wanted[name]!)
-                continue
-            }
-            matched.insert(ASCII.lowercased(name))
-            compare(
-                wanted[name]!, found, key: name, path: path + [.key(name)],
-                schema: ["properties", "kustomizations", "*"])
-        }
-        guard let observed else { return }
-        let extras = observed.members.filter { !matched.contains(ASCII.lowercased($0.key)) && !$0.value.isNull }
-        for (name, value) in extras.sorted(by: { $0.key < $1.key }) {
-            report(path + [.key(name)], actual: value.materialize(), desired: nil)
-        }
-    }
-
-    private mutating func report(_ path: [JSONPathComponent], actual: JSON?, desired: JSON?) {
-        var rendered = JSONPathComponent.render(path, root: "")
-        if rendered.hasPrefix(".") { rendered.removeFirst() }
-        entries.append(DriftEntry(path: rendered, actual: actual, desired: desired))
     }
 
     /// Deep equality for array elements, with the scalar rules of the member holding the array.

@@ -1,0 +1,459 @@
+import FleetCore
+
+/// Records stand-in symbols that reached a function which would look into them.
+///
+/// A symbol is `ffsymq7x` + two digits + `z`: a valid name segment that no real value of the inputs
+/// contains (inputs that do are never replaced by symbols).
+final class SymbolTrap: @unchecked Sendable {
+    /// The bytes every symbol starts with.
+    static let prefix = Array("ffsymq7x".utf8)
+    /// Functions that only move their arguments around (never compare, measure or transform them), so a
+    /// symbol passes through them to the output unchanged.
+    static let transparent: Set<String> = ["concat", "string", "createArray", "createObject", "array", "coalesce"]
+
+    /// The slots whose symbols were caught.
+    var caught: Set<Int> = []
+
+    /// The symbol for slot `index` (0…99).
+    static func symbol(_ index: Int) -> String {
+        "ffsymq7x" + (index < 10 ? "0" : "") + String(index) + "z"
+    }
+
+    /// Whether any value holds a symbol; the slots found are recorded.
+    func catches(_ values: [JSON]) -> Bool {
+        var found = false
+        for value in values where Self.collect(value, into: &caught) { found = true }
+        return found
+    }
+
+    /// Adds the slots of every symbol in `value` (strings and object keys, deeply); true if any.
+    static func collect(_ value: JSON, into slots: inout Set<Int>) -> Bool {
+        switch value {
+        case .string(let text): return scan(text) { slots.insert($0) }
+        case .array(let items):
+            var found = false
+            for item in items where collect(item, into: &slots) { found = true }
+            return found
+        case .object(let members):
+            var found = false
+            for (key, item) in members {
+                if scan(key, { slots.insert($0) }) { found = true }
+                if collect(item, into: &slots) { found = true }
+            }
+            return found
+        default: return false
+        }
+    }
+
+    /// Calls `slot` for every symbol in `text`; true if there was one.
+    @discardableResult
+    static func scan(_ text: String, _ slot: (Int) -> Void) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var found = false
+            var i = 0
+            let p = prefix
+            while i + p.count + 3 <= bytes.count {
+                if bytes[i] == p[0], bytes[i + 1] == p[1], bytes[i + 2] == p[2],
+                    bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
+                    bytes[i + 7] == p[7]
+                {
+                    let d1 = Int(bytes[i + 8]) - 48
+                    let d2 = Int(bytes[i + 9]) - 48
+                    if (0...9).contains(d1), (0...9).contains(d2), bytes[i + 10] == UInt8(ascii: "z") {
+                        slot(d1 * 10 + d2)
+                        found = true
+                        i += 11
+                        continue
+                    }
+                }
+                i += 1
+            }
+            return found
+        }
+    }
+
+    /// `text` with every symbol replaced by its slot's value.
+    static func substitute(_ text: String, _ values: [String]) -> String {
+        var text = text
+        guard text.utf8.count >= 11 else { return text }
+        var out: [UInt8] = []
+        var changed = false
+        text.withUTF8 { bytes in
+            out.reserveCapacity(bytes.count + 64)
+            var i = 0
+            let p = prefix
+            while i < bytes.count {
+                if i + 11 <= bytes.count, bytes[i] == p[0], bytes[i + 1] == p[1], bytes[i + 2] == p[2],
+                    bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
+                    bytes[i + 7] == p[7], bytes[i + 10] == UInt8(ascii: "z")
+                {
+                    let slot = (Int(bytes[i + 8]) - 48) * 10 + (Int(bytes[i + 9]) - 48)
+                    if slot >= 0, slot < values.count {
+                        out.append(contentsOf: values[slot].utf8)
+                        changed = true
+                        i += 11
+                        continue
+                    }
+                }
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : text
+    }
+
+    /// `value` with every symbol replaced, in strings and object keys.
+    static func substitute(_ value: JSON, _ values: [String]) -> JSON {
+        switch value {
+        case .string(let text): return .string(substitute(text, values))
+        case .array(let items): return .array(items.map { substitute($0, values) })
+        case .object(let members):
+            var out: [String: JSON] = [:]
+            out.reserveCapacity(members.count)
+            for (key, item) in members { out[substitute(key, values)] = substitute(item, values) }
+            return .object(out)
+        default: return value
+        }
+    }
+}
+
+/// A string with symbols in it, split once into literal pieces and slots.
+struct SymbolicText {
+    /// The text when it has no symbols.
+    let literal: String?
+    /// Literal pieces around the symbols (one more than ``slots``).
+    let pieces: [String]
+    /// The slot of each symbol, in order.
+    let slots: [Int]
+
+    init(_ text: String) {
+        var pieces: [String] = []
+        var slots: [Int] = []
+        var start = text.utf8.startIndex
+        var cursor = start
+        let bytes = Array(text.utf8)
+        var i = 0
+        let p = SymbolTrap.prefix
+        while i + 11 <= bytes.count {
+            if bytes[i] == p[0], Array(bytes[i..<(i + 8)]) == p, bytes[i + 10] == UInt8(ascii: "z"),
+                (48...57).contains(bytes[i + 8]), (48...57).contains(bytes[i + 9])
+            {
+                cursor = text.utf8.index(text.utf8.startIndex, offsetBy: i)
+                pieces.append(String(text[start..<cursor]))
+                slots.append(Int(bytes[i + 8] - 48) * 10 + Int(bytes[i + 9] - 48))
+                start = text.utf8.index(cursor, offsetBy: 11)
+                i += 11
+                continue
+            }
+            i += 1
+        }
+        pieces.append(String(text[start...]))
+        self.literal = slots.isEmpty ? text : nil
+        self.pieces = pieces
+        self.slots = slots
+    }
+
+    /// The text with each symbol replaced by its slot's value.
+    func text(_ values: [String]) -> String {
+        if let literal { return literal }
+        var out = pieces[0]
+        for (k, slot) in slots.enumerated() {
+            out += slot < values.count ? values[slot] : SymbolTrap.symbol(slot)
+            out += pieces[k + 1]
+        }
+        return out
+    }
+}
+
+/// Remembers evaluated DeployIfNotExists deployments so that clusters which differ only in names get
+/// their desired resources without evaluating the template again.
+///
+/// A template is evaluated once with **symbols** standing in for the per-cluster inputs that are plain
+/// names (the cluster name from `field('name')`, the subscription id, the resource group name); the
+/// output is then specialised for each cluster by replacing the symbols with that cluster's values.
+/// That is exact as long as the template only moves those values around (`concat`, `string`, `if`
+/// branches…): a function that would look into a symbol (`toLower`, `equals`, `length`, an index …)
+/// is caught, and the input it read becomes part of the memo key instead. Every new memo entry is
+/// checked once against a full evaluation for the cluster that created it; a policy whose outputs ever
+/// differ is evaluated in full for every cluster from then on.
+///
+/// One memo per worker thread (not shared, no locks); entries are keyed by policy.
+final class DeploymentMemo {
+    /// What the memo knows about one policy's deployment.
+    struct PolicyState {
+        /// The deployment's `properties` (nil when they do not read: the full path reports the error).
+        var properties: [String: JSON]?
+        /// Supplied parameters that do not depend on the resource, evaluated once.
+        var constants: [String: JSON]?
+        /// The supplied-parameters object reduced to the entries that read the resource.
+        var dynamicParameters: JSON?
+        /// Their names, sorted (slot 2 onwards).
+        var dynamicNames: [String] = []
+        /// Their `value`s parsed once, when every one is a plain `{"value": …}` string.
+        var dynamicValues: [(String, TemplateValue)]?
+        /// Slots that must be compared by value instead of replaced by symbols (learned).
+        var concrete: Set<Int> = []
+        /// Symbolic outputs by the values of the concrete slots (nil at a symbolic slot).
+        var outputs: [[JSON?]: [SymbolicResource]] = [:]
+        /// Whether the memo gave up on this policy (evaluate in full).
+        var disabled = false
+    }
+
+    /// A symbolic output, with whether its body holds symbols at all (most do not: only ids name the cluster).
+    final class SymbolicResource {
+        let resource: DesiredResource
+        let id: SymbolicText
+        let type: SymbolicText
+        let name: SymbolicText
+        let apiVersion: SymbolicText
+        let dependsOn: [SymbolicText]
+        /// The slots the body's symbols stand for (most bodies have none: only ids name the cluster).
+        let bodySlots: [Int]
+        /// The body's drift plan, when the body has no symbols.
+        let plan: DriftPlan?
+        /// Specialised bodies and their plans by the values of ``bodySlots`` (a location, say).
+        var bodies: [[String]: (body: JSON, plan: DriftPlan)] = [:]
+
+        init(_ resource: DesiredResource) {
+            self.resource = resource
+            self.id = SymbolicText(resource.id)
+            self.type = SymbolicText(resource.type)
+            self.name = SymbolicText(resource.name)
+            self.apiVersion = SymbolicText(resource.apiVersion)
+            self.dependsOn = resource.dependsOn.map(SymbolicText.init)
+            var slots: Set<Int> = []
+            _ = SymbolTrap.collect(resource.body, into: &slots)
+            self.bodySlots = slots.sorted()
+            self.plan = slots.isEmpty ? DriftPlan(desired: resource.body) : nil
+        }
+
+        /// The body for these slot values, with its plan.
+        func body(_ values: [String]) -> (body: JSON, plan: DriftPlan) {
+            if let plan { return (resource.body, plan) }
+            let key = bodySlots.map { values[$0] }
+            if let known = bodies[key] { return known }
+            let body = SymbolTrap.substitute(resource.body, values)
+            let made = (body, DriftPlan(desired: body))
+            if bodies.count < 1024 { bodies[key] = made }
+            return made
+        }
+    }
+
+    private var states: [Int: PolicyState] = [:]
+    /// Memo hits, misses and full evaluations, for tests and benchmarks.
+    private(set) var hits = 0
+    private(set) var misses = 0
+    private(set) var full = 0
+
+    /// The desired resources of `deployment` for `cluster`; the same value (or error) as
+    /// ``DeploymentEvaluator/desiredResources(deployment:policyParameters:cluster:)``.
+    func desiredResources(
+        policy index: Int, deployment: JSON, policyParameters: PolicyExpressionContext, cluster: ResourceID
+    ) throws(DeploymentError) -> [DesiredResource] {
+        try desired(policy: index, deployment: deployment, policyParameters: policyParameters, cluster: cluster)
+            .map(\.resource)
+    }
+
+    /// The desired resources with their drift plans, when the memo has them.
+    func desired(
+        policy index: Int, deployment: JSON, policyParameters: PolicyExpressionContext, cluster: ResourceID
+    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftPlan?)] {
+        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftPlan?)] {
+            resources.map { ($0, nil) }
+        }
+        var state = states.removeValue(forKey: index) ?? prepare(deployment, policyParameters: policyParameters)
+        defer { states[index] = state }
+        guard !state.disabled, let properties = state.properties, let constants = state.constants,
+            let resourceGroup = cluster.resourceGroup
+        else {
+            full += 1
+            return unplanned(
+                try DeploymentEvaluator.desiredResources(
+                    deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+        }
+        // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values.
+        var values: [JSON] = [.string(cluster.subscriptionId), .string(resourceGroup)]
+        if let compiled = state.dynamicValues {
+            for (_, value) in compiled {
+                do {
+                    values.append(try ExpressionEvaluator().evaluate(value, context: policyParameters))
+                } catch {
+                    // The full path reports the failure with its place in the policy.
+                    full += 1
+                    return unplanned(
+                        try DeploymentEvaluator.desiredResources(
+                            deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+                }
+            }
+        } else {
+            let evaluated = try TemplateInputs.deploymentParameters(
+                state.dynamicParameters, at: DeploymentPath.deployment.key("properties").key("parameters"),
+                policy: policyParameters)
+            for name in state.dynamicNames { values.append(evaluated[name] ?? .null) }
+        }
+        guard values.count <= 100 else {
+            state.disabled = true
+            full += 1
+            return unplanned(
+                try DeploymentEvaluator.desiredResources(
+                    deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+        }
+        while true {
+            var key: [JSON?] = []
+            var symbolValues: [String] = []
+            key.reserveCapacity(values.count)
+            symbolValues.reserveCapacity(values.count)
+            for (slot, value) in values.enumerated() {
+                if !state.concrete.contains(slot), case .string(let text) = value, Self.isPlainName(text) {
+                    key.append(nil)
+                    symbolValues.append(text)
+                } else {
+                    key.append(value)
+                    symbolValues.append("")
+                }
+            }
+            if let symbolic = state.outputs[key] {
+                hits += 1
+                return Self.specialise(symbolic, symbolValues)
+            }
+            // A miss: evaluate with symbols, learn which inputs must be concrete, check, remember.
+            var supplied = constants
+            var symbolicSupplied = constants
+            for (position, name) in state.dynamicNames.enumerated() {
+                let slot = position + 2
+                supplied[name] = values[slot]
+                symbolicSupplied[name] = key[slot] == nil ? .string(SymbolTrap.symbol(slot)) : values[slot]
+            }
+            let trap = SymbolTrap()
+            let symbolic: [DesiredResource]
+            do {
+                symbolic = try DeploymentEvaluator.evaluateTemplate(
+                    properties: properties, supplied: symbolicSupplied,
+                    subscriptionId: key[0] == nil ? SymbolTrap.symbol(0) : cluster.subscriptionId,
+                    resourceGroup: key[1] == nil ? SymbolTrap.symbol(1) : resourceGroup,
+                    now: policyParameters.utcNow(), trap: trap)
+            } catch {
+                let learned = trap.caught.filter { $0 < values.count && key[$0] == nil }
+                if !learned.isEmpty {
+                    state.concrete.formUnion(learned)
+                    continue
+                }
+                // A real failure (or one symbols caused without being caught): the full path decides.
+                state.disabled = true
+                full += 1
+                return unplanned(
+                    try DeploymentEvaluator.evaluateTemplate(
+                        properties: properties, supplied: supplied, subscriptionId: cluster.subscriptionId,
+                        resourceGroup: resourceGroup, now: policyParameters.utcNow(), trap: nil))
+            }
+            misses += 1
+            let exact = try DeploymentEvaluator.desiredResources(
+                deployment: deployment, policyParameters: policyParameters, cluster: cluster)
+            let entry = symbolic.map(SymbolicResource.init)
+            let specialised = Self.specialise(entry, symbolValues)
+            if specialised.map(\.resource) == exact {
+                state.outputs[key] = entry
+                return specialised
+            }
+            state.disabled = true
+            return unplanned(exact)
+        }
+    }
+
+    /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
+    private func prepare(_ deployment: JSON, policyParameters: PolicyExpressionContext) -> PolicyState {
+        var state = PolicyState()
+        guard let (properties, propertiesPath) = try? DeploymentEvaluator.deploymentProperties(deployment) else {
+            return state
+        }
+        state.properties = properties
+        let parameters = TemplateInputs.member("parameters", of: properties)?.value
+        guard case .object(let members)? = parameters else {
+            state.constants = [:]
+            state.dynamicParameters = parameters
+            return state
+        }
+        var constant: [String: JSON] = [:]
+        var dynamic: [String: JSON] = [:]
+        for (name, entry) in members {
+            if Self.readsResource(entry) { dynamic[name] = entry } else { constant[name] = entry }
+        }
+        state.constants = try? TemplateInputs.deploymentParameters(
+            .object(constant), at: propertiesPath.key("parameters"), policy: policyParameters)
+        state.dynamicParameters = .object(dynamic)
+        state.dynamicNames = dynamic.keys.sorted()
+        var parsed: [(String, TemplateValue)] = []
+        for name in state.dynamicNames {
+            guard case .object(let entry) = dynamic[name]!, entry.count == 1,
+                let (_, value) = TemplateInputs.member("value", of: entry), case .string(let text) = value,
+                let template = try? TemplateString.parse(text)
+            else { return state }
+            parsed.append((name, template))
+        }
+        state.dynamicValues = parsed
+        return state
+    }
+
+    /// Whether a deployment parameter's expressions may depend on the evaluated resource.
+    static func readsResource(_ value: JSON) -> Bool {
+        switch value {
+        case .string(let text):
+            guard TemplateString.isExpression(text) else { return false }
+            guard case .expression(let expression)? = try? TemplateString.parse(text) else { return true }
+            return readsResource(expression)
+        case .array(let items): return items.contains(where: readsResource)
+        case .object(let members):
+            return members.contains { readsResource(.string($0.key)) || readsResource($0.value) }
+        default: return false
+        }
+    }
+
+    /// Functions whose value depends on the evaluated resource or its place.
+    private static let resourceFunctions: Set<String> = [
+        "field", "current", "resourcegroup", "subscription", "deployment", "reference", "resourceid",
+        "subscriptionresourceid", "extensionresourceid", "requestcontext", "ipv4", "list", "listkeys",
+    ]
+
+    private static func readsResource(_ expression: Expression) -> Bool {
+        switch expression {
+        case .string, .integer: return false
+        case .property(let base, _, _): return readsResource(base)
+        case .index(let base, let key, _): return readsResource(base) || readsResource(key)
+        case .call(let name, let arguments, _):
+            let lowered = ASCII.lowercased(name)
+            return resourceFunctions.contains(lowered) || lowered.hasPrefix("list")
+                || arguments.contains(where: readsResource)
+        }
+    }
+
+    /// Whether a value can stand behind a symbol: a plain name segment (letters, digits, `-`, `_`, `.`),
+    /// not `providers`, not containing a symbol itself.
+    static func isPlainName(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard !bytes.isEmpty, bytes.count <= 256 else { return false }
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                continue
+            default: return false
+            }
+        }
+        return !ASCII.equalsIgnoringCase(text, "providers") && !SymbolTrap.scan(text, { _ in })
+    }
+
+    /// The symbolic output with every symbol replaced by the cluster's values.
+    static func specialise(_ resources: [SymbolicResource], _ values: [String])
+        -> [(resource: DesiredResource, plan: DriftPlan?)]
+    {
+        resources.map { entry in
+            let (body, plan) = entry.body(values)
+            let out = DesiredResource(
+                id: entry.id.text(values), type: entry.type.text(values), name: entry.name.text(values),
+                apiVersion: entry.apiVersion.text(values), body: body,
+                dependsOn: entry.dependsOn.map { $0.text(values) })
+            return (out, plan)
+        }
+    }
+}
