@@ -550,6 +550,18 @@ public struct ResourceIDKey: Hashable, Comparable, Sendable {
     let text: String
     let length: Int
 
+    init(text: String, length: Int) {
+        self.text = text
+        self.length = length
+    }
+
+    /// A key for any id text (compared and hashed ignoring ASCII case, without copying it).
+    public init(_ text: String) {
+        var text = text
+        text.makeContiguousUTF8()
+        self.init(text: text, length: text.utf8.count)
+    }
+
     /// Lowercases the ASCII letters among eight bytes.
     @inline(__always) static func lower8(_ word: UInt64) -> UInt64 {
         let heptets = word & 0x7F7F_7F7F_7F7F_7F7F

@@ -249,6 +249,8 @@ public final class ConditionLeaf: Sendable {
     let expressionText: String
     /// The field of a `field` subject resolved at parse time, or nil.
     let resolvedField: FieldReference?
+    /// ``source`` as text, for reasons.
+    let sourceText: String
 
     /// Creates a leaf; a literal operand is prepared for comparison once, here.
     public init(subject: ConditionSubject, operator: ConditionOperator, operand: ConditionOperand, source: PolicySource)
@@ -257,6 +259,7 @@ public final class ConditionLeaf: Sendable {
         self.operator = `operator`
         self.operand = operand
         self.source = source
+        self.sourceText = source.description
         if case .field(.resolved(let reference)) = subject {
             resolvedField = reference
             isLocationField = reference.isLocation

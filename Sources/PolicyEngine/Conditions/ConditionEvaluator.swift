@@ -343,7 +343,7 @@ struct ConditionRun {
             : (negated ? op.complement : op).reasonMessage()
         return ConditionReason(
             expression: leaf.expressionText, path: path, actual: actual.json, target: target.json,
-            operator: op.rawValue, message: message, result: result, source: leaf.source)
+            operator: op.rawValue, message: message, result: result, source: leaf.source, sourceText: leaf.sourceText)
     }
 
     // MARK: - Operands and fields

@@ -37,12 +37,15 @@ public struct ConditionReason: Sendable, Equatable, CustomStringConvertible {
     public var result: Bool
     /// Where the leaf is in its policy document.
     public var source: PolicySource
+    /// ``source`` as text (`file: $.properties.policyRule.if.allOf[1]`), made once per leaf.
+    public var sourceText: String
 
     /// Creates a reason.
     public init(
         expression: String, path: String, actual: JSON?, target: JSON?, operator: String, message: String,
-        result: Bool, source: PolicySource
+        result: Bool, source: PolicySource, sourceText: String? = nil
     ) {
+        self.sourceText = sourceText ?? source.description
         self.expression = expression
         self.path = path
         self.actual = actual

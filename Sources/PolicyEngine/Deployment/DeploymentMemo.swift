@@ -191,7 +191,7 @@ final class DeploymentMemo {
         /// Their names, sorted (slot 2 onwards).
         var dynamicNames: [String] = []
         /// Their `value`s parsed once, when every one is a plain `{"value": …}` string.
-        var dynamicValues: [(String, TemplateValue)]?
+        var dynamicValues: [(name: String, value: TemplateValue, text: String, field: FieldReference?)]?
         /// Slots that must be compared by value instead of replaced by symbols (learned).
         var concrete: Set<Int> = []
         /// Symbolic outputs by the values of the concrete slots (nil at a symbolic slot).
@@ -275,9 +275,18 @@ final class DeploymentMemo {
         // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values.
         var values: [JSON] = [.string(cluster.subscriptionId), .string(resourceGroup)]
         if let compiled = state.dynamicValues {
-            for (_, value) in compiled {
+            for (_, value, text, field) in compiled {
+                if let field, let resource = policyParameters.resource {
+                    // `[field('name')]` and the like: read the resource directly, as field() would.
+                    switch field.value(in: resource.json, resourceType: resource.type) {
+                    case .value(let json): values.append(json)
+                    case .collection(let items): values.append(.array(items))
+                    case .missing: values.append(field.isCollection ? .array([]) : .string(""))
+                    }
+                    continue
+                }
                 do {
-                    values.append(try ExpressionEvaluator().evaluate(value, context: policyParameters))
+                    values.append(try ExpressionEvaluator().evaluate(value, context: policyParameters, source: text))
                 } catch {
                     // The full path reports the failure with its place in the policy.
                     full += 1
@@ -383,13 +392,20 @@ final class DeploymentMemo {
             .object(constant), at: propertiesPath.key("parameters"), policy: policyParameters)
         state.dynamicParameters = .object(dynamic)
         state.dynamicNames = dynamic.keys.sorted()
-        var parsed: [(String, TemplateValue)] = []
+        var parsed: [(name: String, value: TemplateValue, text: String, field: FieldReference?)] = []
         for name in state.dynamicNames {
             guard case .object(let entry) = dynamic[name]!, entry.count == 1,
                 let (_, value) = TemplateInputs.member("value", of: entry), case .string(let text) = value,
                 let template = try? TemplateString.parse(text)
             else { return state }
-            parsed.append((name, template))
+            var field: FieldReference?
+            if case .expression(.call(let function, let arguments, _)) = template,
+                ASCII.equalsIgnoringCase(function, "field"), arguments.count == 1,
+                case .string(let path, _) = arguments[0]
+            {
+                field = AliasCatalog.resolve(path)
+            }
+            parsed.append((name, template, text, field))
         }
         state.dynamicValues = parsed
         return state

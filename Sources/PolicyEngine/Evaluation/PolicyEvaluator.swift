@@ -28,7 +28,10 @@ public struct ScanOptions: Sendable {
 }
 
 /// One assigned policy, compiled once: an assignment × a definition (× an initiative reference).
-struct AssignedPolicy: Sendable {
+///
+/// A class so that evaluating it for a resource never copies its many members; it is only changed while
+/// the scan compiles it, before any cluster is evaluated (hence `@unchecked Sendable`).
+final class AssignedPolicy: @unchecked Sendable {
     var assignment: PolicyAssignment
     var definition: PolicyDefinition
     var referenceId: String?
@@ -41,6 +44,8 @@ struct AssignedPolicy: Sendable {
     var types: Set<String>?
     var relatedType: String?
     var relatedName: JSON?
+    /// ``relatedName`` evaluated once, when it does not read the resource.
+    var constantRelatedName: String?
     var existenceCondition: Condition?
     var deployment: JSON?
     var manualDefaultState: ComplianceState
@@ -48,6 +53,43 @@ struct AssignedPolicy: Sendable {
     var locationOverrides: [PolicyOverride] = []
     /// The position in the compiled list (the deployment memo's key).
     var index = 0
+
+    init(
+        assignment: PolicyAssignment, definition: PolicyDefinition, referenceId: String?, parameters: [String: JSON],
+        effect: String, condition: Condition, types: Set<String>?, relatedType: String?, relatedName: JSON?,
+        existenceCondition: Condition?, deployment: JSON?, manualDefaultState: ComplianceState,
+        locationOverrides: [PolicyOverride]
+    ) {
+        self.assignment = assignment
+        self.definition = definition
+        self.referenceId = referenceId
+        self.parameters = parameters
+        self.loweredParameters = PolicyExpressionContext.lowered(parameters)
+        self.effect = effect
+        self.condition = condition
+        self.types = types
+        self.relatedType = relatedType
+        self.relatedName = relatedName
+        if let relatedName, !DeploymentMemo.readsResource(relatedName) {
+            let context = PolicyExpressionContext(parameters: parameters, now: "", resource: nil)
+            constantRelatedName = (try? evaluateTemplate(relatedName, context: context))??.string
+        }
+        self.existenceCondition = existenceCondition
+        self.deployment = deployment
+        self.manualDefaultState = manualDefaultState
+        self.locationOverrides = locationOverrides
+    }
+
+    /// The same policy with another effect (a location override); keeps the index.
+    func with(effect: String) -> AssignedPolicy {
+        let copy = AssignedPolicy(
+            assignment: assignment, definition: definition, referenceId: referenceId, parameters: parameters,
+            effect: effect, condition: condition, types: types, relatedType: relatedType, relatedName: relatedName,
+            existenceCondition: existenceCondition, deployment: deployment, manualDefaultState: manualDefaultState,
+            locationOverrides: locationOverrides)
+        copy.index = index
+        return copy
+    }
 }
 
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
@@ -89,10 +131,7 @@ public enum PolicyEvaluator {
         let clusters = fleet.clusters
         let parts = clusters.count < 256 ? 1 : max(1, options.parallelism) * 4
         let slots = ResultSlots<([PolicyResult], [StrictResult])>(count: parts)
-        for i in compiled.indices {
-            compiled[i].index = i
-            compiled[i].loweredParameters = PolicyExpressionContext.lowered(compiled[i].parameters)
-        }
+        for i in compiled.indices { compiled[i].index = i }
         let policies = compiled
         let failures = broken
         let work: @Sendable (Int) -> Void = { k in
@@ -332,6 +371,18 @@ public enum PolicyEvaluator {
         var id: String
         var type: String
         var resource: JSONValue
+        /// ``type`` lowercased, for matching the types a rule names.
+        var typeKey: String
+        /// Whether this is the cluster itself (not one of its children).
+        var isCluster = false
+
+        init(id: String, type: String, resource: JSONValue, isCluster: Bool = false) {
+            self.id = id
+            self.type = type
+            self.resource = resource
+            self.typeKey = ASCII.lowercased(type)
+            self.isCluster = isCluster
+        }
     }
 
     static func children(of cluster: Cluster) -> [Candidate] {
@@ -368,8 +419,9 @@ public enum PolicyEvaluator {
     ) {
         let clusterId = cluster.id.description
         let clusterType = cluster.kind.resourceType
-        let location = cluster.location
+        lazy var location = cluster.location
         lazy var childCandidates = children(of: cluster)
+        let clusterCandidate = Candidate(id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true)
         // Assignments that could not be compiled: an Error result for every cluster in scope.
         for (assignment, referenceId, definitionId, message) in broken where inScope(cluster.id, assignment) {
             results.append(
@@ -383,26 +435,26 @@ public enum PolicyEvaluator {
             guard inScope(cluster.id, policy.assignment) else { continue }
             var candidates: [Candidate] = []
             if let types = policy.types {
-                if types.contains(ASCII.lowercased(clusterType)) {
-                    candidates.append(Candidate(id: clusterId, type: clusterType, resource: cluster.resource))
-                }
-                candidates += childCandidates.filter { types.contains(ASCII.lowercased($0.type)) }
+                if types.contains(clusterCandidate.typeKey) { candidates.append(clusterCandidate) }
+                for child in childCandidates where types.contains(child.typeKey) { candidates.append(child) }
             } else {
-                candidates.append(Candidate(id: clusterId, type: clusterType, resource: cluster.resource))
+                candidates.append(clusterCandidate)
             }
+            let readsLocation = !policy.assignment.resourceSelectors.isEmpty || !policy.locationOverrides.isEmpty
             for candidate in candidates {
                 // Selectors and location overrides see the evaluated resource: clusters have a
                 // location, extension resources do not.
-                let candidateLocation = candidate.id == clusterId ? location : ""
+                let candidateLocation = readsLocation && candidate.isCluster ? location : ""
                 guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else { continue }
-                var effective = policy
+                var effect = policy.effect
                 for override in policy.locationOverrides
                 where override.selectors.allSatisfy({ selector in
                     !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
                         || selects(selector, value: candidateLocation, normalize: true)
                 }) {
-                    effective.effect = canonicalEffect(override.value)
+                    effect = canonicalEffect(override.value)
                 }
+                let effective = effect == policy.effect ? policy : policy.with(effect: effect)
                 guard effective.effect != "Disabled",
                     var result = evaluate(
                         candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
@@ -457,7 +509,7 @@ public enum PolicyEvaluator {
         result.reasons.map {
             PolicyReason(
                 expression: $0.expression, path: $0.path, actual: $0.actual, target: $0.target, operator: $0.operator,
-                message: $0.message, holds: $0.result, location: $0.source.description, candidate: candidate)
+                message: $0.message, holds: $0.result, location: $0.sourceText, candidate: candidate)
         }
     }
 
@@ -526,7 +578,9 @@ public enum PolicyEvaluator {
     ) -> PolicyResult {
         var result = result
         var related = children.filter { ASCII.equalsIgnoringCase($0.type, policy.relatedType ?? "") }
-        if let nameJSON = policy.relatedName {
+        if let name = policy.constantRelatedName {
+            related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
+        } else if let nameJSON = policy.relatedName {
             do {
                 if let name = try evaluateTemplate(nameJSON, context: context)?.string {
                     related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }

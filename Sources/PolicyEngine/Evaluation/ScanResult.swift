@@ -15,7 +15,18 @@ public enum ComplianceState: String, Sendable, CaseIterable, Comparable {
 
     /// Azure's roll-up order: the worst state wins (NonCompliant > Compliant > Error > Exempt > Unknown).
     public static func < (lhs: ComplianceState, rhs: ComplianceState) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.rank < rhs.rank
+    }
+
+    /// The position in Azure's roll-up order (0 is the worst).
+    var rank: Int {
+        switch self {
+        case .nonCompliant: 0
+        case .compliant: 1
+        case .error: 2
+        case .exempt: 3
+        case .unknown: 4
+        }
     }
 
     /// Whether the state counts as compliant in Azure's percentage.
@@ -144,12 +155,33 @@ public struct ScanResult: Sendable {
 
     /// The summary.
     public var summary: Summary {
-        var worst: [String: ComplianceState] = [:]
-        for result in results {
-            let key = ASCII.lowercased(result.resourceId)
-            if let current = worst[key], current <= result.state { continue }
-            worst[key] = result.state
+        // Results come cluster by cluster: fold each cluster's few resources locally, then once into the map.
+        var worst: [ResourceIDKey: ComplianceState] = [:]
+        var local: [(id: String, state: ComplianceState)] = []
+        var currentCluster: String?
+        func flush() {
+            for (id, state) in local {
+                let key = ResourceIDKey(id)
+                if let known = worst[key], known <= state { continue }
+                worst[key] = state
+            }
+            local.removeAll(keepingCapacity: true)
         }
+        for index in results.indices {
+            let clusterId = results[index].clusterId
+            if currentCluster != clusterId {
+                flush()
+                currentCluster = clusterId
+            }
+            let id = results[index].resourceId
+            let state = results[index].state
+            if let position = local.firstIndex(where: { $0.id == id }) {
+                local[position].state = min(local[position].state, state)
+            } else {
+                local.append((id, state))
+            }
+        }
+        flush()
         var counts: [ComplianceState: Int] = [:]
         for state in worst.values { counts[state, default: 0] += 1 }
         let total = worst.count
@@ -158,7 +190,7 @@ public struct ScanResult: Sendable {
             resources: total, compliant: counts[.compliant] ?? 0, nonCompliant: counts[.nonCompliant] ?? 0,
             exempt: counts[.exempt] ?? 0, unknown: counts[.unknown] ?? 0, error: counts[.error] ?? 0,
             compliancePercent: total == 0 ? 100 : Double(good) * 100 / Double(total),
-            drifted: strict.filter { !$0.drift.isEmpty }.count,
-            errorResults: results.filter { $0.state == .error }.count)
+            drifted: strict.indices.reduce(0) { $0 + (strict[$1].drift.isEmpty ? 0 : 1) },
+            errorResults: results.indices.reduce(0) { $0 + (results[$1].state == .error ? 1 : 0) })
     }
 }
