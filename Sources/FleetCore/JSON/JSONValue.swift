@@ -34,6 +34,8 @@ public struct JSONValue: Sendable {
     public var isObject: Bool { tag == Tape.object }
     /// Whether the value is an array.
     public var isArray: Bool { tag == Tape.array }
+    /// Whether the value is a string.
+    public var isString: Bool { tag == Tape.string || tag == Tape.escapedString }
 
     /// The boolean, or nil when the value is not `true`/`false`.
     public var bool: Bool? {
@@ -190,6 +192,8 @@ public struct JSONValue: Sendable {
         let (exact, folded) = key.withUTF8 { query -> (Int, Int) in
             document.tape.withUnsafeBufferPointer { tape in
                 let stop = Tape.payload(tape[index])
+                // The object's end (relative, like key offsets): no key byte lies at or past it.
+                let objectEnd = Int(tape[index + 2])
                 var i = index + 3
                 var exact = -1
                 var folded = -1
@@ -202,7 +206,9 @@ public struct JSONValue: Sendable {
                         let raw = basePointer + Tape.payload(keyWord)
                         var k = 0
                         var same = true
-                        var sameFolded = true
+                        // The closing quote must sit at n (see member(_:ignoringCase:)).
+                        var sameFolded = Tape.payload(keyWord) + n < objectEnd && raw[n] == UInt8(ascii: "\"")
+                        if !sameFolded { k = n }
                         while k < n {
                             let c = raw[k]
                             if c == UInt8(ascii: "\"") {
@@ -218,7 +224,7 @@ public struct JSONValue: Sendable {
                             }
                             k += 1
                         }
-                        if sameFolded && raw[n] == UInt8(ascii: "\"") {
+                        if sameFolded {
                             // The last match wins, as with `self[key]` and `member(ignoringCase:)`.
                             if same { exact = valueIndex } else { folded = valueIndex }
                         }
@@ -248,6 +254,8 @@ public struct JSONValue: Sendable {
         return key.withUTF8 { query in
             document.tape.withUnsafeBufferPointer { tape in
                 let stop = Tape.payload(tape[index])
+                // The object's end (relative, like key offsets): no key byte lies at or past it.
+                let objectEnd = Int(tape[index + 2])
                 var i = index + 3
                 var found = -1
                 let basePointer = UnsafePointer(document.bytes.start) + document.base
@@ -261,7 +269,12 @@ public struct JSONValue: Sendable {
                         // Cheap first-byte test, then the full comparison up to the closing quote.
                         if n == 0 {
                             if raw[0] == UInt8(ascii: "\"") { found = valueIndex }
-                        } else if raw[0] != UInt8(ascii: "\""), (ignoringCase ? ASCII.lower(raw[0]) : raw[0]) == first {
+                        } else if Tape.payload(keyWord) + n < objectEnd, raw[n] == UInt8(ascii: "\""),
+                            raw[0] != UInt8(ascii: "\""),
+                            (ignoringCase ? ASCII.lower(raw[0]) : raw[0]) == first
+                        {
+                            // raw[n] is the closing quote when the key has n bytes (it cannot hold an
+                            // unescaped quote); a shorter key is caught by the comparison below.
                             var k = 1
                             var equal = true
                             while k < n {

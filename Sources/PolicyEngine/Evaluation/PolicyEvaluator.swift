@@ -42,7 +42,11 @@ final class AssignedPolicy: @unchecked Sendable {
     var condition: Condition
     /// Resource types the rule's `if` names (lowercased); nil when it names none.
     var types: Set<String>?
-    var relatedType: String?
+    var relatedType: String? {
+        didSet { relatedTypeKey = relatedType.map(ASCII.lowercased) ?? "" }
+    }
+    /// ``relatedType`` lowercased.
+    var relatedTypeKey = ""
     var relatedName: JSON?
     /// ``relatedName`` evaluated once, when it does not read the resource.
     var constantRelatedName: String?
@@ -69,6 +73,7 @@ final class AssignedPolicy: @unchecked Sendable {
         self.condition = condition
         self.types = types
         self.relatedType = relatedType
+        self.relatedTypeKey = relatedType.map(ASCII.lowercased) ?? ""
         self.relatedName = relatedName
         if let relatedName, !DeploymentMemo.readsResource(relatedName) {
             let context = PolicyExpressionContext(parameters: parameters, now: "", resource: nil)
@@ -577,7 +582,7 @@ public enum PolicyEvaluator {
         strict: inout [StrictResult]
     ) -> PolicyResult {
         var result = result
-        var related = children.filter { ASCII.equalsIgnoringCase($0.type, policy.relatedType ?? "") }
+        var related = children.filter { $0.typeKey == policy.relatedTypeKey }
         if let name = policy.constantRelatedName {
             related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
         } else if let nameJSON = policy.relatedName {
@@ -659,7 +664,8 @@ public enum PolicyEvaluator {
                 return result
             }
             for (desired, plan) in zip(result.desiredResources, plans) {
-                let observed = children.first { ASCII.equalsIgnoringCase($0.id, desired.id) }?.resource
+                let desiredKey = ResourceIDKey(desired.id)
+                let observed = children.first { ResourceIDKey($0.id) == desiredKey }?.resource
                 var runtime: RuntimeAssessment?
                 if let observed,
                     ASCII.equalsIgnoringCase(desired.type, "Microsoft.KubernetesConfiguration/fluxConfigurations")

@@ -112,11 +112,29 @@ enum DriftRules {
     /// value; a bool equals the strings `true`/`false` in any case and a number equals its decimal text
     /// (Resource Graph returns some settings as strings).
     static func scalarsEqual(_ desired: JSON, _ observed: JSONValue, key: String) -> Bool {
-        // Strings are compared without materialising the observed one.
-        if case .string(let a) = desired, let b = observed.string {
+        scalarsEqual(desired, observed, mode: StringMode(key: key), key: key)
+    }
+
+    /// How strings compare for a member, decided once per member name.
+    enum StringMode: Sendable {
+        case exact
+        case ignoringCase
+        case location
+
+        init(key: String) {
             let lowered = ASCII.lowercased(key)
-            if lowered == "location" { return Location.normalize(a) == Location.normalize(b) }
-            return caseInsensitive.contains(lowered) ? ASCII.equalsIgnoringCase(a, b) : a.utf8.elementsEqual(b.utf8)
+            self = lowered == "location" ? .location : caseInsensitive.contains(lowered) ? .ignoringCase : .exact
+        }
+    }
+
+    /// ``scalarsEqual(_:_:key:)`` with the string mode already known; strings are compared in place.
+    static func scalarsEqual(_ desired: JSON, _ observed: JSONValue, mode: StringMode, key: String) -> Bool {
+        if case .string(let a) = desired, observed.isString {
+            switch mode {
+            case .exact: return observed.stringEquals(a)
+            case .ignoringCase: return observed.stringEqualsIgnoringCase(a)
+            case .location: return Location.normalize(a) == Location.normalize(observed.string ?? "")
+            }
         }
         return scalarsEqual(desired, observed.materialize(), key: key)
     }

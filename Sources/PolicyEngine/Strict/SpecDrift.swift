@@ -75,7 +75,8 @@ public struct DriftPlan: Sendable {
         /// An array, compared element by element and reported whole.
         case array([JSON], path: String, key: String)
         /// A scalar, with the API defaults for an omitted member by resource kind.
-        case scalar(JSON, path: String, key: String, fluxDefault: JSON?, extensionDefault: JSON?)
+        case scalar(
+            JSON, path: String, key: String, mode: DriftRules.StringMode, fluxDefault: JSON?, extensionDefault: JSON?)
     }
 
     /// A member of a desired object.
@@ -163,7 +164,7 @@ public struct DriftPlan: Sendable {
             return .array(items, path: rendered, key: key)
         default:
             return .scalar(
-                desired, path: rendered, key: key,
+                desired, path: rendered, key: key, mode: DriftRules.StringMode(key: key),
                 fluxDefault: DriftRules.defaultValue(at: schema, kind: .fluxConfiguration),
                 extensionDefault: DriftRules.defaultValue(at: schema, kind: .extensionResource))
         }
@@ -227,9 +228,9 @@ public struct DriftPlan: Sendable {
                 present.isArray && observedItems.count == items.count
                 && zip(items, observedItems).allSatisfy { equal($0, $1, key: key) }
             if !same { entries.append(DriftEntry(path: path, actual: present.materialize(), desired: .array(items))) }
-        case .scalar(let desired, let path, let key, let fluxDefault, let extensionDefault):
+        case .scalar(let desired, let path, let key, let mode, let fluxDefault, let extensionDefault):
             if let present {
-                if !DriftRules.scalarsEqual(desired, present, key: key) {
+                if !DriftRules.scalarsEqual(desired, present, mode: mode, key: key) {
                     entries.append(DriftEntry(path: path, actual: present.materialize(), desired: desired))
                 }
             } else if let fallback = kind == .fluxConfiguration
