@@ -4,7 +4,9 @@ import FleetCore
 /// Options of a scan.
 public struct ScanOptions: Sendable {
     /// The evaluation time (ISO 8601 UTC): exemption expiry, `utcNow()` and staleness use it.
-    public var now: String
+    public var now: String {
+        didSet { parsedNow = ExpressionDateTime(parsing: now) }
+    }
     /// How old a fluxConfiguration's `statusUpdatedAt` may be before the strict view calls it stale.
     public var staleAfterSeconds: Int
     /// How many cores to use.
@@ -14,6 +16,8 @@ public struct ScanOptions: Sendable {
     /// Share DeployIfNotExists evaluations between clusters that differ only in names (see ``DeploymentMemo``);
     /// off only in tests that compare both ways.
     var memoizesDeployments = true
+    /// ``now`` parsed once (nil when it does not parse: every status is then stale).
+    private(set) var parsedNow: ExpressionDateTime?
 
     /// Creates options.
     public init(
@@ -21,6 +25,7 @@ public struct ScanOptions: Sendable {
         explain: Bool = false
     ) {
         self.now = now
+        self.parsedNow = ExpressionDateTime(parsing: now)
         self.staleAfterSeconds = staleAfterSeconds
         self.parallelism = parallelism
         self.explain = explain
@@ -671,7 +676,7 @@ public enum PolicyEvaluator {
                     ASCII.equalsIgnoringCase(desired.type, "Microsoft.KubernetesConfiguration/fluxConfigurations")
                 {
                     runtime = RuntimeHealth.assess(
-                        configuration: observed, now: options.now, staleAfterSeconds: options.staleAfterSeconds)
+                        configuration: observed, now: options.parsedNow, staleAfterSeconds: options.staleAfterSeconds)
                 }
                 let drift = (plan ?? DriftPlan(desired: desired.body)).compare(observed: observed)
                 strict.append(

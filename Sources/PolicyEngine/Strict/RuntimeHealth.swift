@@ -74,14 +74,21 @@ public enum RuntimeHealth {
         now: String,
         staleAfterSeconds: Int = 3600
     ) -> RuntimeAssessment {
+        assess(configuration: configuration, now: ExpressionDateTime(parsing: now), staleAfterSeconds: staleAfterSeconds)
+    }
+
+    /// ``assess(configuration:now:staleAfterSeconds:)`` with the current time already parsed (nil: unreadable).
+    static func assess(
+        configuration: JSONValue,
+        now current: ExpressionDateTime?,
+        staleAfterSeconds: Int
+    ) -> RuntimeAssessment {
         let properties = SpecDrift.member("properties", of: configuration).flatMap { $0.isObject ? $0 : nil }
         let status = properties ?? configuration
         let complianceState = SpecDrift.member("complianceState", of: status)?.string
         let updatedAt = SpecDrift.member("statusUpdatedAt", of: status)?.string
         var stale = true
-        if let updatedAt, let updated = ExpressionDateTime(parsing: updatedAt),
-            let current = ExpressionDateTime(parsing: now)
-        {
+        if let updatedAt, let updated = ExpressionDateTime(parsing: updatedAt), let current {
             let age = (current.ticks - updated.ticks) / ExpressionDateTime.ticksPerSecond
             stale = age > Int64(staleAfterSeconds)
         }
