@@ -74,7 +74,8 @@ public enum RuntimeHealth {
         now: String,
         staleAfterSeconds: Int = 3600
     ) -> RuntimeAssessment {
-        assess(configuration: configuration, now: ExpressionDateTime(parsing: now), staleAfterSeconds: staleAfterSeconds)
+        assess(
+            configuration: configuration, now: ExpressionDateTime(parsing: now), staleAfterSeconds: staleAfterSeconds)
     }
 
     /// ``assess(configuration:now:staleAfterSeconds:)`` with the current time already parsed (nil: unreadable).
