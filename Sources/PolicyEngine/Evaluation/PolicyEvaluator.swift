@@ -386,38 +386,50 @@ public enum PolicyEvaluator {
         /// Whether this is the cluster itself (not one of its children).
         var isCluster = false
 
-        init(id: String, type: String, resource: JSONValue, isCluster: Bool = false) {
+        init(id: String, type: String, resource: JSONValue, isCluster: Bool = false, typeKey: String? = nil) {
             self.id = id
             self.type = type
             self.resource = resource
-            self.typeKey = ASCII.lowercased(type)
+            self.typeKey = typeKey ?? ASCII.lowercased(type)
             self.isCluster = isCluster
         }
+
+        /// The child types and their lowercased keys, made once.
+        static let extensionType = "Microsoft.KubernetesConfiguration/extensions"
+        static let extensionKey = ASCII.lowercased(extensionType)
+        static let configurationType = "Microsoft.KubernetesConfiguration/fluxConfigurations"
+        static let configurationKey = ASCII.lowercased(configurationType)
+        static let fluxV1Type = "Microsoft.KubernetesConfiguration/sourceControlConfigurations"
+        static let fluxV1Key = ASCII.lowercased(fluxV1Type)
     }
 
     static func children(of cluster: Cluster) -> [Candidate] {
         var out: [Candidate] = []
+        out.reserveCapacity(
+            cluster.otherExtensionResources.count + cluster.fluxConfigurations.count
+                + cluster.fluxV1Configurations.count + 1)
         if let ext = cluster.fluxExtension {
             out.append(
                 Candidate(
-                    id: ext.id.description, type: "Microsoft.KubernetesConfiguration/extensions", resource: ext.resource
-                ))
+                    id: ext.id.description, type: Candidate.extensionType, resource: ext.resource,
+                    typeKey: Candidate.extensionKey))
         }
         for resource in cluster.otherExtensionResources {
             let id = resource.member(ignoringCase: "id")?.string ?? ""
-            out.append(Candidate(id: id, type: "Microsoft.KubernetesConfiguration/extensions", resource: resource))
+            out.append(
+                Candidate(id: id, type: Candidate.extensionType, resource: resource, typeKey: Candidate.extensionKey))
         }
         for config in cluster.fluxConfigurations {
             out.append(
                 Candidate(
-                    id: config.id.description, type: "Microsoft.KubernetesConfiguration/fluxConfigurations",
-                    resource: config.resource))
+                    id: config.id.description, type: Candidate.configurationType, resource: config.resource,
+                    typeKey: Candidate.configurationKey))
         }
         for config in cluster.fluxV1Configurations {
             out.append(
                 Candidate(
-                    id: config.id.description, type: "Microsoft.KubernetesConfiguration/sourceControlConfigurations",
-                    resource: config.resource))
+                    id: config.id.description, type: Candidate.fluxV1Type, resource: config.resource,
+                    typeKey: Candidate.fluxV1Key))
         }
         return out
     }
