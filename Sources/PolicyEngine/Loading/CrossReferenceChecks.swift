@@ -152,6 +152,13 @@ extension PolicyLoadSession {
                 {
                     log.error(value.source, problem.message, suggestion: problem.suggestion)
                 }
+                if let why = LiteralSecretCheck.reason(name: declaration.name, value: value.materialize()) {
+                    log.warning(
+                        value.source,
+                        "parameter '\(name)' is given a literal value that \(why); a literal travels into plans, "
+                            + "reports and the compliance database (the value is not shown here)",
+                        suggestion: LiteralSecretCheck.suggestion)
+                }
             }
         }
         for declaration in declared.all where declaration.isRequired {

@@ -178,3 +178,53 @@ enum PolicyParameterEntry {
         return key.flatMap { entries[$0] }
     }
 }
+
+/// Spots secrets written as literal parameter values in an assignment, so `policy validate` can warn.
+///
+/// Azure Policy parameters have no secure type, so a name is all there is to go on: names that say
+/// password, secret, token, private or access key, connection string, credential or protected
+/// settings (but not names of secrets: `…Name`, `…Id`, `…Url`, Key Vault pointers); and any URL with
+/// credentials in it, whatever the parameter is called. Only the name and the reason are reported,
+/// never the value.
+enum LiteralSecretCheck {
+    /// Name parts that mark a secret (compared lowercased).
+    static let secretNameParts = [
+        "password", "passphrase", "secret", "token", "privatekey", "sshkey", "apikey", "accesskey", "accountkey",
+        "connectionstring", "credential", "protectedsettings",
+    ]
+
+    /// Name endings that make a parameter point at a secret rather than hold one.
+    static let pointerSuffixes = ["name", "names", "id", "uri", "url", "reference", "version", "type"]
+
+    /// What to do instead.
+    static let suggestion =
+        "give it as {\"reference\": {\"keyVault\": {\"id\": …}, \"secretName\": …}}, {\"fromEnv\": \"NAME\"} "
+        + "or {\"fromFile\": \"PATH\"}, resolved only when changes are applied"
+
+    /// Why `value` looks like a literal secret for parameter `name`, or nil.
+    static func reason(name: String, value: JSON) -> String? {
+        if containsCredentialURL(value) { return "holds a URL with credentials in it" }
+        let lowered = ASCII.lowercased(name)
+        guard secretNameParts.contains(where: { lowered.contains($0) }),
+            // `keyVaultSecretName`, `tokenUrl`: names of or pointers to secrets, not secrets.
+            !lowered.contains("keyvault"), !pointerSuffixes.contains(where: { lowered.hasSuffix($0) })
+        else { return nil }
+        switch value {
+        case .string(let text) where !text.isEmpty && !TemplateString.isExpression(text):
+            return "looks like a secret by the parameter's name"
+        case .object(let members) where !members.isEmpty && ParameterSecretReference.reference(in: value) == nil:
+            return "looks like secrets by the parameter's name"
+        default:
+            return nil
+        }
+    }
+
+    private static func containsCredentialURL(_ value: JSON) -> Bool {
+        switch value {
+        case .string(let text): return Redaction.url(text) != text
+        case .array(let items): return items.contains(where: containsCredentialURL)
+        case .object(let members): return members.values.contains(where: containsCredentialURL)
+        default: return false
+        }
+    }
+}
