@@ -1,0 +1,507 @@
+import FleetCore
+import PolicyEngine
+
+/// What a run was: `scan`, `plan`, `apply` or `resume`.
+public enum RunKind: String, Sendable, CaseIterable {
+    /// Policy evaluation only.
+    case scan
+    /// A plan (evaluation plus the actions it would take).
+    case plan
+    /// An apply: the operations journal holds what it did.
+    case apply
+    /// An apply resumed after an interruption.
+    case resume
+}
+
+/// What ``ComplianceStore/record(scan:fleet:run:kind:startedAt:finishedAt:inventoryDigest:assignmentNames:)``
+/// wrote.
+public struct RecordOutcome: Sendable, Hashable {
+    /// The new run's id.
+    public var runID: Int64
+    /// Clusters seen for the first time.
+    public var clustersAdded: Int
+    /// Known clusters whose facts changed, or that came back after being removed.
+    public var clustersUpdated: Int
+    /// Clusters missing from this run that the previous runs had.
+    public var clustersRemoved: Int
+    /// State intervals opened (new subjects, or a state or reasons change).
+    public var intervalsOpened: Int
+    /// State intervals closed (a change, or a subject missing from this run).
+    public var intervalsClosed: Int
+    /// Strict-view intervals opened.
+    public var strictOpened: Int
+    /// Strict-view intervals closed.
+    public var strictClosed: Int
+    /// Distinct reason bodies stored.
+    public var detailsAdded: Int
+
+    /// Rows inserted: the run, new clusters, opened intervals and new reason bodies.
+    public var rowsAdded: Int { 1 + clustersAdded + intervalsOpened + strictOpened + detailsAdded }
+}
+
+extension ComplianceStore {
+    /// Records a scan as a new run, in one transaction: either all of it is stored or nothing.
+    ///
+    /// Only changes are written: a subject (cluster × assignment × policy reference × evaluated
+    /// resource) whose state and reasons are unchanged keeps its open interval; a change closes it
+    /// and opens the next; a subject missing from this scan has its interval closed. Clusters are
+    /// added, updated when their facts change, and marked removed when missing (a cluster that
+    /// reappears is no longer removed). Reasons are stored with the same masking as
+    /// `scan --output json`: URL credentials and write-only secret members never reach the file.
+    ///
+    /// - Parameters:
+    ///   - scan: The evaluation.
+    ///   - fleet: The inventory it ran on (cluster facts come from it).
+    ///   - run: What it ran on: inventory and policies paths, policies digest, evaluation time.
+    ///   - kind: The run kind.
+    ///   - startedAt: When the run started (ISO 8601 UTC).
+    ///   - finishedAt: When it finished (default: `startedAt`).
+    ///   - inventoryDigest: A digest of the inventory files.
+    ///   - assignmentNames: Display names by assignment id lowercased (default: the id's last segment).
+    /// - Returns: What was written.
+    /// - Throws: ``StoreError`` (nothing is written then).
+    @discardableResult
+    public func record(
+        scan: ScanResult, fleet: Fleet, run: ScanRun, kind: RunKind = .scan, startedAt: String,
+        finishedAt: String? = nil, inventoryDigest: String = "", assignmentNames: [String: String] = [:]
+    ) throws(StoreError) -> RecordOutcome {
+        try requireLease()
+        guard let evaluated = StoreTime.epoch(run.evaluatedAt) else {
+            throw StoreError.sqlite(
+                SQLiteError(code: 20, message: "evaluation time '\(run.evaluatedAt)' is not ISO 8601", sql: nil),
+                path: path)
+        }
+        return try guarded {
+            try database.transaction {
+                var writer = RunWriter(
+                    database: database, scan: scan, fleet: fleet, assignmentNames: assignmentNames)
+                try heartbeat()
+                return try writer.write(
+                    run: run, kind: kind, startedAt: startedAt, finishedAt: finishedAt ?? startedAt,
+                    evaluatedEpoch: evaluated, inventoryDigest: inventoryDigest)
+            }
+        }
+    }
+}
+
+/// The facts of a cluster as stored.
+struct ClusterFacts {
+    var id: String
+    var name: String
+    var kind: String
+    var provisioned: Bool
+    var subscriptionId: String
+    var resourceGroup: String
+    var location: String
+    var tags: String
+    var eligibilityReason: String?
+
+    init(_ cluster: Cluster) {
+        id = cluster.id.description
+        name = cluster.name
+        kind = cluster.kind.rawValue
+        provisioned = cluster.provisioned
+        subscriptionId = cluster.subscriptionId
+        resourceGroup = cluster.resourceGroup
+        location = cluster.location
+        var w = JSONWriter()
+        w.beginObject()
+        let tags = cluster.tags
+        for key in tags.keys.sorted() { w.member(key, tags[key]) }
+        w.endObject()
+        self.tags = w.text
+        eligibilityReason = Eligibility.evaluate(cluster).primary?.code
+    }
+
+    var digest: Int64 {
+        var d = ContentDigest()
+        for part in [id, name, kind, provisioned ? "1" : "0", subscriptionId, resourceGroup, location, tags] {
+            d.add(part.utf8)
+            d.add(CollectionOfOne(0))
+        }
+        d.add((eligibilityReason ?? "\u{1}").utf8)
+        return d.signed
+    }
+}
+
+/// The write of one run: the state of the database as loaded, then the changes.
+struct RunWriter {
+    let database: Database
+    let scan: ScanResult
+    let fleet: Fleet
+    let assignmentNames: [String: String]
+    var outcome = RecordOutcome(
+        runID: 0, clustersAdded: 0, clustersUpdated: 0, clustersRemoved: 0, intervalsOpened: 0, intervalsClosed: 0,
+        strictOpened: 0, strictClosed: 0, detailsAdded: 0)
+    var runID: Int64 = 0
+    /// Cluster rows by lowercased ARM id.
+    var clusterRows: [String: Int64] = [:]
+    /// Assignment rows by lowercased ARM id.
+    var assignmentRows: [String: Int64] = [:]
+    /// Reason bodies stored or found during this write, by digest.
+    var details: [Int64: [(id: Int64, body: [UInt8])]] = [:]
+
+    init(database: Database, scan: ScanResult, fleet: Fleet, assignmentNames: [String: String]) {
+        self.database = database
+        self.scan = scan
+        self.fleet = fleet
+        self.assignmentNames = assignmentNames
+    }
+
+    mutating func write(
+        run: ScanRun, kind: RunKind, startedAt: String, finishedAt: String, evaluatedEpoch: Int64,
+        inventoryDigest: String
+    ) throws -> RecordOutcome {
+        let previousRun = try database.scalarInt("SELECT coalesce(max(id), 0) FROM runs")
+        let s = scan.summary
+        try database.statement(
+            """
+            INSERT INTO runs (kind, status, started_at, finished_at, evaluated_at, evaluated_epoch, inventory,
+                inventory_digest, policies, policies_digest, clusters, results, resources, compliant, non_compliant,
+                exempt, unknown, error, error_results, drifted)
+            VALUES (?, 'succeeded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).run(
+            .text(kind.rawValue), .text(startedAt), .text(finishedAt), .text(run.evaluatedAt), .integer(evaluatedEpoch),
+            .text(run.inventory), .text(inventoryDigest), .text(run.policies), .text(run.policiesDigest),
+            .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)), .integer(Int64(s.resources)),
+            .integer(Int64(s.compliant)), .integer(Int64(s.nonCompliant)), .integer(Int64(s.exempt)),
+            .integer(Int64(s.unknown)), .integer(Int64(s.error)), .integer(Int64(s.errorResults)),
+            .integer(Int64(s.drifted)))
+        runID = database.lastInsertRowID
+        outcome.runID = runID
+        try writeClusters(previousRun: previousRun)
+        try loadAssignments()
+        try writeResults()
+        try writeStrict()
+        try database.statement("UPDATE runs SET intervals_opened = ?, intervals_closed = ? WHERE id = ?").run(
+            .integer(Int64(outcome.intervalsOpened + outcome.strictOpened)),
+            .integer(Int64(outcome.intervalsClosed + outcome.strictClosed)), .integer(runID))
+        return outcome
+    }
+
+    // MARK: Clusters
+
+    private mutating func writeClusters(previousRun: Int64) throws {
+        var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
+        try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
+            known[ASCII.lowercased(row.text(1))] = (row.int64(0), row.int64(2), row.int64(3) != 0)
+        }
+        let insert = try database.statement(
+            """
+            INSERT INTO clusters (arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
+                eligibility_reason, facts_digest, first_seen_run)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let update = try database.statement(
+            """
+            UPDATE clusters SET arm_id = ?, name = ?, kind = ?, provisioned = ?, subscription_id = ?,
+                resource_group = ?, location = ?, tags = ?, eligibility_reason = ?, facts_digest = ?,
+                removed_run = NULL, last_seen_run = NULL
+            WHERE id = ?
+            """)
+        clusterRows.reserveCapacity(fleet.clusters.count)
+        for cluster in fleet.clusters {
+            let key = ASCII.lowercased(cluster.id.description)
+            if clusterRows[key] != nil { continue }  // a duplicate id: the fleet keeps the first
+            let facts = ClusterFacts(cluster)
+            let digest = facts.digest
+            if let existing = known[key] {
+                clusterRows[key] = existing.row
+                known[key] = nil
+                if existing.digest == digest && !existing.removed { continue }
+                bind(facts, digest: digest, to: update)
+                update.bind(11, existing.row)
+                try update.execute()
+                outcome.clustersUpdated += 1
+            } else {
+                bind(facts, digest: digest, to: insert)
+                insert.bind(11, runID)
+                try insert.execute()
+                clusterRows[key] = database.lastInsertRowID
+                outcome.clustersAdded += 1
+            }
+        }
+        // Every known cluster not in this inventory and not yet removed is removed by this run.
+        let remove = try database.statement(
+            "UPDATE clusters SET removed_run = ?, last_seen_run = ? WHERE id = ? AND removed_run IS NULL")
+        for (_, entry) in known where !entry.removed {
+            try remove.run(.integer(runID), .integer(previousRun), .integer(entry.row))
+            outcome.clustersRemoved += database.changes
+        }
+    }
+
+    private func bind(_ facts: ClusterFacts, digest: Int64, to statement: Statement) {
+        statement.bind(1, facts.id)
+        statement.bind(2, facts.name)
+        statement.bind(3, facts.kind)
+        statement.bind(4, facts.provisioned)
+        statement.bind(5, facts.subscriptionId)
+        statement.bind(6, facts.resourceGroup)
+        statement.bind(7, facts.location)
+        statement.bind(8, facts.tags)
+        statement.bind(9, facts.eligibilityReason)
+        statement.bind(10, digest)
+    }
+
+    /// The row of a cluster the results mention; one the inventory lacks gets a minimal row.
+    private mutating func clusterRow(_ id: String) throws -> Int64 {
+        let key = ASCII.lowercased(id)
+        if let row = clusterRows[key] { return row }
+        let name = id.split(separator: "/").last.map(String.init) ?? id
+        try database.statement(
+            """
+            INSERT INTO clusters (arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
+                facts_digest, first_seen_run)
+            VALUES (?, ?, '', 0, '', '', '', '{}', 0, ?)
+            ON CONFLICT (arm_id) DO UPDATE SET removed_run = NULL, last_seen_run = NULL
+            """
+        ).run(.text(id), .text(name), .integer(runID))
+        let row = try database.statement("SELECT id FROM clusters WHERE arm_id = ?")
+        try row.query(.text(id)) { clusterRows[key] = $0.int64(0) }
+        return clusterRows[key] ?? 0
+    }
+
+    // MARK: Assignments and rules
+
+    private mutating func loadAssignments() throws {
+        var names: [Int64: String] = [:]
+        try database.statement("SELECT id, arm_id, name FROM assignments").query { row in
+            assignmentRows[ASCII.lowercased(row.text(1))] = row.int64(0)
+            names[row.int64(0)] = row.text(2)
+        }
+        var ids: [String] = []
+        var seen: Set<String> = []
+        for result in scan.results where seen.insert(result.assignmentId).inserted { ids.append(result.assignmentId) }
+        for entry in scan.strict where seen.insert(entry.assignmentId).inserted { ids.append(entry.assignmentId) }
+        for id in ids {
+            let key = ASCII.lowercased(id)
+            let name = assignmentNames[key] ?? (id.split(separator: "/").last.map(String.init) ?? id)
+            if let row = assignmentRows[key] {
+                if names[row] != name {
+                    try database.statement("UPDATE assignments SET name = ?, arm_id = ? WHERE id = ?").run(
+                        .text(name), .text(id), .integer(row))
+                }
+            } else {
+                try database.statement("INSERT INTO assignments (arm_id, name) VALUES (?, ?)").run(
+                    .text(id), .text(name))
+                assignmentRows[key] = database.lastInsertRowID
+            }
+        }
+    }
+
+    private struct RuleKey: Hashable {
+        var assignment: Int64
+        var reference: String
+        var definition: String
+    }
+
+    private func loadRules() throws -> [RuleKey: Int64] {
+        var rules: [RuleKey: Int64] = [:]
+        try database.statement("SELECT id, assignment, reference_id, policy_definition_id FROM rules").query { row in
+            rules[
+                RuleKey(
+                    assignment: row.int64(1), reference: ASCII.lowercased(row.text(2)),
+                    definition: ASCII.lowercased(row.text(3)))] = row.int64(0)
+        }
+        return rules
+    }
+
+    // MARK: Details
+
+    /// The id of a stored body equal to `body`, inserting it when there is none.
+    private mutating func detail(_ body: [UInt8], digest: Int64) throws -> Int64 {
+        if let candidates = details[digest], let match = candidates.first(where: { $0.body == body }) {
+            return match.id
+        }
+        var found: Int64?
+        let text = String(decoding: body, as: UTF8.self)
+        if details[digest] == nil {
+            // Not seen during this write: it may be stored by an earlier run.
+            try database.statement("SELECT id, body FROM details WHERE digest = ?").query(.integer(digest)) { row in
+                if found == nil && row.text(1) == text { found = row.int64(0) }
+            }
+        }
+        let id: Int64
+        if let found {
+            id = found
+        } else {
+            try database.statement("INSERT INTO details (digest, body) VALUES (?, ?)").run(
+                .integer(digest), .text(text))
+            id = database.lastInsertRowID
+            outcome.detailsAdded += 1
+        }
+        details[digest, default: []].append((id, body))
+        return id
+    }
+
+    // MARK: Results
+
+    private struct SubjectKey: Hashable {
+        var cluster: Int64
+        var rule: Int64
+        var resource: String
+    }
+
+    private struct OpenInterval {
+        var resource: String
+        var fromRun: Int64
+        var sinceRun: Int64
+        var state: String
+        var digest: Int64
+    }
+
+    /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
+    static func suffix(_ resourceId: String, of clusterId: String) -> String {
+        let r = resourceId.utf8
+        let c = clusterId.utf8
+        guard r.count >= c.count else { return resourceId }
+        if r.count == c.count { return ASCII.equalsIgnoringCase(resourceId, clusterId) ? "" : resourceId }
+        let head = String(decoding: r.prefix(c.count), as: UTF8.self)
+        guard ASCII.equalsIgnoringCase(head, clusterId), r[r.index(r.startIndex, offsetBy: c.count)] == 0x2F else {
+            return resourceId
+        }
+        return String(decoding: r.dropFirst(c.count), as: UTF8.self)
+    }
+
+    private mutating func writeResults() throws {
+        var rules = try loadRules()
+        var open: [SubjectKey: OpenInterval] = [:]
+        try database.statement(
+            "SELECT cluster, rule, resource, from_run, since_run, state, digest FROM intervals WHERE to_run IS NULL"
+        ).query { row in
+            let resource = row.text(2)
+            open[SubjectKey(cluster: row.int64(0), rule: row.int64(1), resource: ASCII.lowercased(resource))] =
+                OpenInterval(
+                    resource: resource, fromRun: row.int64(3), sinceRun: row.int64(4), state: row.text(5),
+                    digest: row.int64(6))
+        }
+        let insert = try database.statement(
+            """
+            INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail, digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let close = try database.statement(
+            "UPDATE intervals SET to_run = ? WHERE cluster = ? AND rule = ? AND resource = ? AND from_run = ?")
+        let insertRule = try database.statement(
+            "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)")
+        var lastCluster = ("", Int64(0))
+        var lastRule = ("", "", "", Int64(0))
+        for result in scan.results {
+            let clusterRow: Int64
+            if result.clusterId == lastCluster.0 {
+                clusterRow = lastCluster.1
+            } else {
+                clusterRow = try self.clusterRow(result.clusterId)
+                lastCluster = (result.clusterId, clusterRow)
+            }
+            let reference = result.policyDefinitionReferenceId ?? ""
+            let rule: Int64
+            if lastRule.0 == result.assignmentId && lastRule.1 == reference && lastRule.2 == result.policyDefinitionId {
+                rule = lastRule.3
+            } else {
+                let assignment = assignmentRows[ASCII.lowercased(result.assignmentId)] ?? 0
+                let key = RuleKey(
+                    assignment: assignment, reference: ASCII.lowercased(reference),
+                    definition: ASCII.lowercased(result.policyDefinitionId))
+                if let existing = rules[key] {
+                    rule = existing
+                } else {
+                    try insertRule.run(
+                        .integer(assignment), .text(reference), .text(result.policyDefinitionId),
+                        .integer(result.policyDefinitionReferenceId == nil ? 1 : 0))
+                    rule = database.lastInsertRowID
+                    rules[key] = rule
+                }
+                lastRule = (result.assignmentId, reference, result.policyDefinitionId, rule)
+            }
+            let resource = Self.suffix(result.resourceId, of: result.clusterId)
+            let body = Details.body(of: result)
+            let digest = ContentDigest.of(body).signed
+            let state = result.state.rawValue
+            let key = SubjectKey(cluster: clusterRow, rule: rule, resource: ASCII.lowercased(resource))
+            var since = runID
+            if let current = open.removeValue(forKey: key) {
+                if current.state == state && current.digest == digest { continue }
+                try close.run(
+                    .integer(runID), .integer(clusterRow), .integer(rule), .text(current.resource),
+                    .integer(current.fromRun))
+                outcome.intervalsClosed += 1
+                if current.state == state { since = current.sinceRun }
+            }
+            let detail = try detail(body, digest: digest)
+            insert.bind(1, clusterRow)
+            insert.bind(2, rule)
+            insert.bind(3, resource)
+            insert.bind(4, runID)
+            insert.bind(5, since)
+            insert.bind(6, state)
+            insert.bind(7, detail)
+            insert.bind(8, digest)
+            try insert.execute()
+            outcome.intervalsOpened += database.changes
+        }
+        // Subjects this run did not evaluate: their intervals end here.
+        for (key, interval) in open {
+            try close.run(
+                .integer(runID), .integer(key.cluster), .integer(key.rule), .text(interval.resource),
+                .integer(interval.fromRun))
+            outcome.intervalsClosed += 1
+        }
+    }
+
+    // MARK: Strict view
+
+    private struct StrictKey: Hashable {
+        var cluster: Int64
+        var assignment: Int64
+        var resource: String
+    }
+
+    private mutating func writeStrict() throws {
+        var open: [StrictKey: (resource: String, fromRun: Int64, digest: Int64)] = [:]
+        try database.statement(
+            "SELECT cluster, assignment, resource, from_run, digest FROM strict_intervals WHERE to_run IS NULL"
+        ).query { row in
+            let resource = row.text(2)
+            open[StrictKey(cluster: row.int64(0), assignment: row.int64(1), resource: ASCII.lowercased(resource))] =
+                (resource, row.int64(3), row.int64(4))
+        }
+        let insert = try database.statement(
+            """
+            INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail, digest)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let close = try database.statement(
+            """
+            UPDATE strict_intervals SET to_run = ?
+            WHERE cluster = ? AND assignment = ? AND resource = ? AND from_run = ?
+            """)
+        for entry in scan.strict {
+            let clusterRow = try self.clusterRow(entry.clusterId)
+            let assignment = assignmentRows[ASCII.lowercased(entry.assignmentId)] ?? 0
+            let resource = Self.suffix(entry.resourceId, of: entry.clusterId)
+            let body = Details.body(of: entry)
+            let digest = ContentDigest.of(body).signed
+            let key = StrictKey(cluster: clusterRow, assignment: assignment, resource: ASCII.lowercased(resource))
+            if let current = open.removeValue(forKey: key) {
+                if current.digest == digest { continue }
+                try close.run(
+                    .integer(runID), .integer(clusterRow), .integer(assignment), .text(current.resource),
+                    .integer(current.fromRun))
+                outcome.strictClosed += 1
+            }
+            let detail = try detail(body, digest: digest)
+            try insert.run(
+                .integer(clusterRow), .integer(assignment), .text(resource), .integer(runID), .integer(detail),
+                .integer(digest))
+            outcome.strictOpened += database.changes
+        }
+        for (key, interval) in open {
+            try close.run(
+                .integer(runID), .integer(key.cluster), .integer(key.assignment), .text(interval.resource),
+                .integer(interval.fromRun))
+            outcome.strictClosed += 1
+        }
+    }
+}
