@@ -62,6 +62,8 @@ public final class ComplianceStore {
     public var path: String { database.path }
     /// Warnings for people, such as a stale lease taken over (the CLI prints them on stderr).
     public private(set) var warnings: [String] = []
+    /// What opening for writing did to the schema (nil when opened for reading).
+    public private(set) var migration: MigrationOutcome?
     private var leaseToken: String?
     private let lease: LeaseRequest?
 
@@ -95,7 +97,7 @@ public final class ComplianceStore {
             case .write(let request):
                 database = try Self.connect(path, .create)
                 lease = request
-                try Migrator.migrate(database, to: Schema.migrations)
+                migration = try Migrator.migrate(database, to: Schema.migrations)
                 try acquireLease(request)
             }
         } catch let error as StoreError {

@@ -1,3 +1,4 @@
+import Dispatch
 import FleetCore
 import PolicyEngine
 
@@ -84,8 +85,20 @@ extension ComplianceStore {
     }
 }
 
+/// A run's counts over distinct resources, each taking its worst state (as ``ScanResult/Summary``).
+struct RunCounts {
+    var resources = 0
+    var compliant = 0
+    var nonCompliant = 0
+    var exempt = 0
+    var unknown = 0
+    var error = 0
+    var errorResults = 0
+    var drifted = 0
+}
+
 /// The facts of a cluster as stored.
-struct ClusterFacts {
+struct ClusterFacts: Sendable {
     var id: String
     var name: String
     var kind: String
@@ -140,6 +153,8 @@ struct RunWriter {
     var assignmentRows: [String: Int64] = [:]
     /// Reason bodies stored or found during this write, by digest.
     var details: [Int64: [(id: Int64, body: [UInt8])]] = [:]
+    /// The run's counts, as ``ScanResult/Summary`` computes them (over distinct resources, worst state each).
+    var summary = RunCounts()
 
     init(database: Database, scan: ScanResult, fleet: Fleet, assignmentNames: [String: String]) {
         self.database = database
@@ -153,28 +168,34 @@ struct RunWriter {
         inventoryDigest: String
     ) throws -> RecordOutcome {
         let previousRun = try database.scalarInt("SELECT coalesce(max(id), 0) FROM runs")
-        let s = scan.summary
         try database.statement(
             """
             INSERT INTO runs (kind, status, started_at, finished_at, evaluated_at, evaluated_epoch, inventory,
                 inventory_digest, policies, policies_digest, clusters, results, resources, compliant, non_compliant,
                 exempt, unknown, error, error_results, drifted)
-            VALUES (?, 'succeeded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, 'succeeded', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0)
             """
         ).run(
             .text(kind.rawValue), .text(startedAt), .text(finishedAt), .text(run.evaluatedAt), .integer(evaluatedEpoch),
             .text(run.inventory), .text(inventoryDigest), .text(run.policies), .text(run.policiesDigest),
-            .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)), .integer(Int64(s.resources)),
-            .integer(Int64(s.compliant)), .integer(Int64(s.nonCompliant)), .integer(Int64(s.exempt)),
-            .integer(Int64(s.unknown)), .integer(Int64(s.error)), .integer(Int64(s.errorResults)),
-            .integer(Int64(s.drifted)))
+            .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)))
         runID = database.lastInsertRowID
         outcome.runID = runID
         try writeClusters(previousRun: previousRun)
         try loadAssignments()
         try writeResults()
         try writeStrict()
-        try database.statement("UPDATE runs SET intervals_opened = ?, intervals_closed = ? WHERE id = ?").run(
+        let c = summary
+        try database.statement(
+            """
+            UPDATE runs SET resources = ?, compliant = ?, non_compliant = ?, exempt = ?, unknown = ?, error = ?,
+                error_results = ?, drifted = ?, intervals_opened = ?, intervals_closed = ?
+            WHERE id = ?
+            """
+        ).run(
+            .integer(Int64(c.resources)), .integer(Int64(c.compliant)), .integer(Int64(c.nonCompliant)),
+            .integer(Int64(c.exempt)), .integer(Int64(c.unknown)), .integer(Int64(c.error)),
+            .integer(Int64(c.errorResults)), .integer(Int64(c.drifted)),
             .integer(Int64(outcome.intervalsOpened + outcome.strictOpened)),
             .integer(Int64(outcome.intervalsClosed + outcome.strictClosed)), .integer(runID))
         return outcome
@@ -201,11 +222,11 @@ struct RunWriter {
             WHERE id = ?
             """)
         clusterRows.reserveCapacity(fleet.clusters.count)
-        for cluster in fleet.clusters {
+        let facts = Self.facts(of: fleet.clusters)
+        for (index, cluster) in fleet.clusters.enumerated() {
             let key = ASCII.lowercased(cluster.id.description)
             if clusterRows[key] != nil { continue }  // a duplicate id: the fleet keeps the first
-            let facts = ClusterFacts(cluster)
-            let digest = facts.digest
+            let (facts, digest) = facts[index]
             if let existing = known[key] {
                 clusterRows[key] = existing.row
                 known[key] = nil
@@ -229,6 +250,23 @@ struct RunWriter {
             try remove.run(.integer(runID), .integer(previousRun), .integer(entry.row))
             outcome.clustersRemoved += database.changes
         }
+    }
+
+    /// The facts and their digest of every cluster, computed on every core (eligibility is the
+    /// expensive part, and pure).
+    static func facts(of clusters: [Cluster]) -> [(ClusterFacts, Int64)] {
+        let workers = min(JSONRecords.availableCores, max(1, clusters.count / 256))
+        let slots = ResultSlots<[(ClusterFacts, Int64)]>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { k in
+            let range = (clusters.count * k / workers)..<(clusters.count * (k + 1) / workers)
+            slots.set(
+                k,
+                range.map { i in
+                    let facts = ClusterFacts(clusters[i])
+                    return (facts, facts.digest)
+                })
+        }
+        return (0..<workers).flatMap { slots.get($0) ?? [] }
     }
 
     private func bind(_ facts: ClusterFacts, digest: Int64, to statement: Statement) {
@@ -343,6 +381,23 @@ struct RunWriter {
         var resource: String
     }
 
+    private struct ResourceKey: Hashable {
+        var cluster: Int64
+        var resource: String
+    }
+
+    private struct ResultBodyKey: Hashable {
+        var effect: String
+        var exemptionId: String?
+        var error: String?
+        var reasons: [PolicyReason]
+    }
+
+    private struct StrictBodyKey: Hashable {
+        var drift: [DriftEntry]
+        var runtime: RuntimeAssessment?
+    }
+
     private struct OpenInterval {
         var resource: String
         var fromRun: Int64
@@ -353,15 +408,21 @@ struct RunWriter {
 
     /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
     static func suffix(_ resourceId: String, of clusterId: String) -> String {
-        let r = resourceId.utf8
-        let c = clusterId.utf8
-        guard r.count >= c.count else { return resourceId }
-        if r.count == c.count { return ASCII.equalsIgnoringCase(resourceId, clusterId) ? "" : resourceId }
-        let head = String(decoding: r.prefix(c.count), as: UTF8.self)
-        guard ASCII.equalsIgnoringCase(head, clusterId), r[r.index(r.startIndex, offsetBy: c.count)] == 0x2F else {
-            return resourceId
+        var resourceId = resourceId
+        var clusterId = clusterId
+        let length: Int? = resourceId.withUTF8 { r in
+            clusterId.withUTF8 { c in
+                guard r.count >= c.count else { return nil }
+                for i in 0..<c.count where ASCII.lower(r[i]) != ASCII.lower(c[i]) { return nil }
+                if r.count == c.count { return 0 }
+                return r[c.count] == 0x2F ? r.count - c.count : nil
+            }
         }
-        return String(decoding: r.dropFirst(c.count), as: UTF8.self)
+        switch length {
+        case nil: return resourceId
+        case 0: return ""
+        case let n?: return String(resourceId.utf8.suffix(n))!
+        }
     }
 
     private mutating func writeResults() throws {
@@ -386,7 +447,10 @@ struct RunWriter {
         let insertRule = try database.statement(
             "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)")
         var lastCluster = ("", Int64(0))
-        var lastRule = ("", "", "", Int64(0))
+        var recentRules: [(assignment: String, reference: String?, definition: String, id: Int64)] = []
+        var bodies: [ResultBodyKey: (body: [UInt8], digest: Int64, detail: Int64?)] = [:]
+        var worst: [ResourceKey: ComplianceState] = [:]
+        worst.reserveCapacity(scan.results.count)
         for result in scan.results {
             let clusterRow: Int64
             if result.clusterId == lastCluster.0 {
@@ -395,11 +459,16 @@ struct RunWriter {
                 clusterRow = try self.clusterRow(result.clusterId)
                 lastCluster = (result.clusterId, clusterRow)
             }
-            let reference = result.policyDefinitionReferenceId ?? ""
-            let rule: Int64
-            if lastRule.0 == result.assignmentId && lastRule.1 == reference && lastRule.2 == result.policyDefinitionId {
-                rule = lastRule.3
-            } else {
+            var rule: Int64 = 0
+            for recent in recentRules
+            where recent.assignment == result.assignmentId && recent.reference == result.policyDefinitionReferenceId
+                && recent.definition == result.policyDefinitionId
+            {
+                rule = recent.id
+                break
+            }
+            if rule == 0 {
+                let reference = result.policyDefinitionReferenceId ?? ""
                 let assignment = assignmentRows[ASCII.lowercased(result.assignmentId)] ?? 0
                 let key = RuleKey(
                     assignment: assignment, reference: ASCII.lowercased(reference),
@@ -413,13 +482,32 @@ struct RunWriter {
                     rule = database.lastInsertRowID
                     rules[key] = rule
                 }
-                lastRule = (result.assignmentId, reference, result.policyDefinitionId, rule)
+                if recentRules.count < 64 {
+                    recentRules.append(
+                        (result.assignmentId, result.policyDefinitionReferenceId, result.policyDefinitionId, rule))
+                }
             }
             let resource = Self.suffix(result.resourceId, of: result.clusterId)
-            let body = Details.body(of: result)
-            let digest = ContentDigest.of(body).signed
+            let resourceKey = ASCII.lowercased(resource)
+            let counted = ResourceKey(cluster: clusterRow, resource: resourceKey)
+            if let current = worst[counted] {
+                if result.state < current { worst[counted] = result.state }
+            } else {
+                worst[counted] = result.state
+            }
+            if result.state == .error { summary.errorResults += 1 }
+            // Identical results (same effect and reasons) share one rendered body.
+            let bodyKey = ResultBodyKey(
+                effect: result.effect, exemptionId: result.exemptionId, error: result.error, reasons: result.reasons)
+            var cached = bodies[bodyKey]
+            if cached == nil {
+                let body = Details.body(of: result)
+                cached = (body, ContentDigest.of(body).signed, nil)
+                bodies[bodyKey] = cached
+            }
+            let digest = cached!.digest
             let state = result.state.rawValue
-            let key = SubjectKey(cluster: clusterRow, rule: rule, resource: ASCII.lowercased(resource))
+            let key = SubjectKey(cluster: clusterRow, rule: rule, resource: resourceKey)
             var since = runID
             if let current = open.removeValue(forKey: key) {
                 if current.state == state && current.digest == digest { continue }
@@ -429,7 +517,13 @@ struct RunWriter {
                 outcome.intervalsClosed += 1
                 if current.state == state { since = current.sinceRun }
             }
-            let detail = try detail(body, digest: digest)
+            let detail: Int64
+            if let known = cached!.detail {
+                detail = known
+            } else {
+                detail = try self.detail(cached!.body, digest: digest)
+                bodies[bodyKey]!.detail = detail
+            }
             insert.bind(1, clusterRow)
             insert.bind(2, rule)
             insert.bind(3, resource)
@@ -440,6 +534,16 @@ struct RunWriter {
             insert.bind(8, digest)
             try insert.execute()
             outcome.intervalsOpened += database.changes
+        }
+        summary.resources = worst.count
+        for state in worst.values {
+            switch state {
+            case .compliant: summary.compliant += 1
+            case .nonCompliant: summary.nonCompliant += 1
+            case .exempt: summary.exempt += 1
+            case .unknown: summary.unknown += 1
+            case .error: summary.error += 1
+            }
         }
         // Subjects this run did not evaluate: their intervals end here.
         for (key, interval) in open {
@@ -477,12 +581,27 @@ struct RunWriter {
             UPDATE strict_intervals SET to_run = ?
             WHERE cluster = ? AND assignment = ? AND resource = ? AND from_run = ?
             """)
+        var bodies: [StrictBodyKey: (body: [UInt8], digest: Int64, detail: Int64?)] = [:]
+        var lastCluster = ("", Int64(0))
         for entry in scan.strict {
-            let clusterRow = try self.clusterRow(entry.clusterId)
+            let clusterRow: Int64
+            if entry.clusterId == lastCluster.0 {
+                clusterRow = lastCluster.1
+            } else {
+                clusterRow = try self.clusterRow(entry.clusterId)
+                lastCluster = (entry.clusterId, clusterRow)
+            }
+            if !entry.drift.isEmpty { summary.drifted += 1 }
             let assignment = assignmentRows[ASCII.lowercased(entry.assignmentId)] ?? 0
             let resource = Self.suffix(entry.resourceId, of: entry.clusterId)
-            let body = Details.body(of: entry)
-            let digest = ContentDigest.of(body).signed
+            let bodyKey = StrictBodyKey(drift: entry.drift, runtime: entry.runtime)
+            var cached = bodies[bodyKey]
+            if cached == nil {
+                let body = Details.body(of: entry)
+                cached = (body, ContentDigest.of(body).signed, nil)
+                bodies[bodyKey] = cached
+            }
+            let digest = cached!.digest
             let key = StrictKey(cluster: clusterRow, assignment: assignment, resource: ASCII.lowercased(resource))
             if let current = open.removeValue(forKey: key) {
                 if current.digest == digest { continue }
@@ -491,10 +610,20 @@ struct RunWriter {
                     .integer(current.fromRun))
                 outcome.strictClosed += 1
             }
-            let detail = try detail(body, digest: digest)
-            try insert.run(
-                .integer(clusterRow), .integer(assignment), .text(resource), .integer(runID), .integer(detail),
-                .integer(digest))
+            let detail: Int64
+            if let known = cached!.detail {
+                detail = known
+            } else {
+                detail = try self.detail(cached!.body, digest: digest)
+                bodies[bodyKey]!.detail = detail
+            }
+            insert.bind(1, clusterRow)
+            insert.bind(2, assignment)
+            insert.bind(3, resource)
+            insert.bind(4, runID)
+            insert.bind(5, detail)
+            insert.bind(6, digest)
+            try insert.execute()
             outcome.strictOpened += database.changes
         }
         for (key, interval) in open {

@@ -10,7 +10,11 @@
 /// - `details`: the effect, exemption, error and reasons of a state, stored once and shared by
 ///   every interval with the same content.
 /// - `intervals`: compliance history as state intervals per cluster × rule × evaluated resource:
-///   `[from_run, to_run)`, `to_run` NULL while open. An unchanged re-scan writes none.
+///   `[from_run, to_run)`, `to_run` NULL while open. An unchanged re-scan writes none. One B-tree
+///   keyed by integers (the resource is the id's text after the cluster id, `''` for the cluster
+///   itself, as read: the writer matches it ignoring case). "At most one open interval per
+///   subject" is kept by the writer and verified by `check()` rather than by a partial unique
+///   index, which would double the cost of every insert.
 /// - `strict_intervals`: the strict view (drift, runtime) per desired resource, change-only too.
 /// - `operations`: the apply journal.
 /// - `lease`: the single-writer lease.
@@ -68,7 +72,6 @@ public enum Schema {
             removed_run INTEGER REFERENCES runs (id),
             CHECK ((removed_run IS NULL) = (last_seen_run IS NULL))
         );
-        CREATE INDEX clusters_name ON clusters (name);
 
         CREATE TABLE assignments (
             id INTEGER PRIMARY KEY,
@@ -95,7 +98,7 @@ public enum Schema {
         CREATE TABLE intervals (
             cluster INTEGER NOT NULL REFERENCES clusters (id),
             rule INTEGER NOT NULL REFERENCES rules (id),
-            resource TEXT NOT NULL COLLATE NOCASE,
+            resource TEXT NOT NULL,
             from_run INTEGER NOT NULL REFERENCES runs (id),
             to_run INTEGER REFERENCES runs (id),
             since_run INTEGER NOT NULL REFERENCES runs (id),
@@ -106,13 +109,11 @@ public enum Schema {
             CHECK (to_run IS NULL OR to_run > from_run),
             CHECK (since_run <= from_run)
         ) WITHOUT ROWID;
-        CREATE UNIQUE INDEX intervals_open ON intervals (cluster, rule, resource) WHERE to_run IS NULL;
-        CREATE INDEX intervals_to ON intervals (to_run) WHERE to_run IS NOT NULL;
 
         CREATE TABLE strict_intervals (
             cluster INTEGER NOT NULL REFERENCES clusters (id),
             assignment INTEGER NOT NULL REFERENCES assignments (id),
-            resource TEXT NOT NULL COLLATE NOCASE,
+            resource TEXT NOT NULL,
             from_run INTEGER NOT NULL REFERENCES runs (id),
             to_run INTEGER REFERENCES runs (id),
             detail INTEGER NOT NULL REFERENCES details (id),
@@ -120,7 +121,6 @@ public enum Schema {
             PRIMARY KEY (cluster, assignment, resource, from_run),
             CHECK (to_run IS NULL OR to_run > from_run)
         ) WITHOUT ROWID;
-        CREATE UNIQUE INDEX strict_open ON strict_intervals (cluster, assignment, resource) WHERE to_run IS NULL;
 
         CREATE TABLE operations (
             id INTEGER PRIMARY KEY,

@@ -54,6 +54,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
                 return
                     "\(path): the database stayed busy (another process is writing it): \(error) — retry when the other run has finished"
             }
+            if error.primaryCode == 14 {
+                return "\(path): \(error) — check that the directory exists and is writable, or pass another --db"
+            }
             return "\(path): \(error)"
         case .locked(let holder, let path):
             return

@@ -163,8 +163,12 @@ struct RecordingTests {
         #expect(data.strict.count == scan.strict.count)
         #expect(data.strict.contains { !$0.drift.isEmpty })
         #expect(data.trend.count == 1)
-        #expect(data.trend[0].resources == scan.summary.resources)
-        #expect(data.trend[0].compliant == scan.summary.compliant)
+        let s = scan.summary
+        #expect(
+            data.trend[0]
+                == ReportRunPoint(
+                    runId: 1, at: Fixture.now, resources: s.resources, compliant: s.compliant,
+                    nonCompliant: s.nonCompliant, exempt: s.exempt, unknown: s.unknown, error: s.error))
         #expect(data.intervals.count == scan.results.count)
     }
 
