@@ -1,4 +1,5 @@
 import ArgumentParser
+import ComplianceStore
 import FleetCore
 
 /// The documented exit codes (DESIGN §9), in one place.
@@ -22,4 +23,26 @@ func report(_ error: InventoryLoadError) -> ExitCode {
     case .unreadable, .emptyDirectory: return ExitStatus.usage.code
     case .invalidJSON, .invalidRecords: return ExitStatus.dataError.code
     }
+}
+
+/// Prints a compliance-store error to standard error and returns the exit code that goes with it.
+func report(_ error: StoreError) -> ExitCode {
+    Console.error(error.description)
+    switch error {
+    case .locked: return ExitStatus.locked.code
+    case .sqlite(let sqlite, _) where sqlite.isBusy: return ExitStatus.locked.code
+    case .sqlite(let sqlite, _) where sqlite.primaryCode == 14 || sqlite.primaryCode == 8:
+        return ExitStatus.usage.code  // cannot open, or read-only: the path given is the problem
+    case .sqlite(let sqlite, _) where sqlite.primaryCode == 11: return ExitStatus.dataError.code  // corrupt
+    case .sqlite: return ExitStatus.failure.code
+    case .missing, .unknownRun, .unknownCluster, .ambiguousCluster: return ExitStatus.usage.code
+    case .newerSchema, .olderSchema, .notADatabase, .noRuns: return ExitStatus.dataError.code
+    }
+}
+
+/// Prints any error of a store call: a ``StoreError`` with its code, anything else as a runtime failure.
+func report(_ error: any Error) -> ExitCode {
+    if let error = error as? StoreError { return report(error) }
+    Console.error("\(error)")
+    return ExitStatus.failure.code
 }
