@@ -258,13 +258,13 @@ extension CheckReport {
     public func text(path: String, runs: [StoredRun], limit: Int = 10) -> String {
         var out =
             "\(path): schema version \(schemaVersion), \(self.runs) run(s), \(clusters) cluster(s), "
-            + "\(intervals) state interval(s) (\(openIntervals) open), \(details) reason bod\(details == 1 ? "y" : "ies")\n"
+            + "\(intervals) state interval(s) (\(openIntervals) open), \(details) reason text(s)\n"
         out += problems.isEmpty ? "check: ok (integrity, foreign keys, intervals)\n" : ""
         for problem in problems { out += "problem: \(problem)\n" }
         if !runs.isEmpty {
             out += "\n"
             var rows = [
-                ["RUN", "KIND", "STATUS", "EVALUATED", "CLUSTERS", "RESOURCES", "COMPLIANT", "OPENED", "CLOSED"]
+                ["RUN", "KIND", "STATUS", "EVALUATED", "CLUSTERS", "RESOURCES", "COMPLIANCE", "OPENED", "CLOSED"]
             ]
             if runs.count > limit { out += "(\(runs.count - limit) earlier run(s) not shown)\n" }
             for run in runs.suffix(limit) {

@@ -71,7 +71,7 @@ public final class Database {
             } else {
                 try execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
             }
-            try execute("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536")
+            try execute("PRAGMA temp_store = MEMORY")
         } catch {
             cache.removeAll()
             sqlite3_close_v2(db)
