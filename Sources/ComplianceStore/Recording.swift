@@ -153,6 +153,8 @@ struct RunWriter {
     var assignmentRows: [String: Int64] = [:]
     /// Reason bodies stored or found during this write, by digest.
     var details: [Int64: [(id: Int64, body: [UInt8])]] = [:]
+    /// Relative resource ids (lowercased) by number, so subject keys are integers.
+    var resourceNumbers: [String: Int] = [:]
     /// The run's counts, as ``ScanResult/Summary`` computes them (over distinct resources, worst state each).
     var summary = RunCounts()
 
@@ -378,12 +380,12 @@ struct RunWriter {
     private struct SubjectKey: Hashable {
         var cluster: Int64
         var rule: Int64
-        var resource: String
+        var resource: Int
     }
 
     private struct ResourceKey: Hashable {
         var cluster: Int64
-        var resource: String
+        var resource: Int
     }
 
     private struct ResultBodyKey: Hashable {
@@ -404,6 +406,24 @@ struct RunWriter {
         var sinceRun: Int64
         var state: String
         var digest: Int64
+    }
+
+    /// A small number per distinct relative resource id, compared ignoring case (0 is the cluster itself).
+    private mutating func resourceNumber(_ relative: String) -> Int {
+        if relative.isEmpty { return 0 }
+        let key = ASCII.lowercased(relative)
+        if let number = resourceNumbers[key] { return number }
+        let number = resourceNumbers.count + 1
+        resourceNumbers[key] = number
+        return number
+    }
+
+    /// A resource id relative to its cluster, and its number.
+    private mutating func relative(_ resourceId: String, to clusterId: String) -> (String, Int) {
+        // Cluster-level results carry the cluster's own id string: no work at all.
+        if resourceId == clusterId { return ("", 0) }
+        let relative = Self.suffix(resourceId, of: clusterId)
+        return (relative, resourceNumber(relative))
     }
 
     /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
@@ -432,7 +452,7 @@ struct RunWriter {
             "SELECT cluster, rule, resource, from_run, since_run, state, digest FROM intervals WHERE to_run IS NULL"
         ).query { row in
             let resource = row.text(2)
-            open[SubjectKey(cluster: row.int64(0), rule: row.int64(1), resource: ASCII.lowercased(resource))] =
+            open[SubjectKey(cluster: row.int64(0), rule: row.int64(1), resource: resourceNumber(resource))] =
                 OpenInterval(
                     resource: resource, fromRun: row.int64(3), sinceRun: row.int64(4), state: row.text(5),
                     digest: row.int64(6))
@@ -487,8 +507,7 @@ struct RunWriter {
                         (result.assignmentId, result.policyDefinitionReferenceId, result.policyDefinitionId, rule))
                 }
             }
-            let resource = Self.suffix(result.resourceId, of: result.clusterId)
-            let resourceKey = ASCII.lowercased(resource)
+            let (resource, resourceKey) = relative(result.resourceId, to: result.clusterId)
             let counted = ResourceKey(cluster: clusterRow, resource: resourceKey)
             if let current = worst[counted] {
                 if result.state < current { worst[counted] = result.state }
@@ -559,7 +578,7 @@ struct RunWriter {
     private struct StrictKey: Hashable {
         var cluster: Int64
         var assignment: Int64
-        var resource: String
+        var resource: Int
     }
 
     private mutating func writeStrict() throws {
@@ -568,7 +587,7 @@ struct RunWriter {
             "SELECT cluster, assignment, resource, from_run, digest FROM strict_intervals WHERE to_run IS NULL"
         ).query { row in
             let resource = row.text(2)
-            open[StrictKey(cluster: row.int64(0), assignment: row.int64(1), resource: ASCII.lowercased(resource))] =
+            open[StrictKey(cluster: row.int64(0), assignment: row.int64(1), resource: resourceNumber(resource))] =
                 (resource, row.int64(3), row.int64(4))
         }
         let insert = try database.statement(
@@ -593,7 +612,7 @@ struct RunWriter {
             }
             if !entry.drift.isEmpty { summary.drifted += 1 }
             let assignment = assignmentRows[ASCII.lowercased(entry.assignmentId)] ?? 0
-            let resource = Self.suffix(entry.resourceId, of: entry.clusterId)
+            let (resource, resourceKey) = relative(entry.resourceId, to: entry.clusterId)
             let bodyKey = StrictBodyKey(drift: entry.drift, runtime: entry.runtime)
             var cached = bodies[bodyKey]
             if cached == nil {
@@ -602,7 +621,7 @@ struct RunWriter {
                 bodies[bodyKey] = cached
             }
             let digest = cached!.digest
-            let key = StrictKey(cluster: clusterRow, assignment: assignment, resource: ASCII.lowercased(resource))
+            let key = StrictKey(cluster: clusterRow, assignment: assignment, resource: resourceKey)
             if let current = open.removeValue(forKey: key) {
                 if current.digest == digest { continue }
                 try close.run(
