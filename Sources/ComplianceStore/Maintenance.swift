@@ -154,3 +154,30 @@ extension ComplianceStore {
         try guarded { Int(try database.scalarInt("PRAGMA user_version")) }
     }
 }
+
+extension ComplianceStore {
+    /// Brings the schema up to date and says what that changed.
+    ///
+    /// A store opened for writing is migrated as it opens; this reports that (from the version found
+    /// to the current one) and re-checks under the lease.
+    public func migrate() throws(StoreError) -> MigrationOutcome {
+        try requireLease()
+        let now = try guarded { try Migrator.migrate(database, to: Schema.migrations) }
+        return MigrationOutcome(from: migration?.from ?? now.from, to: now.to)
+    }
+}
+
+extension ReportWindow {
+    /// Reads `--since`: a duration (`30d`, `12h`, `26w`), an ISO 8601 time or date, or `all`.
+    public init?(parsing text: String) {
+        if text == "all" {
+            self = .all
+        } else if let duration = StoreDuration(text) {
+            self = .last(duration)
+        } else if StoreTime.epoch(text) != nil {
+            self = .from(text)
+        } else {
+            return nil
+        }
+    }
+}

@@ -147,7 +147,12 @@ struct DBMigrateCommand: ParsableCommand {
     func run() throws {
         guard access(store.path, F_OK) == 0 else { throw report(StoreError.missing(path: store.path)) }
         let opened = try store.openForWriting(holder: "fluxfleet db migrate")
-        let outcome = opened.migration ?? MigrationOutcome(from: Schema.currentVersion, to: Schema.currentVersion)
+        let outcome: MigrationOutcome
+        do {
+            outcome = try opened.migrate()
+        } catch {
+            throw report(error)
+        }
         if outcome.changed {
             Console.out("migrated \(store.path) from schema version \(outcome.from) to \(outcome.to)\n")
         } else {

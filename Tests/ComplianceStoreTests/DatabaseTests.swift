@@ -146,4 +146,12 @@ struct SupportTests {
         #expect(StoreDuration("10y") == nil)
         #expect(StoreDuration("-5d") == nil)
     }
+
+    @Test("--since reads a duration, a time or all")
+    func windows() {
+        #expect(ReportWindow(parsing: "30d") == .last(StoreDuration(seconds: 2_592_000)))
+        #expect(ReportWindow(parsing: "2026-11-01") == .from("2026-11-01"))
+        #expect(ReportWindow(parsing: "all") == .all)
+        #expect(ReportWindow(parsing: "last month") == nil)
+    }
 }

@@ -81,6 +81,8 @@ struct MigrationTests {
         }
         let store = try Fixture.writer(older)
         #expect(try store.schemaVersion() == Schema.currentVersion)
+        #expect(try store.migrate() == MigrationOutcome(from: 0, to: Schema.currentVersion))
+        #expect(throws: StoreError.self) { _ = try ComplianceStore(path: older, access: .read).migrate() }
     }
 
     @Test("a failing step leaves the database at the version it had, with nothing half-applied")
