@@ -39,10 +39,3 @@ func report(_ error: StoreError) -> ExitCode {
     case .newerSchema, .olderSchema, .notADatabase, .noRuns: return ExitStatus.dataError.code
     }
 }
-
-/// Prints any error of a store call: a ``StoreError`` with its code, anything else as a runtime failure.
-func report(_ error: any Error) -> ExitCode {
-    if let error = error as? StoreError { return report(error) }
-    Console.error("\(error)")
-    return ExitStatus.failure.code
-}
