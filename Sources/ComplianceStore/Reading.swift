@@ -250,50 +250,102 @@ extension ComplianceStore {
     private func results(
         at run: Int64, cutoff: Int64, times: [Int64: (at: String, epoch: Int64)]
     ) throws -> ([ReportResult], [ReportInterval]) {
-        var bodies: [Int64: Details.Result] = [:]
-        var results: [ReportResult] = []
-        var intervals: [ReportInterval] = []
+        // Small tables into memory; the intervals are read without joins or sorting in SQL.
+        var clusters: [Int64: String] = [:]
+        try database.statement("SELECT id, arm_id FROM clusters").query { clusters[$0.int64(0)] = $0.text(1) }
+        let rank = Dictionary(
+            uniqueKeysWithValues: clusters.sorted { ASCII.lowercased($0.value) < ASCII.lowercased($1.value) }
+                .enumerated().map { ($0.element.key, $0.offset) })
+        struct Rule {
+            var assignmentId: String
+            var assignmentName: String
+            var definitionId: String
+            var reference: String?
+        }
+        var rules: [Int64: Rule] = [:]
         try database.statement(
             """
-            SELECT c.arm_id, i.resource, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct, i.state,
-                i.from_run, i.to_run, i.since_run, i.detail, d.body
-            FROM intervals i
-            JOIN clusters c ON c.id = i.cluster
-            JOIN rules r ON r.id = i.rule
-            JOIN assignments a ON a.id = r.assignment
-            JOIN details d ON d.id = i.detail
-            WHERE i.from_run <= ?1 AND (i.to_run IS NULL OR i.to_run > ?1 OR i.to_run >= ?2)
-            ORDER BY c.arm_id COLLATE NOCASE, i.resource, r.id, i.from_run
+            SELECT r.id, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct
+            FROM rules r JOIN assignments a ON a.id = r.assignment
             """
-        ).query(.integer(run), .integer(try firstRun(atOrAfter: cutoff))) { row in
-            let clusterId = row.text(0)
-            let resourceId = Self.resourceID(cluster: clusterId, suffix: row.text(1))
-            let reference = row.int64(6) != 0 ? nil : row.text(5)
-            let state = ComplianceState(rawValue: row.text(7)) ?? .error
-            let fromRun = row.int64(8)
-            let toRun = row.optionalInt64(9)
-            let live = toRun.map { $0 > run } ?? true
-            let toTime = toRun.flatMap { times[$0] }
-            if toTime.map({ $0.epoch >= cutoff }) ?? true {
-                intervals.append(
-                    ReportInterval(
-                        resourceId: resourceId, clusterId: clusterId, assignmentId: row.text(2),
-                        policyDefinitionReferenceId: reference, state: state, from: times[fromRun]?.at ?? "",
-                        to: live ? nil : toTime?.at))
-            }
-            guard live else { return }
-            let detailID = row.int64(11)
-            let body = bodies[detailID] ?? Details.result(row.text(12))
-            bodies[detailID] = body
-            results.append(
-                ReportResult(
-                    resourceId: resourceId, clusterId: clusterId, assignmentId: row.text(2),
-                    assignmentName: row.text(3), policyDefinitionId: row.text(4),
-                    policyDefinitionReferenceId: reference,
-                    effect: body.effect, state: state, reasons: body.reasons, exemptionId: body.exemptionId,
-                    error: body.error, since: times[row.int64(10)]?.at))
+        ).query {
+            rules[$0.int64(0)] = Rule(
+                assignmentId: $0.text(1), assignmentName: $0.text(2), definitionId: $0.text(3),
+                reference: $0.int64(5) != 0 ? nil : $0.text(4))
         }
-        return (results, intervals)
+        var bodies: [Int64: Details.Result] = [:]
+        let body = try database.statement("SELECT body FROM details WHERE id = ?")
+        func detail(_ id: Int64) throws -> Details.Result {
+            if let known = bodies[id] { return known }
+            var text = ""
+            try body.query(.integer(id)) { text = $0.text(0) }
+            let parsed = Details.result(text)
+            bodies[id] = parsed
+            return parsed
+        }
+        struct Live {
+            var rank: Int
+            var resource: String
+            var rule: Int64
+            var result: ReportResult
+        }
+        struct Period {
+            var fromRun: Int64
+            var rank: Int
+            var rule: Int64
+            var interval: ReportInterval
+        }
+        var live: [Live] = []
+        var periods: [Period] = []
+        let windowStart = try firstRun(atOrAfter: cutoff)
+        try database.statement(
+            """
+            SELECT cluster, resource, rule, state, from_run, to_run, since_run, detail FROM intervals
+            WHERE from_run <= ?1 AND (to_run IS NULL OR to_run > ?1 OR to_run >= ?2)
+            """
+        ).query(.integer(run), .integer(windowStart)) { row in
+            let cluster = row.int64(0)
+            let clusterId = clusters[cluster] ?? ""
+            let suffix = row.text(1)
+            let resourceId = Self.resourceID(cluster: clusterId, suffix: suffix)
+            let rule =
+                rules[row.int64(2)] ?? Rule(assignmentId: "", assignmentName: "", definitionId: "", reference: nil)
+            let state = ComplianceState(rawValue: row.text(3)) ?? .error
+            let fromRun = row.int64(4)
+            let toRun = row.optionalInt64(5)
+            let isLive = toRun.map { $0 > run } ?? true
+            let toTime = toRun.flatMap { times[$0] }
+            let clusterRank = rank[cluster] ?? Int.max
+            if toTime.map({ $0.epoch >= cutoff }) ?? true {
+                periods.append(
+                    Period(
+                        fromRun: fromRun, rank: clusterRank, rule: row.int64(2),
+                        interval: ReportInterval(
+                            resourceId: resourceId, clusterId: clusterId, assignmentId: rule.assignmentId,
+                            policyDefinitionReferenceId: rule.reference, state: state, from: times[fromRun]?.at ?? "",
+                            to: isLive ? nil : toTime?.at)))
+            }
+            guard isLive else { return }
+            let details = try detail(row.int64(7))
+            live.append(
+                Live(
+                    rank: clusterRank, resource: suffix, rule: row.int64(2),
+                    result: ReportResult(
+                        resourceId: resourceId, clusterId: clusterId, assignmentId: rule.assignmentId,
+                        assignmentName: rule.assignmentName, policyDefinitionId: rule.definitionId,
+                        policyDefinitionReferenceId: rule.reference, effect: details.effect, state: state,
+                        reasons: details.reasons, exemptionId: details.exemptionId, error: details.error,
+                        since: times[row.int64(6)]?.at)))
+        }
+        // Results in cluster order (as the inventory lists them), then resource and policy;
+        // intervals oldest first.
+        live.sort { ($0.rank, $0.resource, $0.rule) < ($1.rank, $1.resource, $1.rule) }
+        periods.sort {
+            ($0.fromRun, $0.rank, $0.rule, $0.interval.resourceId) < (
+                $1.fromRun, $1.rank, $1.rule, $1.interval.resourceId
+            )
+        }
+        return (live.map(\.result), periods.map(\.interval))
     }
 
     /// The first run evaluated at or after `epoch` (a run id past the last when there is none).

@@ -94,6 +94,11 @@ struct RecordingTests {
         let all = try store.reportData(since: .all)
         #expect(all.intervals.count == scan.results.count + 2)
         #expect(all.intervals.filter { $0.to != nil }.count == 2)
+        #expect(all.intervals.map(\.from) == all.intervals.map(\.from).sorted())  // oldest first
+        // Results follow the clusters' order.
+        let position = Dictionary(uniqueKeysWithValues: all.clusters.enumerated().map { ($1.id, $0) })
+        let order = all.results.map { position[$0.clusterId] ?? -1 }
+        #expect(order == order.sorted() && !order.contains(-1))
     }
 
     @Test("a cluster missing from a scan is removed and its intervals closed; when it comes back it is not removed")
