@@ -80,7 +80,7 @@ struct DBPruneCommand: ParsableCommand {
 
             Examples:
               fluxfleet db prune --older-than 400d
-              fluxfleet db prune --older-than 26w --vacuum --db /var/lib/fluxfleet/history.sqlite
+              fluxfleet db prune --older-than 26w --vacuum --db history.sqlite
             """
     )
 

@@ -93,7 +93,7 @@ struct ScanCommand: ParsableCommand {
 
             Examples:
               fluxfleet scan --inventory fleet-examples/demo
-              fluxfleet scan --inventory snapshot/ --db /var/lib/fluxfleet/history.sqlite --output json
+              fluxfleet scan --inventory snapshot/ --db history.sqlite --output json
               fluxfleet scan --inventory snapshot/ --no-record --fail-on-noncompliant
             """
     )
