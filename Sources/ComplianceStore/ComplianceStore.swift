@@ -157,6 +157,14 @@ public final class ComplianceStore {
         let now = request.clock()
         var random = SystemRandomNumberGenerator()
         let token = "\(request.host):\(request.pid):\(String(random.next(), radix: 16))"
+        // A plain read first: it never waits, even while the holder is inside a long write
+        // transaction, so a second writer is told who holds the lease at once.
+        if let holder = try leaseHolder(), let heartbeat = StoreTime.epoch(holder.heartbeatAt),
+            holder.host != request.host || request.isAlive(holder.pid),
+            now - heartbeat <= request.staleAfterSeconds
+        {
+            throw StoreError.locked(holder, path: path)
+        }
         try database.transaction {
             let read = try database.statement(
                 "SELECT holder, pid, host, acquired_epoch, heartbeat_epoch FROM lease WHERE id = 1")

@@ -29,6 +29,23 @@ struct LeaseTests {
         _ = try Fixture.writer(path, holder: "next")
     }
 
+    @Test("a second writer is told who holds the lease even while the holder is inside a write transaction")
+    func lockedWhileWriting() throws {
+        let dir = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("busy.sqlite").path
+        let first = try Fixture.writer(path, holder: "fluxfleet scan")
+        try first.database.execute("BEGIN IMMEDIATE")
+        defer { try? first.database.execute("ROLLBACK") }
+        // Were the second writer to wait for the write lock, it would fail with SQLITE_BUSY instead.
+        #expect {
+            _ = try ComplianceStore(path: path, access: .write(Fixture.lease("second")))
+        } throws: { error in
+            guard case .locked(let holder, _) = error as? StoreError else { return false }
+            return holder.holder == "fluxfleet scan"
+        }
+    }
+
     @Test("a lease without a heartbeat for longer than the limit is taken over, with a warning")
     func staleLeaseTakenOver() throws {
         let dir = try Fixture.directory()
