@@ -26,12 +26,20 @@ let package = Package(
         // Report renderers over one result model: table, JSON, CSV, Markdown, HTML, PolicyReport, JUnit, SARIF,
         // Prometheus. Pure: values in, text out.
         .target(name: "Reports", dependencies: ["FleetCore", "PolicyEngine"], swiftSettings: strictness),
+        // The system libsqlite3 (Debian/Ubuntu: libsqlite3-dev), with a shim for its variadic calls.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The compliance history in SQLite: runs, clusters, state intervals, the apply journal, the lease.
+        .target(
+            name: "ComplianceStore", dependencies: ["CSQLite", "FleetCore", "PolicyEngine", "Reports"],
+            swiftSettings: strictness),
         // The CLI: argument parsing and wiring only.
         .executableTarget(
             name: "fluxfleet",
             dependencies: [
                 "FleetCore",
                 "PolicyEngine",
+                "ComplianceStore",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -49,7 +57,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fluxfleet-bench",
-            dependencies: ["FleetCore", "FleetGenerator", "PolicyEngine"],
+            dependencies: ["FleetCore", "FleetGenerator", "PolicyEngine", "ComplianceStore", "Reports"],
             path: "Benchmarks/fluxfleet-bench",
             swiftSettings: strictness
         ),
@@ -62,6 +70,11 @@ let package = Package(
         .testTarget(
             name: "PolicyEngineTests",
             dependencies: ["PolicyEngine", "FleetCore", "FleetGenerator"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "ComplianceStoreTests",
+            dependencies: ["ComplianceStore", "FleetCore", "PolicyEngine", "Reports"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -33,6 +33,10 @@ enum Stage: String, CaseIterable {
     case inventoryJSON = "inventory-json"
     /// Evaluation of the gitops-baseline initiative (desired resources and strict view included), after a load.
     case scan
+    /// Recording one scan into an empty store, then the unchanged re-scan (StoreStages.swift).
+    case record
+    /// 365 daily scans with 2% churn recorded, then the report data over the year (StoreStages.swift).
+    case year
 }
 
 struct Options {
@@ -220,6 +224,8 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
                 ("compliancePercent", rounded(summary.compliancePercent, 1)),
                 ("seconds", rounded(t)), ("cpuSeconds", rounded(cpu)),
             ]
+        case .record: fields += try recordStage(inventory: path, policies: policies)
+        case .year: fields += try yearStage(inventory: path, policies: policies)
         case .inventoryJSON:
             let inventory = try SnapshotReader.load(path: path)
             var length = 0

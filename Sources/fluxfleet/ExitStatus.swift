@@ -1,4 +1,5 @@
 import ArgumentParser
+import ComplianceStore
 import FleetCore
 
 /// The documented exit codes (DESIGN §9), in one place.
@@ -21,5 +22,20 @@ func report(_ error: InventoryLoadError) -> ExitCode {
     switch error {
     case .unreadable, .emptyDirectory: return ExitStatus.usage.code
     case .invalidJSON, .invalidRecords: return ExitStatus.dataError.code
+    }
+}
+
+/// Prints a compliance-store error to standard error and returns the exit code that goes with it.
+func report(_ error: StoreError) -> ExitCode {
+    Console.error(error.description)
+    switch error {
+    case .locked: return ExitStatus.locked.code
+    case .sqlite(let sqlite, _) where sqlite.isBusy: return ExitStatus.locked.code
+    case .sqlite(let sqlite, _) where sqlite.primaryCode == 14 || sqlite.primaryCode == 8:
+        return ExitStatus.usage.code  // cannot open, or read-only: the path given is the problem
+    case .sqlite(let sqlite, _) where sqlite.primaryCode == 11: return ExitStatus.dataError.code  // corrupt
+    case .sqlite: return ExitStatus.failure.code
+    case .missing, .unknownRun, .unknownCluster, .ambiguousCluster: return ExitStatus.usage.code
+    case .newerSchema, .olderSchema, .notADatabase, .noRuns: return ExitStatus.dataError.code
     }
 }

@@ -24,6 +24,10 @@ struct FluxFleet: ParsableCommand {
               75  work left undone but resumable
             """,
         version: FleetCoreVersion.string,
-        subcommands: [InventoryCommand.self, ScanCommand.self, PolicyCommand.self]
+        subcommands: [
+            InventoryCommand.self, ScanCommand.self, PolicyCommand.self,
+            HistoryCommand.self,
+            DBCommand.self,
+        ]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ComplianceStore
 import FleetCore
 import Foundation
 import PolicyEngine
@@ -79,8 +80,21 @@ struct ScanCommand: ParsableCommand {
             operator). Beside it, the strict view compares each DeployIfNotExists desired resource \
             field by field with the observed one and reads Flux's own runtime state.
 
+            Every scan is recorded in the compliance history (--db, default ./fluxfleet.sqlite or \
+            $FLUXFLEET_DB; --no-record to write nothing): one run row, plus only what changed since \
+            the previous scan — state intervals opened and closed, clusters added, updated or \
+            removed — in one transaction. Reasons are stored with credentials masked, as in the \
+            JSON output. `fluxfleet history CLUSTER` shows a cluster's timeline; `fluxfleet db` \
+            checks, prunes and migrates the file.
+
             Exit code 0 whatever is found, unless --fail-on-noncompliant (then 2 when anything is \
-            NonCompliant or Error); 65 when the policy documents are invalid.
+            NonCompliant or Error); 65 when the policy documents are invalid; 73 when another run \
+            holds the database's writer lease (the message names it).
+
+            Examples:
+              fluxfleet scan --inventory fleet-examples/demo
+              fluxfleet scan --inventory snapshot/ --db history.sqlite --output json
+              fluxfleet scan --inventory snapshot/ --no-record --fail-on-noncompliant
             """
     )
 
@@ -92,24 +106,69 @@ struct ScanCommand: ParsableCommand {
     @Flag(name: .long, help: "Exit 2 when any result is NonCompliant or Error.")
     var failOnNoncompliant = false
 
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: .long, help: "Do not record the scan in the compliance history (nothing is written).")
+    var noRecord = false
+
     func run() throws {
+        let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
         let (inventory, bundle) = try inputs.load()
+        // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
+        let history = noRecord ? nil : try store.openForWriting(holder: "fluxfleet scan")
         let scan = PolicyEvaluator.scan(fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: now))
-        let report = ScanReport(
-            scan: scan,
-            run: ScanRun(
-                inventory: inputs.inventory, policies: inputs.policies, policiesDigest: bundle.digest, evaluatedAt: now,
-                clusters: inventory.fleet.clusters.count),
-            fleet: inventory.fleet)
+        let run = ScanRun(
+            inventory: inputs.inventory, policies: inputs.policies, policiesDigest: bundle.digest, evaluatedAt: now,
+            clusters: inventory.fleet.clusters.count)
+        if let history {
+            do {
+                let outcome = try history.record(
+                    scan: scan, fleet: inventory.fleet, run: run, startedAt: startedAt,
+                    finishedAt: StoreTime.iso(Int64(time(nil))), inventoryDigest: Self.digest(of: inventory),
+                    assignmentNames: Self.assignmentNames(bundle))
+                Console.stderr(
+                    "recorded run \(outcome.runID) in \(store.path): \(outcome.rowsAdded) row(s) added "
+                        + "(\(outcome.intervalsOpened + outcome.strictOpened) interval(s) opened, "
+                        + "\(outcome.intervalsClosed + outcome.strictClosed) closed; clusters: \(outcome.clustersAdded) new, "
+                        + "\(outcome.clustersUpdated) changed, \(outcome.clustersRemoved) removed)")
+            } catch {
+                throw report(error)
+            }
+            history.close()
+        }
+        let rendered = ScanReport(scan: scan, run: run, fleet: inventory.fleet)
         switch output {
-        case .table: Console.out(report.table())
-        case .json: Console.out(report.jsonBytes())
+        case .table: Console.out(rendered.table())
+        case .json: Console.out(rendered.jsonBytes())
         }
         // Every result counts here, not each resource's worst state: an Error under one assignment
         // must fail the run even if another assignment finds the resource Compliant.
         if failOnNoncompliant && scan.results.contains(where: { $0.state == .nonCompliant || $0.state == .error }) {
             throw ExitStatus.changes.code
         }
+    }
+}
+
+extension ScanCommand {
+    /// A digest of the inventory files' bytes, in the order read (empty when one cannot be re-read).
+    static func digest(of inventory: Inventory) -> String {
+        var digest = ContentDigest()
+        for file in inventory.files {
+            guard let bytes = try? JSONBytes(contentsOfFile: file.path) else { return "" }
+            digest.add(file.path.utf8)
+            digest.add(CollectionOfOne(0))
+            digest.add(UnsafeRawBufferPointer(bytes.buffer))
+        }
+        return digest.hex
+    }
+
+    /// Assignment display names (or names) by lowercased id, for reports.
+    static func assignmentNames(_ bundle: PolicyBundle) -> [String: String] {
+        var names: [String: String] = [:]
+        for assignment in bundle.assignments {
+            names[ASCII.lowercased(assignment.id)] = assignment.displayName ?? assignment.name
+        }
+        return names
     }
 }

@@ -8,7 +8,7 @@ struct PolicyCommandTests {
 
     @Test("scan table on the demo fleet matches the golden file")
     func scanTable() throws {
-        let result = try CLI.run(["scan", "--inventory", "fleet-examples/demo", "--now", Self.now])
+        let result = try CLI.run(["scan", "--no-record", "--inventory", "fleet-examples/demo", "--now", Self.now])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
         try Golden.check(result.stdout, "scan-demo.txt")
@@ -16,7 +16,9 @@ struct PolicyCommandTests {
 
     @Test("scan JSON on the demo fleet matches the golden file and DESIGN §9")
     func scanJSON() throws {
-        let result = try CLI.run(["scan", "--inventory", "fleet-examples/demo", "--now", Self.now, "--output", "json"])
+        let result = try CLI.run([
+            "scan", "--no-record", "--inventory", "fleet-examples/demo", "--now", Self.now, "--output", "json",
+        ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         try Golden.check(result.stdout, "scan-demo.json")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -54,7 +56,8 @@ struct PolicyCommandTests {
     @Test("an expired exemption is ignored")
     func expiredExemption() throws {
         let result = try CLI.run([
-            "scan", "--inventory", "fleet-examples/demo", "--now", "2027-06-01T00:00:00Z", "--output", "json",
+            "scan", "--no-record", "--inventory", "fleet-examples/demo", "--now", "2027-06-01T00:00:00Z", "--output",
+            "json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(!result.stdout.contains("\"Exempt\""))
@@ -63,7 +66,7 @@ struct PolicyCommandTests {
     @Test("--fail-on-noncompliant exits 2 when anything is non-compliant")
     func failOnNoncompliant() throws {
         let result = try CLI.run([
-            "scan", "--inventory", "fleet-examples/demo", "--now", Self.now, "--fail-on-noncompliant",
+            "scan", "--no-record", "--inventory", "fleet-examples/demo", "--now", Self.now, "--fail-on-noncompliant",
         ])
         #expect(result.status == 2)
     }

@@ -39,7 +39,7 @@ struct PolicySemanticsTests {
 
     static func scan(_ dir: URL) throws -> [[String: Any]] {
         let result = try CLI.run([
-            "scan", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
+            "scan", "--no-record", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
             dir.appendingPathComponent("policies").path, "--now", "2026-11-21T18:00:00Z", "--output", "json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -98,7 +98,7 @@ struct PolicySemanticsTests {
             ["audit-aks": definition], scope: "/providers/Microsoft.Management/managementGroups/platform")
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try CLI.run([
-            "scan", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
+            "scan", "--no-record", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
             dir.appendingPathComponent("policies").path, "--now", "2026-11-21T18:00:00Z", "--output", "json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -112,7 +112,7 @@ struct PolicySemanticsTests {
     static func run(_ dir: URL, _ extra: [String] = []) throws -> CLIResult {
         try CLI.run(
             [
-                "scan", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
+                "scan", "--no-record", "--inventory", dir.appendingPathComponent("fleet.ndjson").path, "--policies",
                 dir.appendingPathComponent("policies").path, "--now", "2026-11-21T18:00:00Z",
             ] + extra)
     }

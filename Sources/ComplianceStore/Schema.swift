@@ -1,0 +1,152 @@
+/// The store's schema history.
+///
+/// Append a step for every change; never edit a released one.
+///
+/// Version 1 (DESIGN §7):
+/// - `runs`: one row per scan, plan, apply or resume, with its inputs' digests, times, status and
+///   the summary counts (so the trend needs no interval scan).
+/// - `clusters`: identity (ARM id, unique ignoring case) and latest facts; first seen, removed.
+/// - `assignments`, `rules`: the assignment × policy reference pairs results are about.
+/// - `details`: the effect, exemption, error and reasons of a state, stored once and shared by
+///   every interval with the same content.
+/// - `intervals`: compliance history as state intervals per cluster × rule × evaluated resource:
+///   `[from_run, to_run)`, `to_run` NULL while open. An unchanged re-scan writes none. One B-tree
+///   keyed by integers (the resource is the id's text after the cluster id, `''` for the cluster
+///   itself, as read: the writer matches it ignoring case). "At most one open interval per
+///   subject" is kept by the writer and verified by `check()` rather than by a partial unique
+///   index, which would double the cost of every insert.
+/// - `strict_intervals`: the strict view (drift, runtime) per desired resource, change-only too.
+/// - `operations`: the apply journal.
+/// - `lease`: the single-writer lease.
+public enum Schema {
+    /// Every migration, oldest first.
+    public static let migrations: [Migration] = [
+        Migration(version: 1, summary: "runs, clusters, state intervals, operations, lease", sql: version1)
+    ]
+
+    /// The version this FluxFleet writes.
+    public static var currentVersion: Int { migrations.last!.version }
+
+    static let version1 = """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('scan', 'plan', 'apply', 'resume')),
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            evaluated_at TEXT NOT NULL,
+            evaluated_epoch INTEGER NOT NULL,
+            inventory TEXT NOT NULL,
+            inventory_digest TEXT NOT NULL,
+            policies TEXT NOT NULL,
+            policies_digest TEXT NOT NULL,
+            clusters INTEGER NOT NULL,
+            results INTEGER NOT NULL,
+            resources INTEGER NOT NULL,
+            compliant INTEGER NOT NULL,
+            non_compliant INTEGER NOT NULL,
+            exempt INTEGER NOT NULL,
+            unknown INTEGER NOT NULL,
+            error INTEGER NOT NULL,
+            error_results INTEGER NOT NULL,
+            drifted INTEGER NOT NULL,
+            intervals_opened INTEGER NOT NULL DEFAULT 0,
+            intervals_closed INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX runs_evaluated ON runs (evaluated_epoch);
+
+        CREATE TABLE clusters (
+            id INTEGER PRIMARY KEY,
+            arm_id TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            name TEXT NOT NULL COLLATE NOCASE,
+            kind TEXT NOT NULL,
+            provisioned INTEGER NOT NULL,
+            subscription_id TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            location TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            eligibility_reason TEXT,
+            facts_digest INTEGER NOT NULL,
+            first_seen_run INTEGER NOT NULL REFERENCES runs (id),
+            last_seen_run INTEGER REFERENCES runs (id),
+            removed_run INTEGER REFERENCES runs (id),
+            CHECK ((removed_run IS NULL) = (last_seen_run IS NULL))
+        );
+
+        CREATE TABLE assignments (
+            id INTEGER PRIMARY KEY,
+            arm_id TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            name TEXT NOT NULL
+        );
+
+        CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            assignment INTEGER NOT NULL REFERENCES assignments (id),
+            reference_id TEXT NOT NULL COLLATE NOCASE,
+            policy_definition_id TEXT NOT NULL COLLATE NOCASE,
+            direct INTEGER NOT NULL,
+            UNIQUE (assignment, reference_id, policy_definition_id)
+        );
+
+        CREATE TABLE details (
+            id INTEGER PRIMARY KEY,
+            digest INTEGER NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX details_digest ON details (digest);
+
+        CREATE TABLE intervals (
+            cluster INTEGER NOT NULL REFERENCES clusters (id),
+            rule INTEGER NOT NULL REFERENCES rules (id),
+            resource TEXT NOT NULL,
+            from_run INTEGER NOT NULL REFERENCES runs (id),
+            to_run INTEGER REFERENCES runs (id),
+            since_run INTEGER NOT NULL REFERENCES runs (id),
+            state TEXT NOT NULL CHECK (state IN ('Compliant', 'NonCompliant', 'Exempt', 'Unknown', 'Error')),
+            detail INTEGER NOT NULL REFERENCES details (id),
+            digest INTEGER NOT NULL,
+            PRIMARY KEY (cluster, rule, resource, from_run),
+            CHECK (to_run IS NULL OR to_run > from_run),
+            CHECK (since_run <= from_run)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE strict_intervals (
+            cluster INTEGER NOT NULL REFERENCES clusters (id),
+            assignment INTEGER NOT NULL REFERENCES assignments (id),
+            resource TEXT NOT NULL,
+            from_run INTEGER NOT NULL REFERENCES runs (id),
+            to_run INTEGER REFERENCES runs (id),
+            detail INTEGER NOT NULL REFERENCES details (id),
+            digest INTEGER NOT NULL,
+            PRIMARY KEY (cluster, assignment, resource, from_run),
+            CHECK (to_run IS NULL OR to_run > from_run)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE operations (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL REFERENCES runs (id),
+            cluster_id TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            desired_hash TEXT NOT NULL,
+            action TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'accepted', 'succeeded', 'failed', 'cancelled')),
+            correlation_id TEXT,
+            request_id TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX operations_run ON operations (run, state);
+
+        CREATE TABLE lease (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            token TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            acquired_epoch INTEGER NOT NULL,
+            heartbeat_epoch INTEGER NOT NULL
+        );
+        """
+}

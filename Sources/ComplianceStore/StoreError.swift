@@ -1,0 +1,85 @@
+/// Who holds the single-writer lease of a database.
+public struct LeaseHolder: Sendable, Hashable {
+    /// What the holder is doing, such as `fluxfleet scan`.
+    public var holder: String
+    /// Its process id.
+    public var pid: Int64
+    /// The host it runs on.
+    public var host: String
+    /// When it took the lease (ISO 8601 UTC).
+    public var acquiredAt: String
+    /// Its last heartbeat (ISO 8601 UTC).
+    public var heartbeatAt: String
+
+    /// Creates a holder description.
+    public init(holder: String, pid: Int64, host: String, acquiredAt: String, heartbeatAt: String) {
+        self.holder = holder
+        self.pid = pid
+        self.host = host
+        self.acquiredAt = acquiredAt
+        self.heartbeatAt = heartbeatAt
+    }
+}
+
+/// Why the store could not do what was asked.
+///
+/// Every case says what, where and how to fix it.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// A SQLite call failed (the message names the SQL, never the bound values).
+    case sqlite(SQLiteError, path: String)
+    /// Another run holds the writer lease.
+    case locked(LeaseHolder, path: String)
+    /// The database was written by a newer FluxFleet.
+    case newerSchema(found: Int, supported: Int, path: String)
+    /// The database is older than this FluxFleet and was opened read-only.
+    case olderSchema(found: Int, supported: Int, path: String)
+    /// There is no database at the path.
+    case missing(path: String)
+    /// The file exists but is not a SQLite database.
+    case notADatabase(path: String)
+    /// The database holds no run yet.
+    case noRuns(path: String)
+    /// A run id that is not in the database.
+    case unknownRun(Int64, path: String)
+    /// No cluster matches the id or name.
+    case unknownCluster(String, path: String)
+    /// A cluster name that several clusters share.
+    case ambiguousCluster(String, ids: [String], path: String)
+
+    /// The message for people.
+    public var description: String {
+        switch self {
+        case .sqlite(let error, let path):
+            if error.isBusy {
+                return
+                    "\(path): the database stayed busy (another process is writing it): \(error) — retry when the other run has finished"
+            }
+            if error.primaryCode == 14 {
+                return "\(path): \(error) — check that the directory exists and is writable, or pass another --db"
+            }
+            return "\(path): \(error)"
+        case .locked(let holder, let path):
+            return
+                "\(path) is locked by another run: \(holder.holder) (pid \(holder.pid) on \(holder.host), since \(holder.acquiredAt), last heartbeat \(holder.heartbeatAt)) — wait for it to finish, or pass another --db"
+        case .newerSchema(let found, let supported, let path):
+            return
+                "\(path) has schema version \(found), but this fluxfleet supports up to version \(supported) — use a newer fluxfleet, or pass another --db"
+        case .olderSchema(let found, let supported, let path):
+            return
+                "\(path) has schema version \(found), older than this fluxfleet's version \(supported) — run `fluxfleet db migrate --db \(path)` (or any scan) to upgrade it in place"
+        case .missing(let path):
+            return "no database at \(path) — run `fluxfleet scan --db \(path) …` first, or pass --db PATH"
+        case .notADatabase(let path):
+            return "\(path) is not a SQLite database — pass the fluxfleet database with --db PATH"
+        case .noRuns(let path):
+            return "\(path) holds no run yet — run `fluxfleet scan --db \(path) …` first"
+        case .unknownRun(let id, let path):
+            return "\(path) has no run \(id) — `fluxfleet db check --db \(path)` lists the runs it holds"
+        case .unknownCluster(let cluster, let path):
+            return "\(path) has no cluster '\(cluster)' — give an ARM id or a name as `fluxfleet inventory` prints it"
+        case .ambiguousCluster(let name, let ids, let path):
+            return
+                "\(path) has \(ids.count) clusters named '\(name)' — give the ARM id, one of: \(ids.joined(separator: ", "))"
+        }
+    }
+}
