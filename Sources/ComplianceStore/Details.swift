@@ -7,14 +7,9 @@ import Reports
 /// The body is what makes two intervals "the same": its digest is compared on every scan, so it
 /// holds exactly what reports show and nothing that changes on every run.
 enum Details {
-    /// Member names whose values are write-only secrets, masked wherever they appear.
-    ///
-    /// The same set `scan --output json` masks with (PolicyEngine's `DriftRules.secrets`, which is
-    /// internal there); a test checks the two renderings agree on a canary.
-    static let secretKeys: Set<String> = [
-        "configurationprotectedsettings", "accountkey", "sastoken", "clientsecret", "clientcertificate",
-        "clientcertificatepassword", "privatekey", "cacertificate",
-    ]
+    /// Member names whose values are write-only secrets, masked wherever they appear: the set
+    /// `scan --output json` masks with; a test checks the two renderings agree on a canary.
+    static let secretKeys = SpecDrift.writeOnlySecretKeys
 
     /// A JSON value as compact text with credentials masked.
     static func masked(_ value: JSON?) -> String? {

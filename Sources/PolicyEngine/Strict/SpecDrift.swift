@@ -52,6 +52,10 @@ public enum SpecDrift {
         DriftPlan(desired: desired).compare(observed: observed)
     }
 
+    /// Lowercased names of the write-only secret members (`configurationProtectedSettings`, `privateKey`, …):
+    /// their values are masked wherever FluxFleet writes a desired body (scan JSON, reports, the database).
+    public static var writeOnlySecretKeys: Set<String> { DriftRules.secrets }
+
     /// The member `key` of an observed object: exact name first, then ignoring case.
     static func member(_ key: String, of value: JSONValue) -> JSONValue? {
         value.member(preferringExact: key)
