@@ -49,7 +49,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fluxfleet-bench",
-            dependencies: ["FleetCore", "FleetGenerator", "PolicyEngine"],
+            dependencies: ["FleetCore", "FleetGenerator", "PolicyEngine", "Reports"],
             path: "Benchmarks/fluxfleet-bench",
             swiftSettings: strictness
         ),
@@ -62,6 +62,12 @@ let package = Package(
         .testTarget(
             name: "PolicyEngineTests",
             dependencies: ["PolicyEngine", "FleetCore"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "PolicyEngine", "FleetCore"],
+            resources: [.copy("Golden")],
             swiftSettings: strictness
         ),
         .testTarget(

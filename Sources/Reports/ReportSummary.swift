@@ -1,0 +1,713 @@
+import FleetCore
+import PolicyEngine
+
+/// Counts by compliance state, of distinct resources (each taking its worst state) or of result
+/// rows, as the owner says.
+public struct StateCounts: Sendable, Hashable {
+    /// Everything counted.
+    public var total = 0
+    /// … Compliant.
+    public var compliant = 0
+    /// … NonCompliant.
+    public var nonCompliant = 0
+    /// … Exempt.
+    public var exempt = 0
+    /// … Unknown.
+    public var unknown = 0
+    /// … Error.
+    public var error = 0
+
+    /// Creates empty counts.
+    public init() {}
+
+    /// (Compliant + Exempt + Unknown) ÷ total × 100, as Azure computes it; 100 when nothing was counted.
+    public var compliancePercent: Double {
+        total == 0 ? 100 : Double(compliant + exempt + unknown) * 100 / Double(total)
+    }
+
+    /// The count of one state.
+    public func count(_ state: ComplianceState) -> Int {
+        switch state {
+        case .compliant: compliant
+        case .nonCompliant: nonCompliant
+        case .exempt: exempt
+        case .unknown: unknown
+        case .error: error
+        }
+    }
+
+    /// Counts one more of `state`.
+    mutating func add(_ state: ComplianceState) {
+        total += 1
+        switch state {
+        case .compliant: compliant += 1
+        case .nonCompliant: nonCompliant += 1
+        case .exempt: exempt += 1
+        case .unknown: unknown += 1
+        case .error: error += 1
+        }
+    }
+}
+
+/// Compliance of one group of resources: an assignment, a subscription, a resource group, a
+/// location or a cluster kind.
+public struct GroupSummary: Sendable, Hashable {
+    /// What the group is called in reports (`westeurope`, `AKS Arc`, an assignment's display name).
+    public var name: String
+    /// The group's id when it has one (the assignment or subscription id, `subscription/resourceGroup`).
+    public var id: String
+    /// Distinct evaluated resources of the group, each taking its worst state within the group.
+    public var counts: StateCounts
+    /// Inventory clusters in the group (for assignments: clusters with a result).
+    public var clusters: Int
+    /// Clusters of the group with a NonCompliant or Error result.
+    public var failingClusters: Int
+}
+
+/// Compliance under one policy of one assignment (a definition, or an initiative's reference).
+public struct PolicySummary: Sendable, Hashable {
+    /// The assignment id.
+    public var assignmentId: String
+    /// The assignment's display name.
+    public var assignmentName: String
+    /// The policy definition id.
+    public var policyDefinitionId: String
+    /// The initiative reference id (nil for a definition assigned directly).
+    public var referenceId: String?
+    /// The short name reports show: the reference id, else the definition's last id segment.
+    public var label: String
+    /// The definition's display name, when known.
+    public var displayName: String?
+    /// The definition's category, when known.
+    public var category: String?
+    /// The effect as resolved (of the first result).
+    public var effect: String
+    /// Distinct resources evaluated, each taking its worst state.
+    public var counts: StateCounts
+}
+
+/// A reason that keeps coming back, normalised and counted.
+public struct ReasonSummary: Sendable, Hashable {
+    /// The policy label the reason belongs to.
+    public var policy: String
+    /// The normalised reason: `path operator target` for condition leaves, the message otherwise.
+    public var reason: String
+    /// Results (resource × assignment × policy) that give it.
+    public var results: Int
+    /// Distinct clusters among them.
+    public var clusters: Int
+    /// The name of the first cluster that gives it.
+    public var exampleCluster: String
+}
+
+/// One cluster's roll-up.
+public struct ClusterSummary: Sendable, Hashable {
+    /// The index of the cluster in ``ReportData/clusters``.
+    public var cluster: Int
+    /// The worst state of its results; nil when nothing was evaluated on it (out of scope).
+    public var state: ComplianceState?
+    /// Its result rows by state.
+    public var results: StateCounts
+    /// Indexes into ``ReportData/results`` of its NonCompliant and Error results, in data order.
+    public var failing: [Int]
+    /// Indexes into ``ReportData/strict`` of its strict entries with drift or unhealthy runtime.
+    public var strictProblems: [Int]
+    /// Strict entries with drift (a missing resource included).
+    public var drifted: Int
+    /// Strict entries whose Flux runtime is not healthy (non-Compliant, failing objects, or stale).
+    public var runtimeUnhealthy: Int
+
+    /// Whether anything about the cluster needs attention.
+    public var hasProblems: Bool { !failing.isEmpty || !strictProblems.isEmpty }
+}
+
+/// A field path and how many strict entries drift on it.
+public struct FieldCount: Sendable, Hashable {
+    /// The field path (`(missing resource)` when the whole desired resource does not exist).
+    public var path: String
+    /// Strict entries that drift on it.
+    public var count: Int
+}
+
+/// The strict view, summed up.
+public struct StrictSummary: Sendable, Hashable {
+    /// Strict entries (desired Flux resources).
+    public var entries = 0
+    /// Entries with any drift.
+    public var drifted = 0
+    /// Entries whose resource does not exist at all.
+    public var missing = 0
+    /// Entries whose Flux runtime reports anything but Compliant, or failing objects.
+    public var runtimeUnhealthy = 0
+    /// Entries whose Flux status is stale.
+    public var stale = 0
+    /// Clusters with at least one drifted entry.
+    public var driftedClusters = 0
+    /// Drifted field paths, most frequent first.
+    public var topFields: [FieldCount] = []
+}
+
+/// How long non-compliance lasted before it was fixed.
+public struct TimeToCompliance: Sendable, Hashable {
+    /// Episodes that ended: a subject's first NonCompliant interval, until the next Compliant one.
+    public var episodes: Int
+    /// The median duration, in seconds (nearest rank).
+    public var medianSeconds: Int64
+    /// The 90th percentile, in seconds (nearest rank).
+    public var p90Seconds: Int64
+    /// The longest, in seconds.
+    public var maxSeconds: Int64
+    /// Episodes still open at the end of the window (not fixed yet).
+    public var open: Int
+}
+
+/// A subject (resource × assignment × policy) whose state keeps changing.
+public struct FlappingSubject: Sendable, Hashable {
+    /// The evaluated resource.
+    public var resourceId: String
+    /// Its cluster.
+    public var clusterId: String
+    /// The cluster's name.
+    public var clusterName: String
+    /// The assignment's display name.
+    public var assignmentName: String
+    /// The policy label.
+    public var policy: String
+    /// State changes inside the window.
+    public var changes: Int
+    /// The latest state.
+    public var state: ComplianceState
+}
+
+/// Everything the renderers show, computed once from ``ReportData``.
+///
+/// Percentages are Azure's: (Compliant + Exempt + Unknown) ÷ distinct evaluated resources, each
+/// resource taking its worst state (NonCompliant > Compliant > Error > Exempt > Unknown).
+/// Orders are deterministic: assignments and policies as they first appear in the results, groups
+/// worst first then by name, reasons by count then text, clusters worst first then by name.
+public struct ReportSummary: Sendable {
+    /// Flapping means at least this many state changes in the window unless options say otherwise.
+    public static let defaultFlappingThreshold = 3
+
+    /// Distinct evaluated resources by worst state.
+    public var resources: StateCounts
+    /// Result rows by state.
+    public var results: StateCounts
+    /// Inventory clusters by the worst state of their results (clusters with no result are in `notEvaluated`).
+    public var clusters: StateCounts
+    /// Inventory clusters with no result (out of every assignment's scope).
+    public var notEvaluated: Int
+    /// Per assignment, in result order.
+    public var byAssignment: [GroupSummary]
+    /// Per assignment × policy, in result order.
+    public var byPolicy: [PolicySummary]
+    /// Per subscription, worst first.
+    public var bySubscription: [GroupSummary]
+    /// Per resource group (`subscription/resourceGroup`), worst first.
+    public var byResourceGroup: [GroupSummary]
+    /// Per location, worst first.
+    public var byLocation: [GroupSummary]
+    /// Per cluster kind (`AKS`, `Arc`, `AKS Arc`), worst first.
+    public var byKind: [GroupSummary]
+    /// Non-compliance reasons, most frequent first.
+    public var topReasons: [ReasonSummary]
+    /// Every cluster, in ``ReportData/clusters`` order.
+    public var clusterRollups: [ClusterSummary]
+    /// Indexes into ``clusterRollups``, worst first (clusters with problems, then the rest by name).
+    public var clusterOrder: [Int]
+    /// The strict view, summed up.
+    public var strict: StrictSummary
+    /// The trend, oldest first (``ReportData/trend``).
+    public var trend: [ReportRunPoint]
+    /// Time-to-compliance over the intervals; nil when there is no history.
+    public var timeToCompliance: TimeToCompliance?
+    /// Subjects with at least ``flappingThreshold`` state changes, most changes first.
+    public var flapping: [FlappingSubject]
+    /// The threshold used for ``flapping``.
+    public var flappingThreshold: Int
+
+    /// The dense indexes the summary was computed with (renderers use them to find a result's cluster).
+    let index: SummaryIndex
+
+    /// The clusters that need attention, worst first (indexes into ``clusterRollups``).
+    public var worstClusters: [Int] { clusterOrder.prefix { clusterRollups[$0].hasProblems }.map { $0 } }
+
+    /// Computes the summary of `data`.
+    public init(_ data: ReportData, options: ReportOptions = .init()) {
+        let index = SummaryIndex(data)
+        self.index = index
+        resources = index.resourceCounts()
+        var tally = StateCounts()
+        for result in data.results { tally.add(result.state) }
+        results = tally
+        let rollups = index.clusterRollups(data)
+        clusterRollups = rollups
+        var clusterCounts = StateCounts()
+        for rollup in rollups { if let state = rollup.state { clusterCounts.add(state) } }
+        clusters = clusterCounts
+        notEvaluated = rollups.count { $0.state == nil }
+        clusterOrder = Self.order(rollups, data)
+        byAssignment = index.byAssignment(data)
+        byPolicy = index.byPolicy(data)
+        bySubscription = index.byCluster(data, rollups) { ($0.subscriptionId, $0.subscriptionId) }
+        byResourceGroup = index.byCluster(data, rollups) {
+            ("\($0.resourceGroup) (\($0.subscriptionId.prefix(8)))", "\($0.subscriptionId)/\($0.resourceGroup)")
+        }
+        byLocation = index.byCluster(data, rollups) { ($0.location.isEmpty ? "(none)" : $0.location, $0.location) }
+        byKind = index.byCluster(data, rollups) { (Self.kindLabel($0), $0.kind) }
+        topReasons = Self.reasons(data, index)
+        strict = Self.strict(data)
+        trend = data.trend
+        let threshold = max(options.flappingThreshold, 1)
+        flappingThreshold = threshold
+        let history = History(data, threshold: threshold, index: index)
+        timeToCompliance = history.timeToCompliance
+        flapping = history.flapping
+    }
+
+    /// `AKS`, `Arc` or `AKS Arc`, as the inventory shows kinds.
+    public static func kindLabel(_ cluster: ReportCluster) -> String {
+        switch cluster.kind {
+        case "managedClusters": "AKS"
+        case "connectedClusters": cluster.provisioned ? "AKS Arc" : "Arc"
+        default: cluster.kind
+        }
+    }
+
+    /// The label of a policy within an assignment: the reference id, else the definition's name.
+    public static func policyLabel(definitionId: String, referenceId: String?) -> String {
+        referenceId ?? Text.lastSegment(definitionId)
+    }
+
+    private static func order(_ rollups: [ClusterSummary], _ data: ReportData) -> [Int] {
+        func rank(_ r: ClusterSummary) -> Int {
+            if r.state == nil { return 3 }
+            if !r.failing.isEmpty { return 0 }
+            return r.strictProblems.isEmpty ? 2 : 1
+        }
+        return rollups.indices.sorted { a, b in
+            let ra = rollups[a]
+            let rb = rollups[b]
+            if rank(ra) != rank(rb) { return rank(ra) < rank(rb) }
+            if ra.failing.count != rb.failing.count { return ra.failing.count > rb.failing.count }
+            if ra.strictProblems.count != rb.strictProblems.count {
+                return ra.strictProblems.count > rb.strictProblems.count
+            }
+            let na = data.clusters[ra.cluster].name
+            let nb = data.clusters[rb.cluster].name
+            return na != nb ? na < nb : a < b
+        }
+    }
+
+    private static func strict(_ data: ReportData) -> StrictSummary {
+        var summary = StrictSummary()
+        var fields: [String: Int] = [:]
+        var clusters: Set<String> = []
+        for entry in data.strict {
+            summary.entries += 1
+            if !entry.drift.isEmpty {
+                summary.drifted += 1
+                clusters.insert(ASCII.lowercased(entry.clusterId))
+            }
+            if entry.drift.contains(where: { $0.path.isEmpty }) { summary.missing += 1 }
+            if runtimeUnhealthy(entry) { summary.runtimeUnhealthy += 1 }
+            if entry.stale { summary.stale += 1 }
+            var seen: Set<String> = []
+            for drift in entry.drift {
+                let path = drift.path.isEmpty ? "(missing resource)" : drift.path
+                if seen.insert(path).inserted { fields[path, default: 0] += 1 }
+            }
+        }
+        summary.driftedClusters = clusters.count
+        summary.topFields = fields.map { FieldCount(path: $0.key, count: $0.value) }
+            .sorted { $0.count != $1.count ? $0.count > $1.count : $0.path < $1.path }
+        return summary
+    }
+
+    /// Whether Flux reports anything but Compliant, or failing objects, or stale status.
+    static func runtimeUnhealthy(_ entry: ReportStrict) -> Bool {
+        if entry.stale || !entry.failing.isEmpty { return true }
+        guard let state = entry.complianceState else { return false }
+        return !ASCII.equalsIgnoringCase(state, "Compliant")
+    }
+
+    private static func reasons(_ data: ReportData, _ index: SummaryIndex) -> [ReasonSummary] {
+        struct Key: Hashable {
+            var policy: String
+            var reason: String
+        }
+        struct Tally {
+            var results = 0
+            var clusters: Set<Int> = []
+            var example: Int
+            var first: Int
+        }
+        var tallies: [Key: Tally] = [:]
+        for (i, result) in data.results.enumerated() where result.state == .nonCompliant || result.state == .error {
+            let policy = policyLabel(definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId)
+            var texts: [String] = []
+            if result.state == .error {
+                texts.append(normalise(error: result.error ?? "evaluation failed"))
+            } else {
+                let interesting = result.reasons.filter { !ASCII.equalsIgnoringCase($0.path, "type") }
+                for reason in interesting.isEmpty ? result.reasons : interesting {
+                    texts.append(normalise(reason))
+                }
+                if texts.isEmpty { texts.append("(no reason given)") }
+            }
+            let cluster = index.clusterOfResult[i]
+            for text in Set(texts) {
+                let key = Key(policy: policy, reason: text)
+                var tally = tallies[key] ?? Tally(example: cluster, first: i)
+                tally.results += 1
+                tally.clusters.insert(cluster)
+                tallies[key] = tally
+            }
+        }
+        return tallies.map { key, tally in
+            ReasonSummary(
+                policy: key.policy, reason: key.reason, results: tally.results, clusters: tally.clusters.count,
+                exampleCluster: index.clusterName(tally.example, data))
+        }
+        .sorted {
+            if $0.results != $1.results { return $0.results > $1.results }
+            if $0.policy != $1.policy { return $0.policy < $1.policy }
+            return $0.reason < $1.reason
+        }
+    }
+
+    /// `path operator target` for a condition leaf, the message (whitespace collapsed) otherwise.
+    static func normalise(_ reason: ReportReason) -> String {
+        if reason.path.isEmpty { return collapse(reason.message) }
+        return "\(reason.path) \(reason.operator) \(reason.target ?? "<missing>")"
+    }
+
+    /// An error message with resource ids replaced by `<resource>`, whitespace collapsed.
+    static func normalise(error: String) -> String {
+        collapse(error).split(separator: " ", omittingEmptySubsequences: true).map { word in
+            ASCII.lowercased(String(word)).contains("/subscriptions/") ? "<resource>" : String(word)
+        }.joined(separator: " ")
+    }
+
+    private static func collapse(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+    }
+}
+
+/// Dense indexes over the results: each distinct resource, assignment and cluster gets a number once.
+struct SummaryIndex {
+    /// Cluster index (into `data.clusters`, or past its end for clusters the inventory lacks) of each result.
+    var clusterOfResult: [Int]
+    /// Resource index of each result.
+    var resourceOfResult: [Int]
+    /// Assignment index of each result.
+    var assignmentOfResult: [Int]
+    /// The cluster index of each resource.
+    var clusterOfResource: [Int]
+    /// The worst state of each resource.
+    var worst: [ComplianceState]
+    /// Assignment ids, in first-seen order.
+    var assignmentIds: [String]
+    /// Cluster index by lowercased id.
+    var clusterByKey: [String: Int]
+    /// Ids of clusters the results name but the inventory lacks.
+    var extraClusters: [String]
+
+    init(_ data: ReportData) {
+        var clusterByKey: [String: Int] = [:]
+        clusterByKey.reserveCapacity(data.clusters.count)
+        for (i, cluster) in data.clusters.enumerated() { clusterByKey[ASCII.lowercased(cluster.id)] = i }
+        var extra: [String] = []
+        var resourceByKey: [String: Int] = [:]
+        var assignmentByKey: [String: Int] = [:]
+        var assignmentIds: [String] = []
+        var clusterExact: [String: Int] = [:]
+        var assignmentExact: [String: Int] = [:]
+        clusterOfResult = []
+        resourceOfResult = []
+        assignmentOfResult = []
+        clusterOfResource = []
+        worst = []
+        clusterOfResult.reserveCapacity(data.results.count)
+        resourceOfResult.reserveCapacity(data.results.count)
+        assignmentOfResult.reserveCapacity(data.results.count)
+        for result in data.results {
+            let cluster: Int
+            if let known = clusterExact[result.clusterId] {
+                cluster = known
+            } else {
+                let key = ASCII.lowercased(result.clusterId)
+                if let found = clusterByKey[key] {
+                    cluster = found
+                } else {
+                    cluster = data.clusters.count + extra.count
+                    clusterByKey[key] = cluster
+                    extra.append(result.clusterId)
+                }
+                clusterExact[result.clusterId] = cluster
+            }
+            let assignment: Int
+            if let known = assignmentExact[result.assignmentId] {
+                assignment = known
+            } else {
+                let key = ASCII.lowercased(result.assignmentId)
+                if let found = assignmentByKey[key] {
+                    assignment = found
+                } else {
+                    assignment = assignmentIds.count
+                    assignmentByKey[key] = assignment
+                    assignmentIds.append(result.assignmentId)
+                }
+                assignmentExact[result.assignmentId] = assignment
+            }
+            let resourceKey = ASCII.lowercased(result.resourceId)
+            let resource: Int
+            if let found = resourceByKey[resourceKey] {
+                resource = found
+                if result.state < worst[resource] { worst[resource] = result.state }
+            } else {
+                resource = worst.count
+                resourceByKey[resourceKey] = resource
+                worst.append(result.state)
+                clusterOfResource.append(cluster)
+            }
+            clusterOfResult.append(cluster)
+            resourceOfResult.append(resource)
+            assignmentOfResult.append(assignment)
+        }
+        self.assignmentIds = assignmentIds
+        self.clusterByKey = clusterByKey
+        self.extraClusters = extra
+    }
+
+    func resourceCounts() -> StateCounts {
+        var counts = StateCounts()
+        for state in worst { counts.add(state) }
+        return counts
+    }
+
+    func clusterName(_ index: Int, _ data: ReportData) -> String {
+        index < data.clusters.count
+            ? data.clusters[index].name : Text.lastSegment(extraClusters[index - data.clusters.count])
+    }
+
+    func cluster(ofId id: String) -> Int? { clusterByKey[ASCII.lowercased(id)] }
+
+    func clusterRollups(_ data: ReportData) -> [ClusterSummary] {
+        var rollups = data.clusters.indices.map {
+            ClusterSummary(
+                cluster: $0, state: nil, results: StateCounts(), failing: [], strictProblems: [], drifted: 0,
+                runtimeUnhealthy: 0)
+        }
+        for (i, result) in data.results.enumerated() {
+            let c = clusterOfResult[i]
+            guard c < rollups.count else { continue }
+            rollups[c].results.add(result.state)
+            if let current = rollups[c].state {
+                if result.state < current { rollups[c].state = result.state }
+            } else {
+                rollups[c].state = result.state
+            }
+            if result.state == .nonCompliant || result.state == .error { rollups[c].failing.append(i) }
+        }
+        for (i, entry) in data.strict.enumerated() {
+            guard let c = cluster(ofId: entry.clusterId), c < rollups.count else { continue }
+            let unhealthy = ReportSummary.runtimeUnhealthy(entry)
+            if !entry.drift.isEmpty { rollups[c].drifted += 1 }
+            if unhealthy { rollups[c].runtimeUnhealthy += 1 }
+            if !entry.drift.isEmpty || unhealthy { rollups[c].strictProblems.append(i) }
+        }
+        return rollups
+    }
+
+    func byAssignment(_ data: ReportData) -> [GroupSummary] {
+        var worstByPair: [Int: ComplianceState] = [:]
+        let stride = worst.count
+        var names: [String] = Array(repeating: "", count: assignmentIds.count)
+        var clusters: [Set<Int>] = Array(repeating: [], count: assignmentIds.count)
+        var failing: [Set<Int>] = Array(repeating: [], count: assignmentIds.count)
+        for (i, result) in data.results.enumerated() {
+            let a = assignmentOfResult[i]
+            if names[a].isEmpty { names[a] = result.assignmentName }
+            let key = a * stride + resourceOfResult[i]
+            if let current = worstByPair[key], current <= result.state { continue }
+            worstByPair[key] = result.state
+        }
+        for (i, result) in data.results.enumerated() {
+            clusters[assignmentOfResult[i]].insert(clusterOfResult[i])
+            if result.state == .nonCompliant || result.state == .error {
+                failing[assignmentOfResult[i]].insert(clusterOfResult[i])
+            }
+        }
+        var counts = Array(repeating: StateCounts(), count: assignmentIds.count)
+        for (key, state) in worstByPair { counts[key / max(stride, 1)].add(state) }
+        return assignmentIds.indices.map {
+            GroupSummary(
+                name: names[$0].isEmpty ? Text.lastSegment(assignmentIds[$0]) : names[$0], id: assignmentIds[$0],
+                counts: counts[$0], clusters: clusters[$0].count, failingClusters: failing[$0].count)
+        }
+    }
+
+    func byPolicy(_ data: ReportData) -> [PolicySummary] {
+        struct Key: Hashable {
+            var assignment: Int
+            var definition: String
+            var reference: String
+        }
+        var policies: [String: ReportPolicy] = [:]
+        for policy in data.policies { policies[ASCII.lowercased(policy.id)] = policy }
+        var order: [Key: Int] = [:]
+        var out: [PolicySummary] = []
+        var worstByPair: [Int: ComplianceState] = [:]
+        let stride = max(worst.count, 1)
+        for (i, result) in data.results.enumerated() {
+            let key = Key(
+                assignment: assignmentOfResult[i], definition: ASCII.lowercased(result.policyDefinitionId),
+                reference: result.policyDefinitionReferenceId.map(ASCII.lowercased) ?? "")
+            let p: Int
+            if let known = order[key] {
+                p = known
+            } else {
+                p = out.count
+                order[key] = p
+                let policy = policies[key.definition]
+                out.append(
+                    PolicySummary(
+                        assignmentId: result.assignmentId, assignmentName: result.assignmentName,
+                        policyDefinitionId: result.policyDefinitionId,
+                        referenceId: result.policyDefinitionReferenceId,
+                        label: ReportSummary.policyLabel(
+                            definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId),
+                        displayName: policy?.displayName, category: policy?.category, effect: result.effect,
+                        counts: StateCounts()))
+            }
+            let pair = p * stride + resourceOfResult[i]
+            if let current = worstByPair[pair], current <= result.state { continue }
+            worstByPair[pair] = result.state
+        }
+        for (pair, state) in worstByPair { out[pair / stride].counts.add(state) }
+        return out
+    }
+
+    /// Groups every inventory cluster (and its resources' worst states) by a key of the cluster.
+    func byCluster(
+        _ data: ReportData, _ rollups: [ClusterSummary], key: (ReportCluster) -> (name: String, id: String)
+    ) -> [GroupSummary] {
+        var groups: [String: Int] = [:]
+        var out: [GroupSummary] = []
+        var groupOfCluster: [Int] = []
+        groupOfCluster.reserveCapacity(data.clusters.count)
+        for (i, cluster) in data.clusters.enumerated() {
+            let (name, id) = key(cluster)
+            let lowered = ASCII.lowercased(id)
+            let g: Int
+            if let known = groups[lowered] {
+                g = known
+            } else {
+                g = out.count
+                groups[lowered] = g
+                out.append(GroupSummary(name: name, id: id, counts: StateCounts(), clusters: 0, failingClusters: 0))
+            }
+            groupOfCluster.append(g)
+            out[g].clusters += 1
+            if !rollups[i].failing.isEmpty { out[g].failingClusters += 1 }
+        }
+        for (resource, state) in worst.enumerated() {
+            let c = clusterOfResource[resource]
+            guard c < groupOfCluster.count else { continue }
+            out[groupOfCluster[c]].counts.add(state)
+        }
+        return out.sorted {
+            let pa = $0.counts.compliancePercent
+            let pb = $1.counts.compliancePercent
+            if pa != pb { return pa < pb }
+            return $0.name < $1.name
+        }
+    }
+}
+
+/// Time-to-compliance and flapping, from the state intervals.
+private struct History {
+    var timeToCompliance: TimeToCompliance?
+    var flapping: [FlappingSubject] = []
+
+    init(_ data: ReportData, threshold: Int, index: SummaryIndex) {
+        guard !data.intervals.isEmpty else { return }
+        struct Subject: Hashable {
+            var resource: String
+            var assignment: String
+            var reference: String
+        }
+        let fromSeconds = data.intervals.map { Text.unixSeconds($0.from) ?? 0 }
+        var bySubject: [Subject: [Int]] = [:]
+        var order: [Subject] = []
+        for (i, interval) in data.intervals.enumerated() {
+            let subject = Subject(
+                resource: ASCII.lowercased(interval.resourceId), assignment: ASCII.lowercased(interval.assignmentId),
+                reference: interval.policyDefinitionReferenceId.map(ASCII.lowercased) ?? "")
+            if bySubject[subject] == nil { order.append(subject) }
+            bySubject[subject, default: []].append(i)
+        }
+        var names: [String: String] = [:]
+        var definitions: [String: String] = [:]
+        for result in data.results {
+            names[ASCII.lowercased(result.assignmentId)] = result.assignmentName
+            if result.policyDefinitionReferenceId == nil {
+                definitions[ASCII.lowercased(result.assignmentId)] = result.policyDefinitionId
+            }
+        }
+        let fallbackNames = AssignmentNames(assignmentIds: data.intervals.map(\.assignmentId))
+        var durations: [Int64] = []
+        var open = 0
+        for subject in order {
+            let positions = bySubject[subject]!.sorted { fromSeconds[$0] < fromSeconds[$1] }
+            let intervals = positions.map { data.intervals[$0] }
+            var changes = 0
+            var ncStart: Int64?
+            for (k, interval) in intervals.enumerated() {
+                if k > 0 && intervals[k - 1].state != interval.state { changes += 1 }
+                let at: Int64? = fromSeconds[positions[k]]
+                switch interval.state {
+                case .nonCompliant:
+                    if ncStart == nil { ncStart = at }
+                case .compliant:
+                    if let start = ncStart, let end = at, end >= start { durations.append(end - start) }
+                    ncStart = nil
+                default:
+                    break
+                }
+            }
+            if ncStart != nil { open += 1 }
+            if changes >= threshold, let last = intervals.last {
+                let cluster = index.cluster(ofId: last.clusterId)
+                let clusterName =
+                    cluster.map { index.clusterName($0, data) } ?? Text.lastSegment(last.clusterId)
+                let assignmentKey = ASCII.lowercased(last.assignmentId)
+                flapping.append(
+                    FlappingSubject(
+                        resourceId: last.resourceId, clusterId: last.clusterId, clusterName: clusterName,
+                        assignmentName: names[assignmentKey] ?? fallbackNames.name(last.assignmentId),
+                        policy: last.policyDefinitionReferenceId
+                            ?? definitions[assignmentKey].map(Text.lastSegment) ?? "(policy)",
+                        changes: changes, state: last.state))
+            }
+        }
+        durations.sort()
+        func rank(_ p: Double) -> Int64 {
+            let n = durations.count
+            let r = Int((p * Double(n)).rounded(.up))
+            return durations[min(max(r, 1), n) - 1]
+        }
+        timeToCompliance =
+            durations.isEmpty
+            ? TimeToCompliance(episodes: 0, medianSeconds: 0, p90Seconds: 0, maxSeconds: 0, open: open)
+            : TimeToCompliance(
+                episodes: durations.count, medianSeconds: rank(0.5), p90Seconds: rank(0.9),
+                maxSeconds: durations.last!, open: open)
+        flapping.sort {
+            if $0.changes != $1.changes { return $0.changes > $1.changes }
+            if $0.clusterName != $1.clusterName { return $0.clusterName < $1.clusterName }
+            return $0.policy < $1.policy
+        }
+    }
+}
