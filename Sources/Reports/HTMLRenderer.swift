@@ -62,7 +62,8 @@ struct HTMLRenderer {
         let summary = context.summary
         let r = summary.resources
         var out = "<section class=\"overview\">\n<div class=\"card\">\n<h2>Compliance</h2>\n"
-        out += "<svg class=\"donut\" viewBox=\"0 0 42 42\" role=\"img\" aria-label=\"\(Text.percent(r.compliancePercent)) compliant\">"
+        out +=
+            "<svg class=\"donut\" viewBox=\"0 0 42 42\" role=\"img\" aria-label=\"\(Text.percent(r.compliancePercent)) compliant\">"
         out += "<circle class=\"ring\" cx=\"21\" cy=\"21\" r=\"15.915\"/>"
         var offset = 25.0
         if r.total > 0 {
@@ -71,8 +72,10 @@ struct HTMLRenderer {
                 guard count > 0 else { continue }
                 let length = Double(count) * 100 / Double(r.total)
                 out += "<circle class=\"seg \(css)\" cx=\"21\" cy=\"21\" r=\"15.915\" "
-                out += "stroke-dasharray=\"\(Text.number(length, decimals: 3)) \(Text.number(100 - length, decimals: 3))\" "
-                out += "stroke-dashoffset=\"\(Text.number(offset, decimals: 3))\"><title>\(name): \(Text.grouped(count))</title></circle>"
+                out +=
+                    "stroke-dasharray=\"\(Text.number(length, decimals: 3)) \(Text.number(100 - length, decimals: 3))\" "
+                out +=
+                    "stroke-dashoffset=\"\(Text.number(offset, decimals: 3))\"><title>\(name): \(Text.grouped(count))</title></circle>"
                 offset -= length
             }
         }
@@ -93,7 +96,8 @@ struct HTMLRenderer {
         out += "<dt>drifted</dt><dd class=\"\(s.drifted > 0 ? "bad" : "")\">\(Text.grouped(s.drifted))</dd>"
         out += "<dt>missing</dt><dd>\(Text.grouped(s.missing))</dd>"
         out += "<dt>clusters with drift</dt><dd>\(Text.grouped(s.driftedClusters))</dd>"
-        out += "<dt>runtime-unhealthy</dt><dd class=\"\(s.runtimeUnhealthy > 0 ? "bad" : "")\">\(Text.grouped(s.runtimeUnhealthy))</dd>"
+        out +=
+            "<dt>runtime-unhealthy</dt><dd class=\"\(s.runtimeUnhealthy > 0 ? "bad" : "")\">\(Text.grouped(s.runtimeUnhealthy))</dd>"
         out += "<dt>stale status</dt><dd>\(Text.grouped(s.stale))</dd></dl>\n</div>\n</section>\n"
         return out
     }
@@ -114,10 +118,13 @@ struct HTMLRenderer {
         func y(_ v: Double) -> Double { top + (height - top - 22) * (1 - (v - floor) / (100 - floor)) }
         var out = "<svg class=\"trend\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
         out += "aria-label=\"compliance from \(Text.percent(values.first!)) to \(Text.percent(values.last!))\">"
-        for tick in stride(from: floor, through: 100, by: floor <= 50 ? 25 : 10) {
-            out += "<line class=\"grid\" x1=\"\(Int(left))\" x2=\"\(Int(width - 8))\" y1=\"\(Text.number(y(tick), decimals: 1))\" "
+        let range = 100 - floor
+        for tick in stride(from: floor, through: 100, by: range >= 75 ? 25 : range >= 40 ? 20 : 10) {
+            out +=
+                "<line class=\"grid\" x1=\"\(Int(left))\" x2=\"\(Int(width - 8))\" y1=\"\(Text.number(y(tick), decimals: 1))\" "
             out += "y2=\"\(Text.number(y(tick), decimals: 1))\"/>"
-            out += "<text class=\"axis\" x=\"\(Int(left - 4))\" y=\"\(Text.number(y(tick) + 3, decimals: 1))\">\(Int(tick))%</text>"
+            out +=
+                "<text class=\"axis\" x=\"\(Int(left - 4))\" y=\"\(Text.number(y(tick) + 3, decimals: 1))\">\(Int(tick))%</text>"
         }
         var points = ""
         for (i, v) in values.enumerated() {
@@ -126,13 +133,17 @@ struct HTMLRenderer {
         out += "<polyline class=\"line\" points=\"\(points.dropLast())\"/>"
         if trend.count <= 60 {
             for (i, point) in trend.enumerated() {
-                out += "<circle class=\"dot\" cx=\"\(Text.number(x(i), decimals: 1))\" cy=\"\(Text.number(y(values[i]), decimals: 1))\" r=\"2.5\">"
+                out +=
+                    "<circle class=\"dot\" cx=\"\(Text.number(x(i), decimals: 1))\" cy=\"\(Text.number(y(values[i]), decimals: 1))\" r=\"2.5\">"
                 out += "<title>\(h(point.at)): \(Text.percent(values[i]))</title></circle>"
             }
         }
-        out += "<text class=\"axis start\" x=\"\(Int(left))\" y=\"\(Int(height - 4))\">\(h(String(trend.first!.at.prefix(10))))</text>"
-        out += "<text class=\"axis end\" x=\"\(Int(width - 8))\" y=\"\(Int(height - 4))\">\(h(String(trend.last!.at.prefix(10))))</text>"
-        out += "</svg>\n<p>\(trend.count) runs: \(Text.percent(values.first!)) → <b>\(Text.percent(values.last!))</b></p>\n"
+        out +=
+            "<text class=\"axis start\" x=\"\(Int(left))\" y=\"\(Int(height - 4))\">\(h(String(trend.first!.at.prefix(10))))</text>"
+        out +=
+            "<text class=\"axis end\" x=\"\(Int(width - 8))\" y=\"\(Int(height - 4))\">\(h(String(trend.last!.at.prefix(10))))</text>"
+        out +=
+            "</svg>\n<p>\(trend.count) runs: \(Text.percent(values.first!)) → <b>\(Text.percent(values.last!))</b></p>\n"
         return out
     }
 
@@ -156,8 +167,9 @@ struct HTMLRenderer {
         out += "<th class=\"num\">Non-compliant</th><th class=\"num\">Resources</th></tr></thead>\n<tbody>\n"
         for policy in context.summary.byPolicy {
             let title = policy.displayName.map { " title=\"\(h($0))\"" } ?? ""
-            out += "<tr><td>\(h(policy.assignmentName))</td><td\(title)>\(h(policy.label))</td><td>\(h(policy.effect))</td>"
-            out += "<td>\(bar(policy.counts))</td><td class=\"num\">\(Text.percent(policy.counts.compliancePercent))</td>"
+            out +=
+                "<tr><td>\(h(policy.assignmentName))</td><td\(title)>\(h(policy.label))</td><td>\(h(policy.effect))</td>"
+            out += "<td>\(bar(policy.counts))</td><td class=\"num\">\(Text.percent(policy.counts))</td>"
             out += "<td class=\"num\">\(Text.grouped(policy.counts.nonCompliant))</td>"
             out += "<td class=\"num\">\(Text.grouped(policy.counts.total))</td></tr>\n"
         }
@@ -172,8 +184,10 @@ struct HTMLRenderer {
         out += "<table>\n<thead><tr><th class=\"num\">Results</th><th class=\"num\">Clusters</th><th>Policy</th>"
         out += "<th>Reason</th><th>Example</th></tr></thead>\n<tbody>\n"
         for reason in reasons {
-            out += "<tr><td class=\"num\">\(Text.grouped(reason.results))</td><td class=\"num\">\(Text.grouped(reason.clusters))</td>"
-            out += "<td>\(h(reason.policy))</td><td class=\"reason\">\(h(reason.reason))</td><td>\(h(reason.exampleCluster))</td></tr>\n"
+            out +=
+                "<tr><td class=\"num\">\(Text.grouped(reason.results))</td><td class=\"num\">\(Text.grouped(reason.clusters))</td>"
+            out +=
+                "<td>\(h(reason.policy))</td><td class=\"reason\">\(h(reason.reason))</td><td>\(h(reason.exampleCluster))</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n</section>\n"
     }
@@ -191,8 +205,10 @@ struct HTMLRenderer {
         for index in rollup.failing {
             let result = data.results[index]
             lines.append(
-                ("\(context.resourceName(ofResult: index)): \(result.assignmentName)/\(context.policyLabel(result)) "
-                    + "\(result.state.rawValue) (\(result.effect))", 0))
+                (
+                    "\(context.resourceName(ofResult: index)): \(result.assignmentName)/\(context.policyLabel(result)) "
+                        + "\(result.state.rawValue) (\(result.effect))", 0
+                ))
             for line in RenderContext.explain(result).prefix(6) { lines.append((RenderContext.clip(line, 300), 1)) }
         }
         for index in rollup.strictProblems {
@@ -237,7 +253,8 @@ struct HTMLRenderer {
             out += "\(Text.grouped(summary.clusterOrder.count)); with JavaScript enabled every cluster can be "
             out += "filtered and paged here, and the CSV and JSON reports hold them all."
         } else {
-            out += "\(Text.grouped(shown.count)) clusters, those that need attention first; open a name for its reasons."
+            out +=
+                "\(Text.grouped(shown.count)) clusters, those that need attention first; open a name for its reasons."
         }
         out += "</p>\n<table id=\"clusters\" class=\"clusters\">\n<thead><tr>"
         let columns = [
@@ -336,10 +353,13 @@ struct HTMLRenderer {
     private func strict() -> String {
         let fields = context.summary.strict.topFields.prefix(context.options.topItems)
         var out = "<section>\n<h2>Strict view: drifted fields</h2>\n"
-        guard !fields.isEmpty else { return out + "<p class=\"empty\">No drift: every desired Flux resource matches.</p>\n</section>\n" }
+        guard !fields.isEmpty else {
+            return out + "<p class=\"empty\">No drift: every desired Flux resource matches.</p>\n</section>\n"
+        }
         out += "<table>\n<thead><tr><th>Field</th><th class=\"num\">Resources</th></tr></thead>\n<tbody>\n"
         for field in fields {
-            out += "<tr><td><code>\(h(field.path))</code></td><td class=\"num\">\(Text.grouped(field.count))</td></tr>\n"
+            out +=
+                "<tr><td><code>\(h(field.path))</code></td><td class=\"num\">\(Text.grouped(field.count))</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n</section>\n"
     }
@@ -351,16 +371,23 @@ struct HTMLRenderer {
             ("Subscription", summary.bySubscription), ("Resource group", summary.byResourceGroup),
             ("Location", summary.byLocation), ("Kind", summary.byKind),
         ] {
-            out += "<div>\n<h3>By \(name.lowercased())</h3>\n<table>\n<thead><tr><th>\(name)</th><th class=\"barcol\"></th>"
-            out += "<th class=\"num\">Compliance</th><th class=\"num\">Clusters</th><th class=\"num\">Failing</th></tr></thead>\n<tbody>\n"
+            out +=
+                "<div>\n<h3>By \(name.lowercased())</h3>\n<table>\n<thead><tr><th>\(name)</th><th class=\"barcol\"></th>"
+            out +=
+                "<th class=\"num\">Compliance</th><th class=\"num\">Clusters</th><th class=\"num\">Failing</th></tr></thead>\n<tbody>\n"
             for group in groups.prefix(context.options.groupRows) {
-                out += "<tr><td title=\"\(h(group.id))\">\(h(group.name))</td><td>\(bar(group.counts))</td>"
-                out += "<td class=\"num\">\(Text.percent(group.counts.compliancePercent))</td>"
-                out += "<td class=\"num\">\(Text.grouped(group.clusters))</td><td class=\"num\">\(Text.grouped(group.failingClusters))</td></tr>\n"
+                // Subscription ids are long and alike: their first 8 characters tell them apart, the title has all.
+                let shown =
+                    name == "Subscription" && group.name.count > 12 ? String(group.name.prefix(8)) + "…" : group.name
+                out += "<tr><td class=\"gname\" title=\"\(h(group.id))\">\(h(shown))</td><td>\(bar(group.counts))</td>"
+                out += "<td class=\"num\">\(Text.percent(group.counts))</td>"
+                out +=
+                    "<td class=\"num\">\(Text.grouped(group.clusters))</td><td class=\"num\">\(Text.grouped(group.failingClusters))</td></tr>\n"
             }
             out += "</tbody>\n</table>\n"
             if groups.count > context.options.groupRows {
-                out += "<p class=\"note\">… \(Text.grouped(groups.count - context.options.groupRows)) more, worst first (the JSON report has all).</p>\n"
+                out +=
+                    "<p class=\"note\">… \(Text.grouped(groups.count - context.options.groupRows)) more, worst first (the JSON report has all).</p>\n"
             }
             out += "</div>\n"
         }
@@ -371,13 +398,15 @@ struct HTMLRenderer {
         let summary = context.summary
         var out = "<section>\n<h2>History</h2>\n"
         guard let ttc = summary.timeToCompliance else {
-            return out + "<p class=\"empty\">No history yet: time to compliance and flapping need recorded runs.</p>\n</section>\n"
+            return out
+                + "<p class=\"empty\">No history yet: time to compliance and flapping need recorded runs.</p>\n</section>\n"
         }
         out += "<dl class=\"nums\">"
         out += "<dt>fixed in the window</dt><dd>\(Text.grouped(ttc.episodes))</dd>"
         if ttc.episodes > 0 {
             out += "<dt>median time to compliance</dt><dd>\(Text.duration(ttc.medianSeconds))</dd>"
-            out += "<dt>p90</dt><dd>\(Text.duration(ttc.p90Seconds))</dd><dt>max</dt><dd>\(Text.duration(ttc.maxSeconds))</dd>"
+            out +=
+                "<dt>p90</dt><dd>\(Text.duration(ttc.p90Seconds))</dd><dt>max</dt><dd>\(Text.duration(ttc.maxSeconds))</dd>"
         }
         out += "<dt>still non-compliant</dt><dd>\(Text.grouped(ttc.open))</dd></dl>\n"
         out += "<h3>Flapping (≥ \(summary.flappingThreshold) state changes)</h3>\n"
@@ -388,7 +417,8 @@ struct HTMLRenderer {
             let resource = context.resourceName(
                 resourceId: subject.resourceId, clusterId: subject.clusterId, clusterName: subject.clusterName)
             out += "<tr><td>\(h(resource))</td><td>\(h(subject.assignmentName))</td><td>\(h(subject.policy))</td>"
-            out += "<td class=\"num\">\(subject.changes)</td><td><span class=\"st \(subject.state.rawValue)\">\(subject.state.rawValue)</span></td></tr>\n"
+            out +=
+                "<td class=\"num\">\(subject.changes)</td><td><span class=\"st \(subject.state.rawValue)\">\(subject.state.rawValue)</span></td></tr>\n"
         }
         out += "</tbody>\n</table>\n"
         if summary.flapping.count > context.options.topItems {
@@ -429,7 +459,8 @@ struct HTMLRenderer {
         .trend .dot{fill:var(--c)}.trend .axis{font-size:10px;fill:var(--mute);text-anchor:end}
         .trend .axis.start{text-anchor:start}
         .empty{color:var(--mute);font-style:italic}
-        dl.nums{display:grid;grid-template-columns:1fr auto;gap:4px 12px;margin:0}
+        dl.nums{display:grid;grid-template-columns:1fr auto;gap:4px 12px;margin:0;max-width:420px}
+        td.gname{white-space:nowrap;max-width:260px;overflow:hidden;text-overflow:ellipsis}
         dl.nums dt{color:var(--mute)}dl.nums dd{margin:0;text-align:right;font-weight:600}dd.bad{color:var(--n)}
         table{border-collapse:collapse;width:100%;font-size:13px}
         th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
@@ -440,6 +471,7 @@ struct HTMLRenderer {
         .bar{display:flex;height:12px;border-radius:3px;overflow:hidden;background:#eceff1;min-width:80px;margin-top:3px}
         .bar span{display:block;height:100%}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:8px 24px}
+        .grid .barcol{width:28%}
         .st{display:inline-block;padding:0 6px;border-radius:9px;font-size:12px;background:#eceff1}
         .st.NonCompliant{background:#fde7e7;color:var(--n)}.st.Error{background:#fff1e0;color:var(--e)}
         .st.Compliant{background:#e6f4ea;color:var(--c)}.st.Exempt{background:#e8eaf6;color:var(--x)}

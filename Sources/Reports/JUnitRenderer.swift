@@ -66,11 +66,13 @@ struct JUnitRenderer {
                     out += Text.xml(([result.resourceId] + lines).joined(separator: "\n"))
                     out += "</failure>\n"
                 case .error:
-                    out += ">\n      <error message=\"\(Text.xml(result.error ?? "evaluation failed"))\" type=\"Error\">"
+                    out +=
+                        ">\n      <error message=\"\(Text.xml(result.error ?? "evaluation failed"))\" type=\"Error\">"
                     out += Text.xml(([result.resourceId] + lines).joined(separator: "\n"))
                     out += "</error>\n"
                 case .exempt:
-                    out += ">\n      <skipped message=\"\(Text.xml("Exempt" + (result.exemptionId.map { ": \($0)" } ?? "")))\"/>\n"
+                    out +=
+                        ">\n      <skipped message=\"\(Text.xml("Exempt" + (result.exemptionId.map { ": \($0)" } ?? "")))\"/>\n"
                 case .unknown:
                     out += ">\n      <skipped message=\"Unknown: a Manual policy without an attestation\"/>\n"
                 }

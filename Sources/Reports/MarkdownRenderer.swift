@@ -1,9 +1,10 @@
 import FleetCore
 import PolicyEngine
 
-/// Markdown for pull-request comments: the headline and a summary table, per policy, top reasons,
-/// worst clusters with their reasons and drift in collapsible details, the strict view, the groups
-/// and the history. Every string from the inventory or the policies goes through ``Text/markdown(_:)``.
+/// Markdown for pull-request comments.
+///
+/// The headline and a summary table, per policy, top reasons, worst clusters with their reasons
+/// and drift in collapsible details, the strict view, the groups and the history. Every string from the inventory or the policies goes through ``Text/markdown(_:)``.
 struct MarkdownRenderer {
     let context: RenderContext
 
@@ -123,7 +124,7 @@ struct MarkdownRenderer {
             out += header([name, "Compliance", "Resources", "Non-compliant", "Clusters", "Failing clusters"])
             for group in groups.prefix(options.groupRows) {
                 out += row([
-                    md(group.name), Text.percent(group.counts.compliancePercent), Text.grouped(group.counts.total),
+                    md(group.name), Text.percent(group.counts), Text.grouped(group.counts.total),
                     Text.grouped(group.counts.nonCompliant), Text.grouped(group.clusters),
                     Text.grouped(group.failingClusters),
                 ])
@@ -142,7 +143,7 @@ struct MarkdownRenderer {
 
     private func cells(_ c: StateCounts) -> [String] {
         [
-            Text.percent(c.compliancePercent), Text.grouped(c.total), Text.grouped(c.compliant),
+            Text.percent(c), Text.grouped(c.total), Text.grouped(c.compliant),
             Text.grouped(c.nonCompliant), Text.grouped(c.exempt), Text.grouped(c.unknown), Text.grouped(c.error),
         ]
     }
@@ -155,7 +156,8 @@ struct MarkdownRenderer {
         } else {
             let first = summary.trend.first!
             let last = summary.trend.last!
-            out += "Trend over \(summary.trend.count) runs: \(Text.percent(first.compliancePercent)) (\(md(first.at))) → "
+            out +=
+                "Trend over \(summary.trend.count) runs: \(Text.percent(first.compliancePercent)) (\(md(first.at))) → "
             out += "\(Text.percent(last.compliancePercent)) (\(md(last.at))) "
             out += "\(TableRenderer.sparkline(summary.trend.map(\.compliancePercent), width: 40))\n"
         }

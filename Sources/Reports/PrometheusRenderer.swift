@@ -1,8 +1,9 @@
 import FleetCore
 import PolicyEngine
 
-/// Prometheus text exposition (version 0.0.4) for a node-exporter textfile collector or a push
-/// gateway. Every family has one `# HELP` and one `# TYPE` line; all are gauges.
+/// Prometheus text exposition (version 0.0.4) for a textfile collector or a push gateway.
+///
+/// Every family has one `# HELP` and one `# TYPE` line; all are gauges.
 ///
 /// Families: `fluxfleet_clusters{state}` (clusters by worst state, `NotEvaluated` for clusters out
 /// of scope), `fluxfleet_resources{state}` (distinct resources by worst state),

@@ -40,8 +40,10 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
 /// How reports are rendered: everything that is not data.
 public struct ReportOptions: Sendable {
-    /// When the report was generated (ISO 8601 UTC); nil uses the run's evaluation time, so that
-    /// the same data always renders the same bytes. Renderers never read the clock.
+    /// When the report was generated (ISO 8601 UTC).
+    ///
+    /// Nil uses the run's evaluation time, so that the same data always renders the same bytes:
+    /// renderers never read the clock.
     public var generatedAt: String?
     /// ANSI colours in the table (the CLI decides, honouring `NO_COLOR` and terminals).
     public var color: Bool
@@ -80,7 +82,9 @@ public struct ReportOptions: Sendable {
     }
 }
 
-/// Renders ``ReportData`` in any ``ReportFormat``. Pure: values in, bytes out.
+/// Renders ``ReportData`` in any ``ReportFormat``.
+///
+/// Pure: values in, bytes out; no disk, no clock.
 public enum ReportRenderer {
     /// Renders `data` in `format`.
     ///

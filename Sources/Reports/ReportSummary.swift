@@ -344,7 +344,8 @@ public struct ReportSummary: Sendable {
         }
         var tallies: [Key: Tally] = [:]
         for (i, result) in data.results.enumerated() where result.state == .nonCompliant || result.state == .error {
-            let policy = policyLabel(definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId)
+            let policy = policyLabel(
+                definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId)
             var texts: [String] = []
             if result.state == .error {
                 texts.append(normalise(error: result.error ?? "evaluation failed"))

@@ -29,15 +29,19 @@ struct TableRenderer {
         out += paint("FluxFleet compliance report", "1") + " — \(runName) evaluated \(run.evaluatedAt)\n"
         out += "inventory \(run.inventory), policies \(run.policies) (digest \(run.policiesDigest))\n\n"
         let r = summary.resources
-        out += "\(percentColour(r.compliancePercent)) compliant as Azure computes it: \(Text.grouped(r.total)) resources, "
+        out +=
+            "\(percentColour(r.compliancePercent)) compliant as Azure computes it: \(Text.grouped(r.total)) resources, "
         out += "\(Text.grouped(r.compliant)) compliant, \(Text.grouped(r.nonCompliant)) non-compliant, "
         out += "\(Text.grouped(r.exempt)) exempt, \(Text.grouped(r.unknown)) unknown, \(Text.grouped(r.error)) error\n"
         let failingClusters = summary.clusterRollups.count { !$0.failing.isEmpty }
         out += "\(Text.grouped(data.clusters.count)) clusters: \(Text.grouped(failingClusters)) with non-compliance"
-        out += summary.notEvaluated > 0 ? ", \(Text.grouped(summary.notEvaluated)) not evaluated (out of scope)\n" : "\n"
+        out +=
+            summary.notEvaluated > 0 ? ", \(Text.grouped(summary.notEvaluated)) not evaluated (out of scope)\n" : "\n"
 
         out += title("By assignment")
-        var rows = [["ASSIGNMENT", "COMPLIANCE", "RESOURCES", "COMPLIANT", "NON-COMPLIANT", "EXEMPT", "UNKNOWN", "ERROR"]]
+        var rows = [
+            ["ASSIGNMENT", "COMPLIANCE", "RESOURCES", "COMPLIANT", "NON-COMPLIANT", "EXEMPT", "UNKNOWN", "ERROR"]
+        ]
         for group in summary.byAssignment { rows.append([group.name] + cells(group.counts)) }
         out += TextTable.render(rows)
 
@@ -62,13 +66,14 @@ struct TableRenderer {
             for group in groups.prefix(options.groupRows) {
                 let c = group.counts
                 rows.append([
-                    group.name, Text.percent(c.compliancePercent), Text.grouped(c.total), Text.grouped(c.nonCompliant),
+                    group.name, Text.percent(c), Text.grouped(c.total), Text.grouped(c.nonCompliant),
                     Text.grouped(c.error), Text.grouped(group.clusters), Text.grouped(group.failingClusters),
                 ])
             }
             out += TextTable.render(rows)
             if groups.count > options.groupRows {
-                out += "… \(Text.grouped(groups.count - options.groupRows)) more (worst first; the JSON report has all)\n"
+                out +=
+                    "… \(Text.grouped(groups.count - options.groupRows)) more (worst first; the JSON report has all)\n"
             }
         }
 
@@ -114,7 +119,9 @@ struct TableRenderer {
         out += "\(Text.grouped(strict.runtimeUnhealthy)) runtime-unhealthy, \(Text.grouped(strict.stale)) stale\n"
         if !strict.topFields.isEmpty {
             rows = [["DRIFTED FIELD", "RESOURCES"]]
-            for field in strict.topFields.prefix(options.topItems) { rows.append([field.path, Text.grouped(field.count)]) }
+            for field in strict.topFields.prefix(options.topItems) {
+                rows.append([field.path, Text.grouped(field.count)])
+            }
             out += TextTable.render(rows)
         }
 
@@ -125,7 +132,7 @@ struct TableRenderer {
 
     private func cells(_ c: StateCounts) -> [String] {
         [
-            Text.percent(c.compliancePercent), Text.grouped(c.total), Text.grouped(c.compliant),
+            Text.percent(c), Text.grouped(c.total), Text.grouped(c.compliant),
             Text.grouped(c.nonCompliant), Text.grouped(c.exempt), Text.grouped(c.unknown), Text.grouped(c.error),
         ]
     }
@@ -141,20 +148,23 @@ struct TableRenderer {
             let last = trend.last!
             let change = last.compliancePercent - first.compliancePercent
             out += "trend over \(trend.count) runs (\(first.at) → \(last.at)): \(Text.percent(first.compliancePercent))"
-            out += " → \(Text.percent(last.compliancePercent)) (\(change >= 0 ? "+" : "")\(Text.number(change, decimals: 1)) points)\n"
+            out +=
+                " → \(Text.percent(last.compliancePercent)) (\(change >= 0 ? "+" : "")\(Text.number(change, decimals: 1)) points)\n"
             out += "  \(Self.sparkline(trend.map(\.compliancePercent), width: 60))\n"
         }
         if let ttc = summary.timeToCompliance {
             if ttc.episodes == 0 {
                 out += "time to compliance: no non-compliance was fixed in the window"
             } else {
-                out += "time to compliance (\(Text.grouped(ttc.episodes)) fixed): median \(Text.duration(ttc.medianSeconds)), "
+                out +=
+                    "time to compliance (\(Text.grouped(ttc.episodes)) fixed): median \(Text.duration(ttc.medianSeconds)), "
                 out += "p90 \(Text.duration(ttc.p90Seconds)), max \(Text.duration(ttc.maxSeconds))"
             }
             out += "; \(Text.grouped(ttc.open)) still non-compliant\n"
         }
         if !summary.flapping.isEmpty {
-            out += "flapping (≥ \(summary.flappingThreshold) state changes): \(Text.grouped(summary.flapping.count)) subject(s)\n"
+            out +=
+                "flapping (≥ \(summary.flappingThreshold) state changes): \(Text.grouped(summary.flapping.count)) subject(s)\n"
             for subject in summary.flapping.prefix(context.options.topItems) {
                 let resource = context.resourceName(
                     resourceId: subject.resourceId, clusterId: subject.clusterId, clusterName: subject.clusterName)

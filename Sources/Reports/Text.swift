@@ -100,6 +100,10 @@ enum Text {
     /// A percentage with one decimal: `63.2%`.
     static func percent(_ value: Double) -> String { number(value, decimals: 1) + "%" }
 
+    /// The compliance percentage of counts, or `-` when nothing was evaluated (a group whose
+    /// clusters are all out of scope has no percentage, not 100%).
+    static func percent(_ counts: StateCounts) -> String { counts.total == 0 ? "-" : percent(counts.compliancePercent) }
+
     /// `1,234,567`.
     static func grouped(_ value: Int) -> String {
         let digits = String(value.magnitude)
