@@ -15,6 +15,25 @@ struct CSVRenderer {
         "error", "reasons",
     ]
 
+    /// FleetCore's `CSV.cell` rules over UTF-8 bytes (fast at a hundred thousand rows, and a CR LF
+    /// pair, which Swift counts as one Character, is quoted like any line break): cells starting
+    /// with `=`, `+`, `-`, `@`, tab or CR get a `'` prefix; cells holding `,`, `"`, CR or LF are quoted.
+    static func cell(_ value: String) -> String {
+        var needsQuotes = false
+        for byte in value.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        let defused: String
+        switch value.utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D:
+            defused = "'" + value
+        default: defused = value
+        }
+        guard needsQuotes else { return defused }
+        return "\"" + defused.replacing("\"", with: "\"\"") + "\""
+    }
+
     func render() -> String {
         let data = context.data
         var out = Self.header.joined(separator: ",") + "\r\n"
@@ -29,7 +48,7 @@ struct CSVRenderer {
                 result.exemptionId ?? "", result.error ?? "",
                 result.reasons.map(RenderContext.describe).joined(separator: "; "),
             ]
-            out += cells.map(CSV.cell).joined(separator: ",")
+            out += cells.map(Self.cell).joined(separator: ",")
             out += "\r\n"
         }
         return out

@@ -204,18 +204,20 @@ struct HTMLRenderer {
         if let reason = cluster.eligibilityReason { lines.append(("not eligible for remediation now: \(reason)", 0)) }
         for index in rollup.failing {
             let result = data.results[index]
-            lines.append(
-                (
-                    "\(context.resourceName(ofResult: index)): \(result.assignmentName)/\(context.policyLabel(result)) "
-                        + "\(result.state.rawValue) (\(result.effect))", 0
-                ))
+            // The cluster is the row; name a child resource only.
+            let child =
+                ASCII.equalsIgnoringCase(result.resourceId, result.clusterId)
+                ? "" : "\(Text.lastSegment(result.resourceId)): "
+            let policy = "\(result.assignmentName)/\(context.policyLabel(result))"
+            lines.append(("\(child)\(policy) \(result.state.rawValue) (\(result.effect))", 0))
             for line in RenderContext.explain(result).prefix(6) { lines.append((RenderContext.clip(line, 300), 1)) }
         }
         for index in rollup.strictProblems {
             let entry = data.strict[index]
             lines.append(("strict view: \(Text.lastSegment(entry.resourceId))", 0))
             for drift in entry.drift.prefix(8) {
-                lines.append(("drift " + RenderContext.clip(RenderContext.describe(drift), 300), 1))
+                let text = RenderContext.clip(RenderContext.describe(drift), 300)
+                lines.append((drift.path.isEmpty ? text : "drift " + text, 1))
             }
             if entry.drift.count > 8 { lines.append(("… \(entry.drift.count - 8) more drifted fields", 1)) }
             if let state = entry.complianceState, !ASCII.equalsIgnoringCase(state, "Compliant") {

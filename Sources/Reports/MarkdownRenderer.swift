@@ -89,7 +89,8 @@ struct MarkdownRenderer {
                     let entry = data.strict[index]
                     out += "- strict \(md(Text.lastSegment(entry.resourceId))):\n"
                     for drift in entry.drift.prefix(6) {
-                        out += "  - drift \(md(RenderContext.clip(RenderContext.describe(drift), 200)))\n"
+                        let text = md(RenderContext.clip(RenderContext.describe(drift), 200))
+                        out += drift.path.isEmpty ? "  - \(text)\n" : "  - drift \(text)\n"
                     }
                     if let state = entry.complianceState, !ASCII.equalsIgnoringCase(state, "Compliant") {
                         out += "  - runtime: Flux reports \(md(state))\n"

@@ -395,6 +395,71 @@ public struct ReportSummary: Sendable {
     }
 }
 
+/// Numbers strings once each, ignoring ASCII case, looking the exact string up first (cheap when
+/// the same id comes back in the same spelling, as it does row after row).
+struct IDInterner {
+    private var exact: [String: Int] = [:]
+    private var lowered: [String: Int] = [:]
+    /// The first spelling of each id, by number.
+    private(set) var spellings: [String] = []
+
+    /// The number of `id`, and whether it is new.
+    mutating func intern(_ id: String) -> (index: Int, new: Bool) {
+        if let known = exact[id] { return (known, false) }
+        let key = ASCII.lowercased(id)
+        if let known = lowered[key] {
+            exact[id] = known
+            return (known, false)
+        }
+        let index = spellings.count
+        spellings.append(id)
+        lowered[key] = index
+        exact[id] = index
+        return (index, true)
+    }
+
+    /// The number of `id` when it is known.
+    func find(_ id: String) -> Int? { exact[id] ?? lowered[ASCII.lowercased(id)] }
+}
+
+/// Worst states per (group, resource) pair: a flat array when it is small enough, else a dictionary.
+struct PairStates {
+    private let stride: Int
+    private var flat: [UInt8]
+    private var sparse: [Int: UInt8] = [:]
+    private let dense: Bool
+    private static let none: UInt8 = 255
+
+    init(groups: Int, resources: Int) {
+        stride = max(resources, 1)
+        dense = groups * stride <= 16_000_000
+        flat = dense ? Array(repeating: Self.none, count: groups * stride) : []
+    }
+
+    /// Keeps the worse of the current state and `state` for the pair.
+    mutating func add(group: Int, resource: Int, _ state: ComplianceState) {
+        let rank = UInt8(ComplianceState.allCases.firstIndex(of: state)!)
+        let key = group * stride + resource
+        if dense {
+            if rank < flat[key] { flat[key] = rank }
+        } else if rank < sparse[key] ?? Self.none {
+            sparse[key] = rank
+        }
+    }
+
+    /// Counts per group of the pairs' states.
+    func counts(groups: Int) -> [StateCounts] {
+        var out = Array(repeating: StateCounts(), count: groups)
+        let states = ComplianceState.allCases
+        if dense {
+            for (key, rank) in flat.enumerated() where rank != Self.none { out[key / stride].add(states[Int(rank)]) }
+        } else {
+            for (key, rank) in sparse { out[key / stride].add(states[Int(rank)]) }
+        }
+        return out
+    }
+}
+
 /// Dense indexes over the results: each distinct resource, assignment and cluster gets a number once.
 struct SummaryIndex {
     /// Cluster index (into `data.clusters`, or past its end for clusters the inventory lacks) of each result.
@@ -409,21 +474,18 @@ struct SummaryIndex {
     var worst: [ComplianceState]
     /// Assignment ids, in first-seen order.
     var assignmentIds: [String]
-    /// Cluster index by lowercased id.
-    var clusterByKey: [String: Int]
-    /// Ids of clusters the results name but the inventory lacks.
-    var extraClusters: [String]
+    /// Clusters by id: the inventory's first, then those only the results name.
+    var clusters: IDInterner
+    /// The number of inventory clusters.
+    var inventoryClusters: Int
 
     init(_ data: ReportData) {
-        var clusterByKey: [String: Int] = [:]
-        clusterByKey.reserveCapacity(data.clusters.count)
-        for (i, cluster) in data.clusters.enumerated() { clusterByKey[ASCII.lowercased(cluster.id)] = i }
-        var extra: [String] = []
-        var resourceByKey: [String: Int] = [:]
-        var assignmentByKey: [String: Int] = [:]
-        var assignmentIds: [String] = []
-        var clusterExact: [String: Int] = [:]
-        var assignmentExact: [String: Int] = [:]
+        var clusters = IDInterner()
+        for cluster in data.clusters { _ = clusters.intern(cluster.id) }
+        // Duplicated ids in the inventory would shift numbers; keep the inventory's positions.
+        inventoryClusters = data.clusters.count
+        var resources = IDInterner()
+        var assignments = IDInterner()
         clusterOfResult = []
         resourceOfResult = []
         assignmentOfResult = []
@@ -432,54 +494,38 @@ struct SummaryIndex {
         clusterOfResult.reserveCapacity(data.results.count)
         resourceOfResult.reserveCapacity(data.results.count)
         assignmentOfResult.reserveCapacity(data.results.count)
+        var clusterPosition: [Int] = []
+        for (i, cluster) in data.clusters.enumerated() {
+            let index = clusters.find(cluster.id)!
+            if index == clusterPosition.count { clusterPosition.append(i) }
+        }
         for result in data.results {
+            let (clusterNumber, _) = clusters.intern(result.clusterId)
             let cluster: Int
-            if let known = clusterExact[result.clusterId] {
-                cluster = known
+            if clusterNumber < clusterPosition.count {
+                cluster = clusterPosition[clusterNumber]
             } else {
-                let key = ASCII.lowercased(result.clusterId)
-                if let found = clusterByKey[key] {
-                    cluster = found
-                } else {
-                    cluster = data.clusters.count + extra.count
-                    clusterByKey[key] = cluster
-                    extra.append(result.clusterId)
-                }
-                clusterExact[result.clusterId] = cluster
+                cluster = data.clusters.count + clusterNumber - clusterPosition.count
             }
-            let assignment: Int
-            if let known = assignmentExact[result.assignmentId] {
-                assignment = known
-            } else {
-                let key = ASCII.lowercased(result.assignmentId)
-                if let found = assignmentByKey[key] {
-                    assignment = found
-                } else {
-                    assignment = assignmentIds.count
-                    assignmentByKey[key] = assignment
-                    assignmentIds.append(result.assignmentId)
-                }
-                assignmentExact[result.assignmentId] = assignment
-            }
-            let resourceKey = ASCII.lowercased(result.resourceId)
-            let resource: Int
-            if let found = resourceByKey[resourceKey] {
-                resource = found
-                if result.state < worst[resource] { worst[resource] = result.state }
-            } else {
-                resource = worst.count
-                resourceByKey[resourceKey] = resource
+            let (assignment, _) = assignments.intern(result.assignmentId)
+            let (resource, new) = resources.intern(result.resourceId)
+            if new {
                 worst.append(result.state)
                 clusterOfResource.append(cluster)
+            } else if result.state < worst[resource] {
+                worst[resource] = result.state
             }
             clusterOfResult.append(cluster)
             resourceOfResult.append(resource)
             assignmentOfResult.append(assignment)
         }
-        self.assignmentIds = assignmentIds
-        self.clusterByKey = clusterByKey
-        self.extraClusters = extra
+        self.assignmentIds = assignments.spellings
+        self.clusters = clusters
+        self.clusterPosition = clusterPosition
     }
+
+    /// The position in `data.clusters` of each cluster number below the inventory's count.
+    private var clusterPosition: [Int]
 
     func resourceCounts() -> StateCounts {
         var counts = StateCounts()
@@ -488,11 +534,16 @@ struct SummaryIndex {
     }
 
     func clusterName(_ index: Int, _ data: ReportData) -> String {
-        index < data.clusters.count
-            ? data.clusters[index].name : Text.lastSegment(extraClusters[index - data.clusters.count])
+        if index < data.clusters.count { return data.clusters[index].name }
+        return Text.lastSegment(clusters.spellings[clusterPosition.count + index - data.clusters.count])
     }
 
-    func cluster(ofId id: String) -> Int? { clusterByKey[ASCII.lowercased(id)] }
+    /// The cluster index (as in `clusterOfResult`) of an id.
+    func cluster(ofId id: String) -> Int? {
+        guard let number = clusters.find(id) else { return nil }
+        return number < clusterPosition.count
+            ? clusterPosition[number] : inventoryClusters + number - clusterPosition.count
+    }
 
     func clusterRollups(_ data: ReportData) -> [ClusterSummary] {
         var rollups = data.clusters.indices.map {
@@ -522,71 +573,80 @@ struct SummaryIndex {
     }
 
     func byAssignment(_ data: ReportData) -> [GroupSummary] {
-        var worstByPair: [Int: ComplianceState] = [:]
-        let stride = worst.count
-        var names: [String] = Array(repeating: "", count: assignmentIds.count)
-        var clusters: [Set<Int>] = Array(repeating: [], count: assignmentIds.count)
-        var failing: [Set<Int>] = Array(repeating: [], count: assignmentIds.count)
+        let count = assignmentIds.count
+        var pairs = PairStates(groups: count, resources: worst.count)
+        var names: [String] = Array(repeating: "", count: count)
+        let clusterCount = inventoryClusters + clusters.spellings.count
+        // Per cluster, the last assignment seen with any result (and with a failing one) plus one.
+        var seen = Array(repeating: [Bool](), count: count)
+        var seenFailing = Array(repeating: [Bool](), count: count)
+        var clustersOf = Array(repeating: 0, count: count)
+        var failingOf = Array(repeating: 0, count: count)
         for (i, result) in data.results.enumerated() {
             let a = assignmentOfResult[i]
-            if names[a].isEmpty { names[a] = result.assignmentName }
-            let key = a * stride + resourceOfResult[i]
-            if let current = worstByPair[key], current <= result.state { continue }
-            worstByPair[key] = result.state
-        }
-        for (i, result) in data.results.enumerated() {
-            clusters[assignmentOfResult[i]].insert(clusterOfResult[i])
-            if result.state == .nonCompliant || result.state == .error {
-                failing[assignmentOfResult[i]].insert(clusterOfResult[i])
+            let c = clusterOfResult[i]
+            if names[a].isEmpty {
+                names[a] = result.assignmentName
+                seen[a] = Array(repeating: false, count: clusterCount)
+                seenFailing[a] = Array(repeating: false, count: clusterCount)
+            }
+            pairs.add(group: a, resource: resourceOfResult[i], result.state)
+            if !seen[a][c] {
+                seen[a][c] = true
+                clustersOf[a] += 1
+            }
+            if (result.state == .nonCompliant || result.state == .error) && !seenFailing[a][c] {
+                seenFailing[a][c] = true
+                failingOf[a] += 1
             }
         }
-        var counts = Array(repeating: StateCounts(), count: assignmentIds.count)
-        for (key, state) in worstByPair { counts[key / max(stride, 1)].add(state) }
+        let counts = pairs.counts(groups: count)
         return assignmentIds.indices.map {
             GroupSummary(
                 name: names[$0].isEmpty ? Text.lastSegment(assignmentIds[$0]) : names[$0], id: assignmentIds[$0],
-                counts: counts[$0], clusters: clusters[$0].count, failingClusters: failing[$0].count)
+                counts: counts[$0], clusters: clustersOf[$0], failingClusters: failingOf[$0])
         }
     }
 
     func byPolicy(_ data: ReportData) -> [PolicySummary] {
         struct Key: Hashable {
             var assignment: Int
-            var definition: String
-            var reference: String
+            var definition: Int
+            var reference: Int
         }
         var policies: [String: ReportPolicy] = [:]
         for policy in data.policies { policies[ASCII.lowercased(policy.id)] = policy }
+        var definitions = IDInterner()
+        var references = IDInterner()
         var order: [Key: Int] = [:]
         var out: [PolicySummary] = []
-        var worstByPair: [Int: ComplianceState] = [:]
-        let stride = max(worst.count, 1)
+        var policyOfResult: [Int] = []
+        policyOfResult.reserveCapacity(data.results.count)
         for (i, result) in data.results.enumerated() {
             let key = Key(
-                assignment: assignmentOfResult[i], definition: ASCII.lowercased(result.policyDefinitionId),
-                reference: result.policyDefinitionReferenceId.map(ASCII.lowercased) ?? "")
-            let p: Int
+                assignment: assignmentOfResult[i], definition: definitions.intern(result.policyDefinitionId).index,
+                reference: result.policyDefinitionReferenceId.map { references.intern($0).index } ?? -1)
             if let known = order[key] {
-                p = known
-            } else {
-                p = out.count
-                order[key] = p
-                let policy = policies[key.definition]
-                out.append(
-                    PolicySummary(
-                        assignmentId: result.assignmentId, assignmentName: result.assignmentName,
-                        policyDefinitionId: result.policyDefinitionId,
-                        referenceId: result.policyDefinitionReferenceId,
-                        label: ReportSummary.policyLabel(
-                            definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId),
-                        displayName: policy?.displayName, category: policy?.category, effect: result.effect,
-                        counts: StateCounts()))
+                policyOfResult.append(known)
+                continue
             }
-            let pair = p * stride + resourceOfResult[i]
-            if let current = worstByPair[pair], current <= result.state { continue }
-            worstByPair[pair] = result.state
+            order[key] = out.count
+            policyOfResult.append(out.count)
+            let policy = policies[ASCII.lowercased(result.policyDefinitionId)]
+            out.append(
+                PolicySummary(
+                    assignmentId: result.assignmentId, assignmentName: result.assignmentName,
+                    policyDefinitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId,
+                    label: ReportSummary.policyLabel(
+                        definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId),
+                    displayName: policy?.displayName, category: policy?.category, effect: result.effect,
+                    counts: StateCounts()))
         }
-        for (pair, state) in worstByPair { out[pair / stride].counts.add(state) }
+        var pairs = PairStates(groups: out.count, resources: worst.count)
+        for (i, result) in data.results.enumerated() {
+            pairs.add(group: policyOfResult[i], resource: resourceOfResult[i], result.state)
+        }
+        for (p, counts) in pairs.counts(groups: out.count).enumerated() { out[p].counts = counts }
         return out
     }
 
@@ -594,19 +654,14 @@ struct SummaryIndex {
     func byCluster(
         _ data: ReportData, _ rollups: [ClusterSummary], key: (ReportCluster) -> (name: String, id: String)
     ) -> [GroupSummary] {
-        var groups: [String: Int] = [:]
+        var groups = IDInterner()
         var out: [GroupSummary] = []
         var groupOfCluster: [Int] = []
         groupOfCluster.reserveCapacity(data.clusters.count)
         for (i, cluster) in data.clusters.enumerated() {
             let (name, id) = key(cluster)
-            let lowered = ASCII.lowercased(id)
-            let g: Int
-            if let known = groups[lowered] {
-                g = known
-            } else {
-                g = out.count
-                groups[lowered] = g
+            let (g, new) = groups.intern(id)
+            if new {
                 out.append(GroupSummary(name: name, id: id, counts: StateCounts(), clusters: 0, failingClusters: 0))
             }
             groupOfCluster.append(g)
@@ -628,6 +683,9 @@ struct SummaryIndex {
 }
 
 /// Time-to-compliance and flapping, from the state intervals.
+///
+/// One pass over the intervals in time order (the contract's order, checked; sorted when it does
+/// not hold), keeping per subject its last state, its changes and when its non-compliance began.
 private struct History {
     var timeToCompliance: TimeToCompliance?
     var flapping: [FlappingSubject] = []
@@ -635,64 +693,79 @@ private struct History {
     init(_ data: ReportData, threshold: Int, index: SummaryIndex) {
         guard !data.intervals.isEmpty else { return }
         struct Subject: Hashable {
-            var resource: String
-            var assignment: String
-            var reference: String
+            var resource: Int
+            var assignment: Int
+            var reference: Int
         }
         let fromSeconds = data.intervals.map { Text.unixSeconds($0.from) ?? 0 }
-        var bySubject: [Subject: [Int]] = [:]
-        var order: [Subject] = []
-        for (i, interval) in data.intervals.enumerated() {
+        var order = Array(data.intervals.indices)
+        if zip(fromSeconds, fromSeconds.dropFirst()).contains(where: { $0 > $1 }) {
+            order.sort { fromSeconds[$0] != fromSeconds[$1] ? fromSeconds[$0] < fromSeconds[$1] : $0 < $1 }
+        }
+        var resources = IDInterner()
+        var assignments = IDInterner()
+        var references = IDInterner()
+        var subjects: [Subject: Int] = [:]
+        var lastState: [ComplianceState] = []
+        var lastInterval: [Int] = []
+        var changes: [Int] = []
+        var ncStart: [Int64?] = []
+        var durations: [Int64] = []
+        for i in order {
+            let interval = data.intervals[i]
             let subject = Subject(
-                resource: ASCII.lowercased(interval.resourceId), assignment: ASCII.lowercased(interval.assignmentId),
-                reference: interval.policyDefinitionReferenceId.map(ASCII.lowercased) ?? "")
-            if bySubject[subject] == nil { order.append(subject) }
-            bySubject[subject, default: []].append(i)
+                resource: resources.intern(interval.resourceId).index,
+                assignment: assignments.intern(interval.assignmentId).index,
+                reference: interval.policyDefinitionReferenceId.map { references.intern($0).index } ?? -1)
+            let s: Int
+            if let known = subjects[subject] {
+                s = known
+                if lastState[s] != interval.state { changes[s] += 1 }
+            } else {
+                s = lastState.count
+                subjects[subject] = s
+                lastState.append(interval.state)
+                lastInterval.append(i)
+                changes.append(0)
+                ncStart.append(nil)
+            }
+            lastState[s] = interval.state
+            lastInterval[s] = i
+            switch interval.state {
+            case .nonCompliant:
+                if ncStart[s] == nil { ncStart[s] = fromSeconds[i] }
+            case .compliant:
+                if let start = ncStart[s], fromSeconds[i] >= start { durations.append(fromSeconds[i] - start) }
+                ncStart[s] = nil
+            default:
+                break
+            }
         }
         var names: [String: String] = [:]
         var definitions: [String: String] = [:]
-        for result in data.results {
+        var spellings: Set<String> = []
+        for result in data.results where spellings.insert(result.assignmentId).inserted {
+            guard names[ASCII.lowercased(result.assignmentId)] == nil else { continue }
             names[ASCII.lowercased(result.assignmentId)] = result.assignmentName
             if result.policyDefinitionReferenceId == nil {
                 definitions[ASCII.lowercased(result.assignmentId)] = result.policyDefinitionId
             }
         }
-        let fallbackNames = AssignmentNames(assignmentIds: data.intervals.map(\.assignmentId))
-        var durations: [Int64] = []
-        var open = 0
-        for subject in order {
-            let positions = bySubject[subject]!.sorted { fromSeconds[$0] < fromSeconds[$1] }
-            let intervals = positions.map { data.intervals[$0] }
-            var changes = 0
-            var ncStart: Int64?
-            for (k, interval) in intervals.enumerated() {
-                if k > 0 && intervals[k - 1].state != interval.state { changes += 1 }
-                let at: Int64? = fromSeconds[positions[k]]
-                switch interval.state {
-                case .nonCompliant:
-                    if ncStart == nil { ncStart = at }
-                case .compliant:
-                    if let start = ncStart, let end = at, end >= start { durations.append(end - start) }
-                    ncStart = nil
-                default:
-                    break
-                }
-            }
-            if ncStart != nil { open += 1 }
-            if changes >= threshold, let last = intervals.last {
-                let cluster = index.cluster(ofId: last.clusterId)
-                let clusterName =
-                    cluster.map { index.clusterName($0, data) } ?? Text.lastSegment(last.clusterId)
-                let assignmentKey = ASCII.lowercased(last.assignmentId)
-                flapping.append(
-                    FlappingSubject(
-                        resourceId: last.resourceId, clusterId: last.clusterId, clusterName: clusterName,
-                        assignmentName: names[assignmentKey] ?? fallbackNames.name(last.assignmentId),
-                        policy: last.policyDefinitionReferenceId
-                            ?? definitions[assignmentKey].map(Text.lastSegment) ?? "(policy)",
-                        changes: changes, state: last.state))
-            }
+        let fallbackNames = AssignmentNames(assignmentIds: assignments.spellings)
+        for s in changes.indices where changes[s] >= threshold {
+            let last = data.intervals[lastInterval[s]]
+            let cluster = index.cluster(ofId: last.clusterId)
+            let clusterName = cluster.map { index.clusterName($0, data) } ?? Text.lastSegment(last.clusterId)
+            let assignmentKey = ASCII.lowercased(last.assignmentId)
+            flapping.append(
+                FlappingSubject(
+                    resourceId: last.resourceId, clusterId: last.clusterId, clusterName: clusterName,
+                    assignmentName: names[assignmentKey] ?? fallbackNames.name(last.assignmentId),
+                    policy: last.policyDefinitionReferenceId
+                        ?? definitions[assignmentKey].map(Text.lastSegment) ?? "(policy)",
+                    changes: changes[s], state: last.state))
         }
+        let open = ncStart.count { $0 != nil }
         durations.sort()
         func rank(_ p: Double) -> Int64 {
             let n = durations.count

@@ -130,7 +130,11 @@ enum Text {
     /// Seconds since 1970 of an ISO 8601 time (`2026-11-21T18:00:00Z`, fractions and `±hh:mm`
     /// accepted); nil when it is not one.
     static func unixSeconds(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8(unixSeconds(utf8:))
+    }
+
+    private static func unixSeconds(utf8 b: UnsafeBufferPointer<UInt8>) -> Int64? {
         func digits(_ start: Int, _ count: Int) -> Int64? {
             guard start + count <= b.count else { return nil }
             var v: Int64 = 0
