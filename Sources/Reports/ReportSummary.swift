@@ -238,7 +238,7 @@ public struct ReportSummary: Sendable {
         self.index = index
         resources = index.resourceCounts()
         var tally = StateCounts()
-        for result in data.results { tally.add(result.state) }
+        for i in data.results.indices { tally.add(data.results[i].state) }
         results = tally
         let rollups = index.clusterRollups(data)
         clusterRollups = rollups
@@ -333,8 +333,8 @@ public struct ReportSummary: Sendable {
 
     private static func reasons(_ data: ReportData, _ index: SummaryIndex) -> [ReasonSummary] {
         struct Key: Hashable {
-            var policy: String
-            var reason: String
+            var policy: Int
+            var reason: Int
         }
         struct Tally {
             var results = 0
@@ -342,33 +342,55 @@ public struct ReportSummary: Sendable {
             var example: Int
             var first: Int
         }
-        var tallies: [Key: Tally] = [:]
-        for (i, result) in data.results.enumerated() where result.state == .nonCompliant || result.state == .error {
-            let policy = policyLabel(
-                definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId)
-            var texts: [String] = []
-            if result.state == .error {
-                texts.append(normalise(error: result.error ?? "evaluation failed"))
+        var policies = IDInterner()
+        var texts = IDInterner()
+        var tallyOf: [Key: Int] = [:]
+        var tallies: [Tally] = []
+        var keys: [(policy: Int, text: Int)] = []
+        for i in data.results.indices {
+            let state = data.results[i].state
+            guard state == .nonCompliant || state == .error else { continue }
+            let policy = policies.intern(
+                policyLabel(
+                    definitionId: data.results[i].policyDefinitionId,
+                    referenceId: data.results[i].policyDefinitionReferenceId)
+            ).index
+            var found: [Int] = []
+            func add(_ text: String) {
+                let t = texts.intern(text).index
+                if !found.contains(t) { found.append(t) }
+            }
+            if state == .error {
+                add(normalise(error: data.results[i].error ?? "evaluation failed"))
             } else {
-                let interesting = result.reasons.filter { !ASCII.equalsIgnoringCase($0.path, "type") }
-                for reason in interesting.isEmpty ? result.reasons : interesting {
-                    texts.append(normalise(reason))
+                let reasons = data.results[i].reasons
+                let typeOnly = reasons.allSatisfy { ASCII.equalsIgnoringCase($0.path, "type") }
+                for reason in reasons where typeOnly || !ASCII.equalsIgnoringCase(reason.path, "type") {
+                    add(normalise(reason))
                 }
-                if texts.isEmpty { texts.append("(no reason given)") }
+                if found.isEmpty { add("(no reason given)") }
             }
             let cluster = index.clusterOfResult[i]
-            for text in Set(texts) {
+            for text in found {
                 let key = Key(policy: policy, reason: text)
-                var tally = tallies[key] ?? Tally(example: cluster, first: i)
-                tally.results += 1
-                tally.clusters.insert(cluster)
-                tallies[key] = tally
+                let t: Int
+                if let known = tallyOf[key] {
+                    t = known
+                } else {
+                    t = tallies.count
+                    tallyOf[key] = t
+                    tallies.append(Tally(example: cluster, first: i))
+                    keys.append((policy, text))
+                }
+                tallies[t].results += 1
+                tallies[t].clusters.insert(cluster)
             }
         }
-        return tallies.map { key, tally in
+        return tallies.indices.map { t in
             ReasonSummary(
-                policy: key.policy, reason: key.reason, results: tally.results, clusters: tally.clusters.count,
-                exampleCluster: index.clusterName(tally.example, data))
+                policy: policies.spellings[keys[t].policy], reason: texts.spellings[keys[t].text],
+                results: tallies[t].results, clusters: tallies[t].clusters.count,
+                exampleCluster: index.clusterName(tallies[t].example, data))
         }
         .sorted {
             if $0.results != $1.results { return $0.results > $1.results }
@@ -391,35 +413,111 @@ public struct ReportSummary: Sendable {
     }
 
     private static func collapse(_ text: String) -> String {
-        text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+        var previousSpace = true
+        var clean = true
+        for byte in text.utf8 {
+            let space = byte == 0x20
+            if byte == 0x0A || byte == 0x09 || byte == 0x0D || (space && previousSpace) {
+                clean = false
+                break
+            }
+            previousSpace = space
+        }
+        if clean && !text.hasSuffix(" ") { return text }
+        return text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(
+            separator: " ")
     }
 }
 
-/// Numbers strings once each, ignoring ASCII case, looking the exact string up first (cheap when
-/// the same id comes back in the same spelling, as it does row after row).
+/// A string that hashes and compares ignoring ASCII case, eight bytes at a time.
+///
+/// Swift's own `String` hashing normalises Unicode and feeds every byte to SipHash; ARM ids are
+/// long ASCII, and reports look hundreds of thousands of them up, so this folds the lowercased
+/// words into one 64-bit value first and hands the hasher only that.
+struct FoldedKey: Hashable {
+    let text: String
+
+    /// Lowercases the ASCII letters among eight bytes.
+    @inline(__always) private static func lower8(_ word: UInt64) -> UInt64 {
+        let heptets = word & 0x7F7F_7F7F_7F7F_7F7F
+        let aboveA = heptets &+ 0x3F3F_3F3F_3F3F_3F3F
+        let aboveZ = heptets &+ 0x2525_2525_2525_2525
+        let upper = aboveA & ~aboveZ & ~word & 0x8080_8080_8080_8080
+        return word | (upper >> 2)
+    }
+
+    /// The lowercased word at `i` (the bytes past the end read as zero).
+    @inline(__always) private static func word(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
+        if i + 8 <= bytes.count {
+            return lower8(UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)))
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        for k in i..<bytes.count {
+            tail |= UInt64(ASCII.lower(bytes[k])) << shift
+            shift += 8
+        }
+        return tail
+    }
+
+    static func == (lhs: FoldedKey, rhs: FoldedKey) -> Bool {
+        if lhs.text == rhs.text { return true }
+        var a = lhs.text
+        var b = rhs.text
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                var i = 0
+                while i < x.count {
+                    if word(x, i) != word(y, i) { return false }
+                    i += 8
+                }
+                return true
+            }
+        }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        let folded = text.withUTF8 { bytes in
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+            var i = 0
+            while i < bytes.count {
+                h = (h ^ Self.word(bytes, i)) &* 0xBF58_476D_1CE4_E5B9
+                h ^= h >> 29
+                i += 8
+            }
+            return h
+        }
+        hasher.combine(folded)
+    }
+}
+
+/// Numbers strings once each, ignoring ASCII case; the last string looked up is remembered, as
+/// rows often repeat the id of the row before.
 struct IDInterner {
-    private var exact: [String: Int] = [:]
-    private var lowered: [String: Int] = [:]
+    private var numbers: [FoldedKey: Int] = [:]
+    private var last: (text: String, index: Int)?
     /// The first spelling of each id, by number.
     private(set) var spellings: [String] = []
 
     /// The number of `id`, and whether it is new.
     mutating func intern(_ id: String) -> (index: Int, new: Bool) {
-        if let known = exact[id] { return (known, false) }
-        let key = ASCII.lowercased(id)
-        if let known = lowered[key] {
-            exact[id] = known
+        if let last, last.text == id { return (last.index, false) }
+        let key = FoldedKey(text: id)
+        if let known = numbers[key] {
+            last = (id, known)
             return (known, false)
         }
         let index = spellings.count
         spellings.append(id)
-        lowered[key] = index
-        exact[id] = index
+        numbers[key] = index
+        last = (id, index)
         return (index, true)
     }
 
     /// The number of `id` when it is known.
-    func find(_ id: String) -> Int? { exact[id] ?? lowered[ASCII.lowercased(id)] }
+    func find(_ id: String) -> Int? { numbers[FoldedKey(text: id)] }
 }
 
 /// Worst states per (group, resource) pair: a flat array when it is small enough, else a dictionary.
@@ -499,21 +597,21 @@ struct SummaryIndex {
             let index = clusters.find(cluster.id)!
             if index == clusterPosition.count { clusterPosition.append(i) }
         }
-        for result in data.results {
-            let (clusterNumber, _) = clusters.intern(result.clusterId)
+        for i in data.results.indices {
+            let (clusterNumber, _) = clusters.intern(data.results[i].clusterId)
             let cluster: Int
             if clusterNumber < clusterPosition.count {
                 cluster = clusterPosition[clusterNumber]
             } else {
                 cluster = data.clusters.count + clusterNumber - clusterPosition.count
             }
-            let (assignment, _) = assignments.intern(result.assignmentId)
-            let (resource, new) = resources.intern(result.resourceId)
+            let (assignment, _) = assignments.intern(data.results[i].assignmentId)
+            let (resource, new) = resources.intern(data.results[i].resourceId)
             if new {
-                worst.append(result.state)
+                worst.append(data.results[i].state)
                 clusterOfResource.append(cluster)
-            } else if result.state < worst[resource] {
-                worst[resource] = result.state
+            } else if data.results[i].state < worst[resource] {
+                worst[resource] = data.results[i].state
             }
             clusterOfResult.append(cluster)
             resourceOfResult.append(resource)
@@ -551,16 +649,18 @@ struct SummaryIndex {
                 cluster: $0, state: nil, results: StateCounts(), failing: [], strictProblems: [], drifted: 0,
                 runtimeUnhealthy: 0)
         }
-        for (i, result) in data.results.enumerated() {
+        for i in data.results.indices {
             let c = clusterOfResult[i]
             guard c < rollups.count else { continue }
-            rollups[c].results.add(result.state)
+            rollups[c].results.add(data.results[i].state)
             if let current = rollups[c].state {
-                if result.state < current { rollups[c].state = result.state }
+                if data.results[i].state < current { rollups[c].state = data.results[i].state }
             } else {
-                rollups[c].state = result.state
+                rollups[c].state = data.results[i].state
             }
-            if result.state == .nonCompliant || result.state == .error { rollups[c].failing.append(i) }
+            if data.results[i].state == .nonCompliant || data.results[i].state == .error {
+                rollups[c].failing.append(i)
+            }
         }
         for (i, entry) in data.strict.enumerated() {
             guard let c = cluster(ofId: entry.clusterId), c < rollups.count else { continue }
@@ -582,20 +682,20 @@ struct SummaryIndex {
         var seenFailing = Array(repeating: [Bool](), count: count)
         var clustersOf = Array(repeating: 0, count: count)
         var failingOf = Array(repeating: 0, count: count)
-        for (i, result) in data.results.enumerated() {
+        for i in data.results.indices {
             let a = assignmentOfResult[i]
             let c = clusterOfResult[i]
             if names[a].isEmpty {
-                names[a] = result.assignmentName
+                names[a] = data.results[i].assignmentName
                 seen[a] = Array(repeating: false, count: clusterCount)
                 seenFailing[a] = Array(repeating: false, count: clusterCount)
             }
-            pairs.add(group: a, resource: resourceOfResult[i], result.state)
+            pairs.add(group: a, resource: resourceOfResult[i], data.results[i].state)
             if !seen[a][c] {
                 seen[a][c] = true
                 clustersOf[a] += 1
             }
-            if (result.state == .nonCompliant || result.state == .error) && !seenFailing[a][c] {
+            if (data.results[i].state == .nonCompliant || data.results[i].state == .error) && !seenFailing[a][c] {
                 seenFailing[a][c] = true
                 failingOf[a] += 1
             }
@@ -622,29 +722,32 @@ struct SummaryIndex {
         var out: [PolicySummary] = []
         var policyOfResult: [Int] = []
         policyOfResult.reserveCapacity(data.results.count)
-        for (i, result) in data.results.enumerated() {
+        for i in data.results.indices {
             let key = Key(
-                assignment: assignmentOfResult[i], definition: definitions.intern(result.policyDefinitionId).index,
-                reference: result.policyDefinitionReferenceId.map { references.intern($0).index } ?? -1)
+                assignment: assignmentOfResult[i],
+                definition: definitions.intern(data.results[i].policyDefinitionId).index,
+                reference: data.results[i].policyDefinitionReferenceId.map { references.intern($0).index } ?? -1)
             if let known = order[key] {
                 policyOfResult.append(known)
                 continue
             }
             order[key] = out.count
             policyOfResult.append(out.count)
-            let policy = policies[ASCII.lowercased(result.policyDefinitionId)]
+            let policy = policies[ASCII.lowercased(data.results[i].policyDefinitionId)]
             out.append(
                 PolicySummary(
-                    assignmentId: result.assignmentId, assignmentName: result.assignmentName,
-                    policyDefinitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId,
+                    assignmentId: data.results[i].assignmentId, assignmentName: data.results[i].assignmentName,
+                    policyDefinitionId: data.results[i].policyDefinitionId,
+                    referenceId: data.results[i].policyDefinitionReferenceId,
                     label: ReportSummary.policyLabel(
-                        definitionId: result.policyDefinitionId, referenceId: result.policyDefinitionReferenceId),
-                    displayName: policy?.displayName, category: policy?.category, effect: result.effect,
+                        definitionId: data.results[i].policyDefinitionId,
+                        referenceId: data.results[i].policyDefinitionReferenceId),
+                    displayName: policy?.displayName, category: policy?.category, effect: data.results[i].effect,
                     counts: StateCounts()))
         }
         var pairs = PairStates(groups: out.count, resources: worst.count)
-        for (i, result) in data.results.enumerated() {
-            pairs.add(group: policyOfResult[i], resource: resourceOfResult[i], result.state)
+        for i in data.results.indices {
+            pairs.add(group: policyOfResult[i], resource: resourceOfResult[i], data.results[i].state)
         }
         for (p, counts) in pairs.counts(groups: out.count).enumerated() { out[p].counts = counts }
         return out

@@ -29,27 +29,41 @@ enum Text {
     /// Text for XML content and attributes: the HTML escapes plus control characters XML 1.0
     /// cannot carry (replaced by `?`); tab, line feed and carriage return are kept as references.
     static func xml(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 16)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\t": out += "&#9;"
-            case "\n": out += "&#10;"
-            case "\r": out += "&#13;"
-            default:
-                if c.value < 0x20 || c.value == 0xFFFE || c.value == 0xFFFF {
-                    out += "?"
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
+        var plain = true
+        for byte in text.utf8
+        where byte < 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22
+            || byte == 0x27 || byte == 0xEF
+        {
+            plain = false
+            break
         }
-        return out
+        if plain { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 32)
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            switch byte {
+            case 0x26: out += Array("&amp;".utf8)
+            case 0x3C: out += Array("&lt;".utf8)
+            case 0x3E: out += Array("&gt;".utf8)
+            case 0x22: out += Array("&quot;".utf8)
+            case 0x27: out += Array("&apos;".utf8)
+            case 0x09: out += Array("&#9;".utf8)
+            case 0x0A: out += Array("&#10;".utf8)
+            case 0x0D: out += Array("&#13;".utf8)
+            case 0..<0x20: out.append(UInt8(ascii: "?"))
+            case 0xEF
+            where i + 2 < bytes.count && bytes[i + 1] == 0xBF && (bytes[i + 2] == 0xBE || bytes[i + 2] == 0xBF):
+                // U+FFFE and U+FFFF are not XML characters.
+                out.append(UInt8(ascii: "?"))
+                i += 2
+            default: out.append(byte)
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A Markdown table cell: `|`, backticks, `\` and HTML escaped, line breaks flattened.

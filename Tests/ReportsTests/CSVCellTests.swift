@@ -21,3 +21,16 @@ struct CSVCellTests {
         #expect(CSVRenderer.cell("a\r\nb") == "\"a\r\nb\"")
     }
 }
+
+/// XML escaping keeps text that needs none, and escapes or replaces what XML cannot hold.
+@Suite("XML text")
+struct XMLTextTests {
+    @Test("escapes markup characters, keeps line breaks as references, replaces what XML 1.0 forbids")
+    func escapes() {
+        #expect(Text.xml("plain é text") == "plain é text")
+        #expect(Text.xml("a<b>&\"c\"'d'") == "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;")
+        #expect(Text.xml("x\ty\nz\r") == "x&#9;y&#10;z&#13;")
+        #expect(Text.xml("bell\u{07}nul\u{0}") == "bell?nul?")
+        #expect(Text.xml("a\u{FFFE}b\u{FFFF}c\u{FEFF}") == "a?b?c\u{FEFF}")
+    }
+}
