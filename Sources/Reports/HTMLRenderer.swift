@@ -497,6 +497,7 @@ struct HTMLRenderer {
         var body=document.querySelector('#clusters tbody'),note=document.getElementById('note');
         var filter=document.getElementById('filter'),state=document.getElementById('state');
         document.getElementById('controls').hidden=false;
+        function n(x){return x.toLocaleString('en-US');}
         function cell(tr,text,cls){var td=document.createElement('td');if(cls)td.className=cls;td.textContent=text;tr.appendChild(td);return td;}
         function row(r){
           var tr=document.createElement('tr'),td=document.createElement('td');
@@ -511,9 +512,9 @@ struct HTMLRenderer {
           var pages=Math.max(1,Math.ceil(view.length/size));if(page>=pages)page=pages-1;
           var frag=document.createDocumentFragment();view.slice(page*size,page*size+size).forEach(function(r){frag.appendChild(row(r));});
           body.textContent='';body.appendChild(frag);
-          document.getElementById('page').textContent=view.length?(page*size+1)+'–'+Math.min(view.length,page*size+size)+' of '+view.length:'0 of 0';
+          document.getElementById('page').textContent=view.length?n(page*size+1)+'–'+n(Math.min(view.length,page*size+size))+' of '+n(view.length):'0 of 0';
           document.getElementById('prev').disabled=page===0;document.getElementById('next').disabled=page>=pages-1;
-          note.textContent=view.length+' of '+rows.length+' clusters'+(sortCol<0?', those that need attention first':'')+'; open a name for its reasons and drift.';}
+          note.textContent=n(view.length)+' of '+n(rows.length)+' clusters'+(sortCol<0?', those that need attention first':'')+'; open a name for its reasons and drift.';}
         function apply(){
           var q=filter.value.trim().toLowerCase(),s=state.value;
           view=rows.filter(function(r){

@@ -477,19 +477,21 @@ struct FoldedKey: Hashable {
         }
     }
 
-    func hash(into hasher: inout Hasher) {
+    func hash(into hasher: inout Hasher) { hasher.combine(Self.fold(text, into: 0)) }
+
+    /// Mixes the lowercased bytes of `text` into `seed`.
+    static func fold(_ text: String, into seed: UInt64) -> UInt64 {
         var text = text
-        let folded = text.withUTF8 { bytes in
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        return text.withUTF8 { bytes in
+            var h: UInt64 = (seed &* 0x94D0_49BB_1331_11EB) ^ 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
             var i = 0
             while i < bytes.count {
-                h = (h ^ Self.word(bytes, i)) &* 0xBF58_476D_1CE4_E5B9
+                h = (h ^ word(bytes, i)) &* 0xBF58_476D_1CE4_E5B9
                 h ^= h >> 29
                 i += 8
             }
             return h
         }
-        hasher.combine(folded)
     }
 }
 
@@ -597,6 +599,7 @@ struct SummaryIndex {
             let index = clusters.find(cluster.id)!
             if index == clusterPosition.count { clusterPosition.append(i) }
         }
+        var resourceOfCluster: [Int] = []
         for i in data.results.indices {
             let (clusterNumber, _) = clusters.intern(data.results[i].clusterId)
             let cluster: Int
@@ -606,7 +609,20 @@ struct SummaryIndex {
                 cluster = data.clusters.count + clusterNumber - clusterPosition.count
             }
             let (assignment, _) = assignments.intern(data.results[i].assignmentId)
-            let (resource, new) = resources.intern(data.results[i].resourceId)
+            // Most results are on the cluster itself: its resource number is kept per cluster number.
+            let resource: Int
+            let new: Bool
+            if data.results[i].resourceId == data.results[i].clusterId {
+                while resourceOfCluster.count <= clusterNumber { resourceOfCluster.append(-1) }
+                if resourceOfCluster[clusterNumber] < 0 {
+                    (resourceOfCluster[clusterNumber], new) = resources.intern(data.results[i].clusterId)
+                } else {
+                    new = false
+                }
+                resource = resourceOfCluster[clusterNumber]
+            } else {
+                (resource, new) = resources.intern(data.results[i].resourceId)
+            }
             if new {
                 worst.append(data.results[i].state)
                 clusterOfResource.append(cluster)
@@ -722,13 +738,31 @@ struct SummaryIndex {
         var out: [PolicySummary] = []
         var policyOfResult: [Int] = []
         policyOfResult.reserveCapacity(data.results.count)
+        // The last few policies seen, compared directly: fleets have a handful of policies, and ids
+        // of one scan share their storage, so this rarely hashes.
+        var recent: [(assignment: Int, definition: String, reference: String?, policy: Int)] = []
         for i in data.results.indices {
+            let assignment = assignmentOfResult[i]
+            if let hit = recent.first(where: {
+                $0.assignment == assignment && $0.reference == data.results[i].policyDefinitionReferenceId
+                    && $0.definition == data.results[i].policyDefinitionId
+            }) {
+                policyOfResult.append(hit.policy)
+                continue
+            }
             let key = Key(
-                assignment: assignmentOfResult[i],
-                definition: definitions.intern(data.results[i].policyDefinitionId).index,
+                assignment: assignment, definition: definitions.intern(data.results[i].policyDefinitionId).index,
                 reference: data.results[i].policyDefinitionReferenceId.map { references.intern($0).index } ?? -1)
-            if let known = order[key] {
-                policyOfResult.append(known)
+            let number = order[key] ?? out.count
+            if recent.count < 32 {
+                recent.append(
+                    (
+                        assignment, data.results[i].policyDefinitionId, data.results[i].policyDefinitionReferenceId,
+                        number
+                    ))
+            }
+            if number < out.count {
+                policyOfResult.append(number)
                 continue
             }
             order[key] = out.count
@@ -795,19 +829,30 @@ private struct History {
 
     init(_ data: ReportData, threshold: Int, index: SummaryIndex) {
         guard !data.intervals.isEmpty else { return }
+        /// A resource × assignment × reference, hashed in one pass over the three ids.
         struct Subject: Hashable {
-            var resource: Int
-            var assignment: Int
-            var reference: Int
+            var resource: String
+            var assignment: String
+            var reference: String?
+
+            static func == (lhs: Subject, rhs: Subject) -> Bool {
+                FoldedKey(text: lhs.resource) == FoldedKey(text: rhs.resource)
+                    && FoldedKey(text: lhs.assignment) == FoldedKey(text: rhs.assignment)
+                    && FoldedKey(text: lhs.reference ?? "\u{0}") == FoldedKey(text: rhs.reference ?? "\u{0}")
+            }
+
+            func hash(into hasher: inout Hasher) {
+                let h = FoldedKey.fold(
+                    resource, into: FoldedKey.fold(assignment, into: FoldedKey.fold(reference ?? "\u{0}", into: 0)))
+                hasher.combine(h)
+            }
         }
         let fromSeconds = data.intervals.map { Text.unixSeconds($0.from) ?? 0 }
         var order = Array(data.intervals.indices)
         if zip(fromSeconds, fromSeconds.dropFirst()).contains(where: { $0 > $1 }) {
             order.sort { fromSeconds[$0] != fromSeconds[$1] ? fromSeconds[$0] < fromSeconds[$1] : $0 < $1 }
         }
-        var resources = IDInterner()
         var assignments = IDInterner()
-        var references = IDInterner()
         var subjects: [Subject: Int] = [:]
         var lastState: [ComplianceState] = []
         var lastInterval: [Int] = []
@@ -817,9 +862,8 @@ private struct History {
         for i in order {
             let interval = data.intervals[i]
             let subject = Subject(
-                resource: resources.intern(interval.resourceId).index,
-                assignment: assignments.intern(interval.assignmentId).index,
-                reference: interval.policyDefinitionReferenceId.map { references.intern($0).index } ?? -1)
+                resource: interval.resourceId, assignment: interval.assignmentId,
+                reference: interval.policyDefinitionReferenceId)
             let s: Int
             if let known = subjects[subject] {
                 s = known
@@ -827,6 +871,7 @@ private struct History {
             } else {
                 s = lastState.count
                 subjects[subject] = s
+                _ = assignments.intern(interval.assignmentId)
                 lastState.append(interval.state)
                 lastInterval.append(i)
                 changes.append(0)
