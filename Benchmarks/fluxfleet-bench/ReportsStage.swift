@@ -77,22 +77,26 @@ func synthesiseHistory(_ data: inout ReportData) {
                 policyDefinitionReferenceId: result.policyDefinitionReferenceId, state: state, from: iso(from),
                 to: nil))
     }
+    // The last point is the scan itself; earlier ones move its NonCompliant count by the day's flips,
+    // scaled from results to distinct resources.
     let summary = ReportSummary(data)
-    let total = summary.resources.total
-    let scale = results.isEmpty ? 0 : Double(total) / Double(results.count)
-    var nonCompliant = nonCompliantAtStart
+    let now = summary.resources
+    let scale = results.isEmpty ? 0 : Double(now.total) / Double(results.count)
+    var nonCompliantResults = Array(repeating: 0, count: reportHistoryDays)
+    var running = nonCompliantAtStart
+    for offset in 0..<reportHistoryDays {
+        running += delta[offset]
+        nonCompliantResults[offset] = running
+    }
     var trend: [ReportRunPoint] = []
     for offset in 0..<reportHistoryDays {
-        nonCompliant += delta[offset]
-        let nc = min(total, Int(Double(nonCompliant) * scale))
-        let exempt = summary.resources.exempt
-        let error = summary.resources.error
-        let unknown = summary.resources.unknown
+        let shift = Double(nonCompliantResults[offset] - nonCompliantResults[reportHistoryDays - 1]) * scale
+        let nc = min(now.total - now.exempt - now.unknown - now.error, max(0, now.nonCompliant + Int(shift)))
         trend.append(
             ReportRunPoint(
-                runId: Int64(offset + 1), at: iso(startDay + offset), resources: total,
-                compliant: max(0, total - nc - exempt - error - unknown), nonCompliant: nc, exempt: exempt,
-                unknown: unknown, error: error))
+                runId: Int64(offset + 1), at: iso(startDay + offset), resources: now.total,
+                compliant: now.total - nc - now.exempt - now.unknown - now.error, nonCompliant: nc, exempt: now.exempt,
+                unknown: now.unknown, error: now.error))
     }
     data.run.id = Int64(reportHistoryDays)
     data.trend = trend
