@@ -214,7 +214,11 @@ struct HTMLRenderer {
         }
         for index in rollup.strictProblems {
             let entry = data.strict[index]
-            lines.append(("strict view: \(Text.lastSegment(entry.resourceId))", 0))
+            lines.append(
+                (
+                    "strict view: \(Text.lastSegment(entry.resourceId)) (\(context.assignmentName(id: entry.assignmentId)))",
+                    0
+                ))
             for drift in entry.drift.prefix(8) {
                 let text = RenderContext.clip(RenderContext.describe(drift), 300)
                 lines.append((drift.path.isEmpty ? text : "drift " + text, 1))
@@ -478,10 +482,11 @@ struct HTMLRenderer {
         .st.NonCompliant{background:#fde7e7;color:var(--n)}.st.Error{background:#fff1e0;color:var(--e)}
         .st.Compliant{background:#e6f4ea;color:var(--c)}.st.Exempt{background:#e8eaf6;color:var(--x)}
         .controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px}
+        .controls[hidden]{display:none}
         .controls input{flex:1 1 260px;padding:5px 8px;border:1px solid var(--line);border-radius:5px;font:inherit}
         .controls select,.controls button{padding:4px 8px;font:inherit}
         .pager{display:flex;gap:6px;align-items:center;color:var(--mute)}
-        .clusters th[data-col]{cursor:pointer;user-select:none}
+        .clusters.js th[data-col]{cursor:pointer;user-select:none}
         .clusters th[aria-sort=ascending]::after{content:" ▲"}.clusters th[aria-sort=descending]::after{content:" ▼"}
         details summary{cursor:pointer;font-weight:600}
         ul.why{margin:6px 0 4px;padding-left:16px;font-size:12.5px;font-weight:400;max-width:760px}
@@ -496,7 +501,7 @@ struct HTMLRenderer {
         var d=JSON.parse(el.textContent),rows=d.c,strs=d.s,view=rows.slice(),page=0,size=100,sortCol=-1,dir=1;
         var body=document.querySelector('#clusters tbody'),note=document.getElementById('note');
         var filter=document.getElementById('filter'),state=document.getElementById('state');
-        document.getElementById('controls').hidden=false;
+        document.getElementById('controls').hidden=false;document.getElementById('clusters').classList.add('js');
         function n(x){return x.toLocaleString('en-US');}
         function cell(tr,text,cls){var td=document.createElement('td');if(cls)td.className=cls;td.textContent=text;tr.appendChild(td);return td;}
         function row(r){

@@ -87,7 +87,8 @@ struct MarkdownRenderer {
                 }
                 for index in rollup.strictProblems {
                     let entry = data.strict[index]
-                    out += "- strict \(md(Text.lastSegment(entry.resourceId))):\n"
+                    out += "- strict view \(md(Text.lastSegment(entry.resourceId))) "
+                    out += "(\(md(context.assignmentName(id: entry.assignmentId)))):\n"
                     for drift in entry.drift.prefix(6) {
                         let text = md(RenderContext.clip(RenderContext.describe(drift), 200))
                         out += drift.path.isEmpty ? "  - \(text)\n" : "  - drift \(text)\n"

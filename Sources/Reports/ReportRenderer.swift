@@ -161,6 +161,11 @@ struct RenderContext {
             resourceId: result.resourceId, clusterId: result.clusterId, clusterName: clusterName(ofResult: i))
     }
 
+    /// The display name of an assignment id (its last segment when no result names it).
+    func assignmentName(id: String) -> String {
+        summary.byAssignment.first { ASCII.equalsIgnoringCase($0.id, id) }?.name ?? Text.lastSegment(id)
+    }
+
     /// The policy label of a result.
     func policyLabel(_ result: ReportResult) -> String {
         ReportSummary.policyLabel(
