@@ -6,8 +6,10 @@ extension ReportData {
     ///
     /// There is no history: `trend` and `intervals` are empty and no result has a `since`. JSON
     /// values are rendered as compact JSON text with the masking `scan --output json` applies
-    /// (URL credentials and write-only secret members), and assignments are named as the scan
-    /// table names them (the last id segment, with the scope when two share a name).
+    /// (URL credentials and write-only secret members); reason messages, error messages and Flux's
+    /// failure messages also have URL credentials masked (the scan leaves those as they are).
+    /// Assignments are named as the scan table names them (the last id segment, with the scope
+    /// when two share a name).
     ///
     /// - Parameters:
     ///   - scan: The scan.
@@ -37,9 +39,10 @@ extension ReportData {
                 reasons: result.reasons.map { reason in
                     ReportReason(
                         expression: reason.expression, path: reason.path, actual: SecretMasking.text(reason.actual),
-                        target: SecretMasking.text(reason.target), operator: reason.operator, message: reason.message)
+                        target: SecretMasking.text(reason.target), operator: reason.operator,
+                        message: Redaction.url(reason.message))
                 },
-                exemptionId: result.exemptionId, error: result.error)
+                exemptionId: result.exemptionId, error: result.error.map(Redaction.url))
         }
         let strict = scan.strict.map { entry in
             ReportStrict(

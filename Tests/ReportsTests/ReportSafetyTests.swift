@@ -21,7 +21,8 @@ struct ReportSafetyTests {
             expression: "field 'gitRepository.url'", path: "properties.gitRepository.url",
             actual: .string("https://bob:\(urlCanary)@git.example.com/fleet.git"),
             target: .object(["url": .string("https://x-access-token:\(urlCanary)@github.com/contoso/fleet")]),
-            operator: "equals", message: "Current value must be equal to the target value.")
+            operator: "equals", message: "Current value must be equal to https://bob:\(urlCanary)@git.example.com/x.git"
+        )
         let settings = PolicyReason(
             expression: "field 'configurationProtectedSettings'", path: "properties.configurationProtectedSettings",
             actual: .object(["configurationProtectedSettings": .object(["sshPrivateKey": .string(settingsCanary)])]),
@@ -32,6 +33,11 @@ struct ReportSafetyTests {
             policyDefinitionId: "/providers/Microsoft.Authorization/policyDefinitions/deploy-flux-configuration",
             policyDefinitionReferenceId: "fluxConfiguration", effect: "DeployIfNotExists", state: .nonCompliant,
             reasons: [leaked, settings], enforcementMode: .default, exemptionId: nil, desiredResources: [], error: nil)
+        var failed = result
+        failed.state = .error
+        failed.policyDefinitionReferenceId = "fluxExtension"
+        failed.error = "cannot read https://bob:\(urlCanary)@git.example.com/fleet.git"
+        failed.reasons = []
         let strict = StrictResult(
             clusterId: cluster, resourceId: configuration, assignmentId: assignment,
             drift: [
@@ -51,7 +57,7 @@ struct ReportSafetyTests {
                         kind: "GitRepository", name: "fleet", namespace: "flux-system", reason: "AuthFailed",
                         message: "clone https://bob:\(urlCanary)@git.example.com/fleet.git failed")
                 ]))
-        return (ScanResult(results: [result], strict: [strict], diagnostics: []), cluster)
+        return (ScanResult(results: [result, failed], strict: [strict], diagnostics: []), cluster)
     }
 
     @Test("values are masked exactly as `scan --output json` masks them")
