@@ -34,22 +34,53 @@ struct CSVRenderer {
         return "\"" + defused.replacing("\"", with: "\"\"") + "\""
     }
 
-    func render() -> String {
+    /// Appends `value` as a cell (the rules of ``cell(_:)``) without building an intermediate string.
+    static func append(_ value: String, to out: inout [UInt8]) {
+        var needsQuotes = false
+        for byte in value.utf8 where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        if needsQuotes { out.append(0x22) }
+        switch value.utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D:
+            out.append(UInt8(ascii: "'"))
+        default: break
+        }
+        if needsQuotes {
+            for byte in value.utf8 {
+                out.append(byte)
+                if byte == 0x22 { out.append(0x22) }
+            }
+            out.append(0x22)
+        } else {
+            out.append(contentsOf: value.utf8)
+        }
+    }
+
+    func render() -> [UInt8] {
         let data = context.data
-        var out = Self.header.joined(separator: ",") + "\r\n"
-        out.reserveCapacity(data.results.count * 600)
-        for (i, result) in data.results.enumerated() {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + data.results.count * 800)
+        out.append(contentsOf: Self.header.joined(separator: ",").utf8)
+        out.append(contentsOf: [0x0D, 0x0A])
+        for i in data.results.indices {
             let cluster = context.cluster(ofResult: i)
+            let result = data.results[i]
+            let reasons =
+                result.reasons.isEmpty ? "" : result.reasons.map(RenderContext.describe).joined(separator: "; ")
             let cells = [
                 data.run.evaluatedAt, context.clusterName(ofResult: i), result.clusterId, result.resourceId,
                 cluster.map(ReportSummary.kindLabel) ?? "", cluster?.subscriptionId ?? "", cluster?.resourceGroup ?? "",
                 cluster?.location ?? "", result.assignmentName, result.assignmentId, context.policyLabel(result),
                 result.policyDefinitionId, result.effect, result.state.rawValue, result.since ?? "",
-                result.exemptionId ?? "", result.error ?? "",
-                result.reasons.map(RenderContext.describe).joined(separator: "; "),
+                result.exemptionId ?? "", result.error ?? "", reasons,
             ]
-            out += cells.map(Self.cell).joined(separator: ",")
-            out += "\r\n"
+            for (k, cell) in cells.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                Self.append(cell, to: &out)
+            }
+            out.append(contentsOf: [0x0D, 0x0A])
         }
         return out
     }

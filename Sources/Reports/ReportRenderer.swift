@@ -112,7 +112,7 @@ public enum ReportRenderer {
         switch format {
         case .table: return Array(TableRenderer(context).render().utf8)
         case .json: return JSONReportRenderer(context).render()
-        case .csv: return Array(CSVRenderer(context).render().utf8)
+        case .csv: return CSVRenderer(context).render()
         case .markdown: return Array(MarkdownRenderer(context).render().utf8)
         case .html: return Array(HTMLRenderer(context).render().utf8)
         case .policyreport: return PolicyReportRenderer(context).render()

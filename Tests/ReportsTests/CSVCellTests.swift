@@ -14,11 +14,17 @@ struct CSVCellTests {
         ])
     func sameAsInventory(_ value: String) {
         #expect(CSVRenderer.cell(value) == CSV.cell(value))
+        var bytes: [UInt8] = []
+        CSVRenderer.append(value, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == CSV.cell(value))
     }
 
     @Test("a CR LF inside a value is quoted, so it cannot end the row")
     func crlf() {
         #expect(CSVRenderer.cell("a\r\nb") == "\"a\r\nb\"")
+        var bytes: [UInt8] = []
+        CSVRenderer.append("a\r\nb", to: &bytes)
+        #expect(bytes == Array("\"a\r\nb\"".utf8))
     }
 }
 
