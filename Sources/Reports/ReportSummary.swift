@@ -436,6 +436,13 @@ public struct ReportSummary: Sendable {
 /// words into one 64-bit value first and hands the hasher only that.
 struct FoldedKey: Hashable {
     let text: String
+    /// The folded hash, computed once (dictionaries rehash every key when they grow).
+    let folded: UInt64
+
+    init(text: String) {
+        self.text = text
+        self.folded = Self.fold(text, into: 0)
+    }
 
     /// Lowercases the ASCII letters among eight bytes.
     @inline(__always) private static func lower8(_ word: UInt64) -> UInt64 {
@@ -461,9 +468,15 @@ struct FoldedKey: Hashable {
     }
 
     static func == (lhs: FoldedKey, rhs: FoldedKey) -> Bool {
-        if lhs.text == rhs.text { return true }
-        var a = lhs.text
-        var b = rhs.text
+        guard lhs.folded == rhs.folded else { return false }
+        return same(lhs.text, rhs.text)
+    }
+
+    /// Whether two strings are equal ignoring ASCII case.
+    static func same(_ lhs: String, _ rhs: String) -> Bool {
+        if lhs == rhs { return true }
+        var a = lhs
+        var b = rhs
         return a.withUTF8 { x in
             b.withUTF8 { y in
                 guard x.count == y.count else { return false }
@@ -477,7 +490,7 @@ struct FoldedKey: Hashable {
         }
     }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(Self.fold(text, into: 0)) }
+    func hash(into hasher: inout Hasher) { hasher.combine(folded) }
 
     /// Mixes the lowercased bytes of `text` into `seed`.
     static func fold(_ text: String, into seed: UInt64) -> UInt64 {
@@ -499,6 +512,10 @@ struct FoldedKey: Hashable {
 /// rows often repeat the id of the row before.
 struct IDInterner {
     private var numbers: [FoldedKey: Int] = [:]
+
+    /// Creates an interner with room for `capacity` ids.
+    init(capacity: Int = 0) { numbers.reserveCapacity(capacity) }
+
     private var last: (text: String, index: Int)?
     /// The first spelling of each id, by number.
     private(set) var spellings: [String] = []
@@ -580,11 +597,11 @@ struct SummaryIndex {
     var inventoryClusters: Int
 
     init(_ data: ReportData) {
-        var clusters = IDInterner()
+        var clusters = IDInterner(capacity: data.clusters.count)
         for cluster in data.clusters { _ = clusters.intern(cluster.id) }
         // Duplicated ids in the inventory would shift numbers; keep the inventory's positions.
         inventoryClusters = data.clusters.count
-        var resources = IDInterner()
+        var resources = IDInterner(capacity: data.clusters.count * 4)
         var assignments = IDInterner()
         clusterOfResult = []
         resourceOfResult = []
@@ -834,18 +851,23 @@ private struct History {
             var resource: String
             var assignment: String
             var reference: String?
+            var folded: UInt64
+
+            init(resource: String, assignment: String, reference: String?) {
+                self.resource = resource
+                self.assignment = assignment
+                self.reference = reference
+                folded = FoldedKey.fold(
+                    resource, into: FoldedKey.fold(assignment, into: FoldedKey.fold(reference ?? "\u{0}", into: 0)))
+            }
 
             static func == (lhs: Subject, rhs: Subject) -> Bool {
-                FoldedKey(text: lhs.resource) == FoldedKey(text: rhs.resource)
-                    && FoldedKey(text: lhs.assignment) == FoldedKey(text: rhs.assignment)
-                    && FoldedKey(text: lhs.reference ?? "\u{0}") == FoldedKey(text: rhs.reference ?? "\u{0}")
+                lhs.folded == rhs.folded && FoldedKey.same(lhs.resource, rhs.resource)
+                    && FoldedKey.same(lhs.assignment, rhs.assignment)
+                    && FoldedKey.same(lhs.reference ?? "\u{0}", rhs.reference ?? "\u{0}")
             }
 
-            func hash(into hasher: inout Hasher) {
-                let h = FoldedKey.fold(
-                    resource, into: FoldedKey.fold(assignment, into: FoldedKey.fold(reference ?? "\u{0}", into: 0)))
-                hasher.combine(h)
-            }
+            func hash(into hasher: inout Hasher) { hasher.combine(folded) }
         }
         let fromSeconds = data.intervals.map { Text.unixSeconds($0.from) ?? 0 }
         var order = Array(data.intervals.indices)
@@ -854,6 +876,7 @@ private struct History {
         }
         var assignments = IDInterner()
         var subjects: [Subject: Int] = [:]
+        subjects.reserveCapacity(min(data.intervals.count, data.results.count * 2 + 16))
         var lastState: [ComplianceState] = []
         var lastInterval: [Int] = []
         var changes: [Int] = []
