@@ -16,7 +16,7 @@ struct JSONReportRenderer {
     func render() -> [UInt8] {
         let data = context.data
         let summary = context.summary
-        var w = JSONWriter(pretty: true, capacity: 8192 + data.results.count * 700 + data.clusters.count * 400)
+        var w = ReportJSONWriter(pretty: true, capacity: 8192 + data.results.count * 700 + data.clusters.count * 400)
         w.beginObject()
         w.member("formatVersion", 1)
         w.member("generatedAt", context.generatedAt)
@@ -88,7 +88,7 @@ struct JSONReportRenderer {
         for point in summary.trend {
             w.beginObject()
             w.key("runId")
-            w.number(.int(point.runId))
+            w.number(point.runId)
             w.member("at", point.at)
             w.member("resources", point.resources)
             w.member("compliant", point.compliant)
@@ -106,11 +106,11 @@ struct JSONReportRenderer {
             w.beginObject()
             w.member("episodes", ttc.episodes)
             w.key("medianSeconds")
-            w.number(.int(ttc.medianSeconds))
+            w.number(ttc.medianSeconds)
             w.key("p90Seconds")
-            w.number(.int(ttc.p90Seconds))
+            w.number(ttc.p90Seconds)
             w.key("maxSeconds")
-            w.number(.int(ttc.maxSeconds))
+            w.number(ttc.maxSeconds)
             w.member("open", ttc.open)
             w.endObject()
         } else {
@@ -144,11 +144,11 @@ struct JSONReportRenderer {
         return w.bytes
     }
 
-    private func writeRun(_ w: inout JSONWriter) {
+    private func writeRun(_ w: inout ReportJSONWriter) {
         let run = context.data.run
         w.beginObject()
         w.key("id")
-        if let id = run.id { w.number(.int(id)) } else { w.null() }
+        if let id = run.id { w.number(id) } else { w.null() }
         w.member("kind", run.kind)
         w.member("startedAt", run.startedAt)
         w.member("evaluatedAt", run.evaluatedAt)
@@ -158,7 +158,7 @@ struct JSONReportRenderer {
         w.endObject()
     }
 
-    private func write(_ counts: StateCounts, _ w: inout JSONWriter) {
+    private func write(_ counts: StateCounts, _ w: inout ReportJSONWriter) {
         w.beginObject()
         w.member("total", counts.total)
         w.member("compliant", counts.compliant)
@@ -169,7 +169,7 @@ struct JSONReportRenderer {
         w.endObject()
     }
 
-    private func writeGroups(_ groups: [GroupSummary], _ w: inout JSONWriter) {
+    private func writeGroups(_ groups: [GroupSummary], _ w: inout ReportJSONWriter) {
         w.beginArray()
         for group in groups {
             w.beginObject()
@@ -186,7 +186,7 @@ struct JSONReportRenderer {
         w.endArray()
     }
 
-    private func writeStrictSummary(_ w: inout JSONWriter) {
+    private func writeStrictSummary(_ w: inout ReportJSONWriter) {
         let strict = context.summary.strict
         w.beginObject()
         w.member("entries", strict.entries)
@@ -207,7 +207,7 @@ struct JSONReportRenderer {
         w.endObject()
     }
 
-    private func writeClusters(_ w: inout JSONWriter) {
+    private func writeClusters(_ w: inout ReportJSONWriter) {
         let data = context.data
         w.beginArray()
         for rollup in context.summary.clusterRollups {
@@ -235,7 +235,7 @@ struct JSONReportRenderer {
         w.endArray()
     }
 
-    private func writeResults(_ w: inout JSONWriter) {
+    private func writeResults(_ w: inout ReportJSONWriter) {
         w.beginArray()
         for result in context.data.results {
             w.beginObject()
@@ -268,7 +268,7 @@ struct JSONReportRenderer {
         w.endArray()
     }
 
-    private func writeStrict(_ w: inout JSONWriter) {
+    private func writeStrict(_ w: inout ReportJSONWriter) {
         w.beginArray()
         for entry in context.data.strict {
             w.beginObject()

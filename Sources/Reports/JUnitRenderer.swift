@@ -11,76 +11,87 @@ struct JUnitRenderer {
 
     init(_ context: RenderContext) { self.context = context }
 
-    func render() -> String {
+    func render() -> [UInt8] {
         let data = context.data
-        struct Key: Hashable {
-            var assignment: String
-            var definition: String
-            var reference: String
-        }
-        var order: [Key] = []
-        var members: [Key: [Int]] = [:]
-        for (i, result) in data.results.enumerated() {
-            let key = Key(
-                assignment: ASCII.lowercased(result.assignmentId),
-                definition: ASCII.lowercased(result.policyDefinitionId),
-                reference: result.policyDefinitionReferenceId.map(ASCII.lowercased) ?? "")
-            if members[key] == nil { order.append(key) }
-            members[key, default: []].append(i)
-        }
+        // Suites in the summary's policy order: assignment × definition × reference, as first seen.
+        var members = Array(repeating: [Int](), count: context.summary.byPolicy.count)
+        for (i, p) in context.summary.policyOfResult.enumerated() { members[p].append(i) }
         var total = StateCounts()
-        for result in data.results { total.add(result.state) }
-        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out.reserveCapacity(data.results.count * 300)
-        out += "<testsuites name=\"fluxfleet\" tests=\"\(total.total)\" failures=\"\(total.nonCompliant)\" "
-        out += "errors=\"\(total.error)\" skipped=\"\(total.exempt + total.unknown)\" time=\"0\" "
-        out += "timestamp=\"\(Text.xml(data.run.evaluatedAt))\">\n"
-        for key in order {
-            let indexes = members[key]!
+        for i in data.results.indices { total.add(data.results[i].state) }
+        var out = XMLBuffer(capacity: 256 + data.results.count * 200)
+        out.put("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        out.put("<testsuites name=\"fluxfleet\" tests=\"\(total.total)\" failures=\"\(total.nonCompliant)\" ")
+        out.put("errors=\"\(total.error)\" skipped=\"\(total.exempt + total.unknown)\" time=\"0\" timestamp=\"")
+        out.escaped(data.run.evaluatedAt)
+        out.put("\">\n")
+        for indexes in members where !indexes.isEmpty {
             let first = data.results[indexes[0]]
             var counts = StateCounts()
             for i in indexes { counts.add(data.results[i].state) }
-            let suite = "\(first.assignmentName) / \(context.policyLabel(first))"
-            let classname = "fluxfleet.\(first.assignmentName).\(context.policyLabel(first))"
-            out += "  <testsuite name=\"\(Text.xml(suite))\" tests=\"\(counts.total)\" "
-            out += "failures=\"\(counts.nonCompliant)\" errors=\"\(counts.error)\" "
-            out += "skipped=\"\(counts.exempt + counts.unknown)\" time=\"0\" "
-            out += "timestamp=\"\(Text.xml(data.run.evaluatedAt))\">\n"
-            out += "    <properties>\n"
-            out += "      <property name=\"assignmentId\" value=\"\(Text.xml(first.assignmentId))\"/>\n"
-            out += "      <property name=\"policyDefinitionId\" value=\"\(Text.xml(first.policyDefinitionId))\"/>\n"
-            out += "      <property name=\"effect\" value=\"\(Text.xml(first.effect))\"/>\n"
-            out += "    </properties>\n"
+            let policy = context.policyLabel(first)
+            let classname = Text.xml("fluxfleet.\(first.assignmentName).\(policy)")
+            out.put("  <testsuite name=\"")
+            out.escaped("\(first.assignmentName) / \(policy)")
+            out.put("\" tests=\"\(counts.total)\" failures=\"\(counts.nonCompliant)\" errors=\"\(counts.error)\" ")
+            out.put("skipped=\"\(counts.exempt + counts.unknown)\" time=\"0\" timestamp=\"")
+            out.escaped(data.run.evaluatedAt)
+            out.put("\">\n    <properties>\n      <property name=\"assignmentId\" value=\"")
+            out.escaped(first.assignmentId)
+            out.put("\"/>\n      <property name=\"policyDefinitionId\" value=\"")
+            out.escaped(first.policyDefinitionId)
+            out.put("\"/>\n      <property name=\"effect\" value=\"")
+            out.escaped(first.effect)
+            out.put("\"/>\n    </properties>\n")
             for i in indexes {
-                let result = data.results[i]
-                out += "    <testcase classname=\"\(Text.xml(classname))\" "
-                out += "name=\"\(Text.xml(context.resourceName(ofResult: i)))\" time=\"0\""
-                let lines = RenderContext.explain(result)
-                switch result.state {
+                out.put("    <testcase classname=\"")
+                out.put(classname)
+                out.put("\" name=\"")
+                out.escaped(context.resourceName(ofResult: i))
+                out.put("\" time=\"0\"")
+                let state = data.results[i].state
+                switch state {
                 case .compliant:
-                    out += "/>\n"
+                    out.put("/>\n")
                     continue
-                case .nonCompliant:
-                    let message = result.reasons.first.map(RenderContext.describe) ?? "NonCompliant"
-                    out += ">\n      <failure message=\"\(Text.xml(message))\" type=\"\(Text.xml(result.effect))\">"
-                    out += Text.xml(([result.resourceId] + lines).joined(separator: "\n"))
-                    out += "</failure>\n"
-                case .error:
-                    out +=
-                        ">\n      <error message=\"\(Text.xml(result.error ?? "evaluation failed"))\" type=\"Error\">"
-                    out += Text.xml(([result.resourceId] + lines).joined(separator: "\n"))
-                    out += "</error>\n"
+                case .nonCompliant, .error:
+                    let result = data.results[i]
+                    let element = state == .error ? "error" : "failure"
+                    let message =
+                        state == .error
+                        ? result.error ?? "evaluation failed"
+                        : result.reasons.first.map(RenderContext.describe) ?? "NonCompliant"
+                    out.put(">\n      <\(element) message=\"")
+                    out.escaped(message)
+                    out.put("\" type=\"")
+                    out.escaped(state == .error ? "Error" : result.effect)
+                    out.put("\">")
+                    out.escaped(([result.resourceId] + RenderContext.explain(result)).joined(separator: "\n"))
+                    out.put("</\(element)>\n")
                 case .exempt:
-                    out +=
-                        ">\n      <skipped message=\"\(Text.xml("Exempt" + (result.exemptionId.map { ": \($0)" } ?? "")))\"/>\n"
+                    out.put(">\n      <skipped message=\"")
+                    out.escaped("Exempt" + (data.results[i].exemptionId.map { ": \($0)" } ?? ""))
+                    out.put("\"/>\n")
                 case .unknown:
-                    out += ">\n      <skipped message=\"Unknown: a Manual policy without an attestation\"/>\n"
+                    out.put(">\n      <skipped message=\"Unknown: a Manual policy without an attestation\"/>\n")
                 }
-                out += "    </testcase>\n"
+                out.put("    </testcase>\n")
             }
-            out += "  </testsuite>\n"
+            out.put("  </testsuite>\n")
         }
-        out += "</testsuites>\n"
-        return out
+        out.put("</testsuites>\n")
+        return out.bytes
     }
+}
+
+/// Bytes of an XML document: literal markup, and text escaped with ``Text/xml(_:)``.
+struct XMLBuffer {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// Appends markup as it is.
+    mutating func put(_ markup: String) { bytes.append(contentsOf: markup.utf8) }
+
+    /// Appends text, escaped.
+    mutating func escaped(_ text: String) { bytes.append(contentsOf: Text.xml(text).utf8) }
 }

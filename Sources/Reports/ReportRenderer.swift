@@ -116,7 +116,7 @@ public enum ReportRenderer {
         case .markdown: return Array(MarkdownRenderer(context).render().utf8)
         case .html: return Array(HTMLRenderer(context).render().utf8)
         case .policyreport: return PolicyReportRenderer(context).render()
-        case .junit: return Array(JUnitRenderer(context).render().utf8)
+        case .junit: return JUnitRenderer(context).render()
         case .sarif: return SARIFRenderer(context).render()
         case .prometheus: return Array(PrometheusRenderer(context).render().utf8)
         }

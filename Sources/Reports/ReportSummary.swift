@@ -226,6 +226,9 @@ public struct ReportSummary: Sendable {
     /// The threshold used for ``flapping``.
     public var flappingThreshold: Int
 
+    /// The index into ``byPolicy`` of each result.
+    let policyOfResult: [Int]
+
     /// The dense indexes the summary was computed with (renderers use them to find a result's cluster).
     let index: SummaryIndex
 
@@ -248,7 +251,7 @@ public struct ReportSummary: Sendable {
         notEvaluated = rollups.count { $0.state == nil }
         clusterOrder = Self.order(rollups, data)
         byAssignment = index.byAssignment(data)
-        byPolicy = index.byPolicy(data)
+        (byPolicy, policyOfResult) = index.byPolicy(data)
         bySubscription = index.byCluster(data, rollups) { ($0.subscriptionId, $0.subscriptionId) }
         byResourceGroup = index.byCluster(data, rollups) {
             ("\($0.resourceGroup) (\($0.subscriptionId.prefix(8)))", "\($0.subscriptionId)/\($0.resourceGroup)")
@@ -496,16 +499,23 @@ struct FoldedKey: Hashable {
     static func fold(_ text: String, into seed: UInt64) -> UInt64 {
         var text = text
         return text.withUTF8 { bytes in
-            var h: UInt64 = (seed &* 0x94D0_49BB_1331_11EB) ^ 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+            let n = bytes.count
+            var h: UInt64 = (seed &* 0x94D0_49BB_1331_11EB) ^ 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+            guard let base = bytes.baseAddress else { return h }
+            let raw = UnsafeRawPointer(base)
             var i = 0
-            while i < bytes.count {
-                h = (h ^ word(bytes, i)) &* 0xBF58_476D_1CE4_E5B9
+            while i + 8 <= n {
+                h =
+                    (h ^ lower8(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))))
+                    &* 0xBF58_476D_1CE4_E5B9
                 h ^= h >> 29
                 i += 8
             }
-            return h
+            if i < n { h = (h ^ word(bytes, i)) &* 0xBF58_476D_1CE4_E5B9 }
+            return h ^ (h >> 31)
         }
     }
+
 }
 
 /// Numbers strings once each, ignoring ASCII case; the last string looked up is remembered, as
@@ -741,7 +751,7 @@ struct SummaryIndex {
         }
     }
 
-    func byPolicy(_ data: ReportData) -> [PolicySummary] {
+    func byPolicy(_ data: ReportData) -> ([PolicySummary], [Int]) {
         struct Key: Hashable {
             var assignment: Int
             var definition: Int
@@ -801,7 +811,7 @@ struct SummaryIndex {
             pairs.add(group: policyOfResult[i], resource: resourceOfResult[i], data.results[i].state)
         }
         for (p, counts) in pairs.counts(groups: out.count).enumerated() { out[p].counts = counts }
-        return out
+        return (out, policyOfResult)
     }
 
     /// Groups every inventory cluster (and its resources' worst states) by a key of the cluster.

@@ -40,3 +40,51 @@ struct XMLTextTests {
         #expect(Text.xml("a\u{FFFE}b\u{FFFF}c\u{FEFF}") == "a?b?c\u{FEFF}")
     }
 }
+
+/// The reports' JSON writer writes what FleetCore's JSONWriter writes.
+@Suite("report JSON writer")
+struct ReportJSONWriterTests {
+    @Test("same bytes as JSONWriter, pretty and compact, escapes included", arguments: [true, false])
+    func sameAsJSONWriter(_ pretty: Bool) {
+        let strings = ["plain", "quote \" back \\ slash", "line\nfeed\rtab\t", "bell\u{07}del\u{7F}", "é ü 日本", ""]
+        var mine = ReportJSONWriter(pretty: pretty, capacity: 64)
+        var theirs = JSONWriter(pretty: pretty)
+        mine.beginObject()
+        theirs.beginObject()
+        for (i, s) in strings.enumerated() {
+            mine.member("k\(i) \(s)", s)
+            theirs.member("k\(i) \(s)", s)
+        }
+        mine.key("list")
+        theirs.key("list")
+        mine.beginArray()
+        theirs.beginArray()
+        mine.number(42)
+        theirs.number(42)
+        mine.number(Int64(-7))
+        theirs.number(.int(-7))
+        mine.number(63.157_894, decimals: 2)
+        theirs.number(63.157_894, decimals: 2)
+        mine.bool(true)
+        theirs.bool(true)
+        mine.null()
+        theirs.null()
+        mine.beginObject()
+        theirs.beginObject()
+        mine.endObject()
+        theirs.endObject()
+        mine.endArray()
+        theirs.endArray()
+        mine.member("n", 3)
+        theirs.member("n", 3)
+        mine.member("b", false)
+        theirs.member("b", false)
+        mine.member("missing", nil as String?)
+        theirs.member("missing", nil as String?)
+        mine.endObject()
+        theirs.endObject()
+        mine.newlineAtEnd()
+        theirs.newlineAtEnd()
+        #expect(mine.bytes == theirs.bytes)
+    }
+}
