@@ -20,9 +20,13 @@ struct ReportJSONWriter {
 
     mutating func newlineAtEnd() { bytes.append(0x0A) }
 
+    /// A line break followed by 64 levels of indentation; deeper levels add the rest one by one.
+    private static let indentation: [UInt8] = [0x0A] + Array(repeating: 0x20, count: 128)
+
     private mutating func newline() {
-        bytes.append(0x0A)
-        for _ in 0..<depth { bytes.append(contentsOf: [0x20, 0x20]) }
+        let spaces = depth * 2
+        bytes.append(contentsOf: Self.indentation[..<(1 + min(spaces, 128))])
+        if spaces > 128 { bytes.append(contentsOf: repeatElement(0x20, count: spaces - 128)) }
     }
 
     private mutating func prefix() {

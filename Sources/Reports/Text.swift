@@ -4,7 +4,15 @@ import FleetCore
 enum Text {
     /// The last `/` segment of an id (`deploy-flux-extension` of a definition id).
     static func lastSegment(_ id: String) -> String {
-        id.split(separator: "/").last.map(String.init) ?? id
+        var end = id.utf8.endIndex
+        while end > id.utf8.startIndex, id.utf8[id.utf8.index(before: end)] == UInt8(ascii: "/") {
+            end = id.utf8.index(before: end)
+        }
+        let body = id.utf8[..<end]
+        guard let slash = body.lastIndex(of: UInt8(ascii: "/")) else {
+            return end == id.utf8.endIndex ? id : String(Substring(body))
+        }
+        return String(Substring(body[body.index(after: slash)...]))
     }
 
     /// Text for HTML element content and attribute values: `& < > " '` escaped.

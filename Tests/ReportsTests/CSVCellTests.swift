@@ -88,3 +88,17 @@ struct ReportJSONWriterTests {
         #expect(mine.bytes == theirs.bytes)
     }
 }
+
+/// The last id segment, as ARM names are read.
+@Suite("last segment")
+struct LastSegmentTests {
+    @Test(
+        "the text after the last slash, trailing slashes ignored",
+        arguments: [
+            ("/subscriptions/s/resourceGroups/rg/providers/A/b/aks-1", "aks-1"), ("name", "name"),
+            ("/a/b/", "b"), ("", ""), ("/", ""), ("a/ü日本", "ü日本"),
+        ])
+    func lastSegment(_ pair: (String, String)) {
+        #expect(Text.lastSegment(pair.0) == pair.1)
+    }
+}
