@@ -36,7 +36,14 @@ struct PolicyReportRenderer {
 
     /// The PolicyReport severity for an effect.
     static func severity(effect: String) -> String {
-        switch ASCII.lowercased(effect) {
+        // Effects come spelled as the policy spells them; most are already one of these.
+        switch effect {
+        case "DeployIfNotExists", "Deny", "Modify", "DenyAction": return "high"
+        case "Audit", "AuditIfNotExists": return "medium"
+        case "Manual": return "low"
+        default: break
+        }
+        return switch ASCII.lowercased(effect) {
         case "deny", "deployifnotexists", "modify", "denyaction": "high"
         case "audit", "auditifnotexists": "medium"
         case "manual": "low"
@@ -70,10 +77,6 @@ struct PolicyReportRenderer {
 
     func render() -> [UInt8] {
         let data = context.data
-        var categories: [String: String] = [:]
-        for policy in data.policies {
-            if let category = policy.category { categories[ASCII.lowercased(policy.id)] = category }
-        }
         var counts: [String: Int] = ["pass": 0, "fail": 0, "warn": 0, "error": 0, "skip": 0]
         for result in data.results { counts[Self.result(result.state), default: 0] += 1 }
         let seconds = Text.unixSeconds(data.run.evaluatedAt) ?? 0
@@ -110,7 +113,7 @@ struct PolicyReportRenderer {
             w.member("source", "fluxfleet")
             w.member("policy", result.assignmentName)
             w.member("rule", context.policyLabel(result))
-            w.member("category", categories[ASCII.lowercased(result.policyDefinitionId)] ?? "Azure Policy")
+            w.member("category", context.summary.byPolicy[context.summary.policyOfResult[i]].category ?? "Azure Policy")
             w.member("severity", Self.severity(effect: result.effect))
             w.member("result", Self.result(result.state))
             w.member("scored", result.state != .unknown)

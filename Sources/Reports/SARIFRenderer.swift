@@ -35,16 +35,20 @@ struct SARIFRenderer {
         var policies: [String: ReportPolicy] = [:]
         for policy in data.policies { policies[ASCII.lowercased(policy.id)] = policy }
         // Rules: one per definition, in first-seen order.
+        // Rules: one per definition, in first-seen order (walking the summary's policies, which are
+        // in first-seen order too); each policy of the summary maps to its definition's rule.
         var ruleOf: [String: Int] = [:]
         var ruleDefinitions: [String] = []
         var ruleReferences: [String?] = []
-        for result in data.results {
-            let key = ASCII.lowercased(result.policyDefinitionId)
+        var ruleOfPolicy: [Int] = []
+        for policy in context.summary.byPolicy {
+            let key = ASCII.lowercased(policy.policyDefinitionId)
             if ruleOf[key] == nil {
                 ruleOf[key] = ruleDefinitions.count
-                ruleDefinitions.append(result.policyDefinitionId)
-                ruleReferences.append(result.policyDefinitionReferenceId)
+                ruleDefinitions.append(policy.policyDefinitionId)
+                ruleReferences.append(policy.referenceId)
             }
+            ruleOfPolicy.append(ruleOf[key]!)
         }
         var nameCounts: [String: Int] = [:]
         for id in ruleDefinitions { nameCounts[ASCII.lowercased(Text.lastSegment(id)), default: 0] += 1 }
@@ -99,7 +103,7 @@ struct SARIFRenderer {
         w.key("results")
         w.beginArray()
         for (i, result) in data.results.enumerated() where result.state == .nonCompliant || result.state == .error {
-            let rule = ruleOf[ASCII.lowercased(result.policyDefinitionId)]!
+            let rule = ruleOfPolicy[context.summary.policyOfResult[i]]
             w.beginObject()
             w.member("ruleId", ruleIds[rule])
             w.member("ruleIndex", rule)
@@ -149,10 +153,7 @@ struct SARIFRenderer {
 
     private func level(_ result: ReportResult) -> String {
         if result.state == .error { return "error" }
-        switch ASCII.lowercased(result.effect) {
-        case "deny", "deployifnotexists", "modify", "denyaction": return "error"
-        default: return "warning"
-        }
+        return PolicyReportRenderer.severity(effect: result.effect) == "high" ? "error" : "warning"
     }
 
     private func message(_ result: ReportResult, index: Int) -> String {
