@@ -120,17 +120,25 @@ struct ReportJSONWriter {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether a byte must be escaped inside a JSON string.
+    private static let escaped: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
+
     private mutating func appendQuoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        var plain = true
-        for c in s.utf8 where c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F {
-            plain = false
-            break
-        }
-        if plain {
-            bytes.append(contentsOf: s.utf8)
-        } else {
-            for c in s.utf8 {
+        var s = s
+        s.withUTF8 { buffer in
+            var plain = true
+            Self.escaped.withUnsafeBufferPointer { table in
+                for c in buffer where table[Int(c)] {
+                    plain = false
+                    break
+                }
+            }
+            if plain {
+                bytes.append(contentsOf: buffer)
+                return
+            }
+            for c in buffer {
                 switch c {
                 case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
                 case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
