@@ -119,7 +119,7 @@ struct HTMLRenderer {
         var out = "<svg class=\"trend\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
         out += "aria-label=\"compliance from \(Text.percent(values.first!)) to \(Text.percent(values.last!))\">"
         let range = 100 - floor
-        for tick in stride(from: floor, through: 100, by: range >= 75 ? 25 : range >= 40 ? 20 : 10) {
+        for tick in stride(from: 100, through: floor, by: -(range >= 75 ? 25 : range >= 40 ? 20 : 10)) {
             out +=
                 "<line class=\"grid\" x1=\"\(Int(left))\" x2=\"\(Int(width - 8))\" y1=\"\(Text.number(y(tick), decimals: 1))\" "
             out += "y2=\"\(Text.number(y(tick), decimals: 1))\"/>"
