@@ -78,6 +78,12 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "PolicyEngine", "FleetCore"],
+            resources: [.copy("Golden")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["FleetCore", "fluxfleet"],
             resources: [.copy("Golden")],

@@ -19,11 +19,14 @@ public struct ReportData: Sendable {
     public var trend: [ReportRunPoint]
     /// State intervals inside the report window, oldest first, for time-to-compliance and flapping.
     public var intervals: [ReportInterval]
+    /// What is known about the policy definitions the results name (display names, categories); may
+    /// be empty: renderers then fall back to the definition's name.
+    public var policies: [ReportPolicy]
 
     /// Creates report data.
     public init(
         run: ReportRun, clusters: [ReportCluster], results: [ReportResult], strict: [ReportStrict],
-        trend: [ReportRunPoint] = [], intervals: [ReportInterval] = []
+        trend: [ReportRunPoint] = [], intervals: [ReportInterval] = [], policies: [ReportPolicy] = []
     ) {
         self.run = run
         self.clusters = clusters
@@ -31,6 +34,7 @@ public struct ReportData: Sendable {
         self.strict = strict
         self.trend = trend
         self.intervals = intervals
+        self.policies = policies
     }
 }
 
@@ -312,5 +316,22 @@ public struct ReportInterval: Sendable, Hashable {
         self.state = state
         self.from = from
         self.to = to
+    }
+}
+
+/// What a report shows about a policy definition besides its id.
+public struct ReportPolicy: Sendable, Hashable {
+    /// The policy definition id.
+    public var id: String
+    /// The definition's display name (nil when it has none).
+    public var displayName: String?
+    /// The definition's `metadata.category`, such as `Kubernetes` (nil when it has none).
+    public var category: String?
+
+    /// Creates a policy description.
+    public init(id: String, displayName: String?, category: String?) {
+        self.id = id
+        self.displayName = displayName
+        self.category = category
     }
 }
