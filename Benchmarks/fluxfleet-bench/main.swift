@@ -37,6 +37,9 @@ enum Stage: String, CaseIterable {
     case record
     /// 365 daily scans with 2% churn recorded, then the report data over the year (StoreStages.swift).
     case year
+    /// Every report format over a year of synthesised history, after a scan (ReportsStage.swift); one line
+    /// per format.
+    case reports
 }
 
 struct Options {
@@ -169,6 +172,10 @@ func benchmarkPolicies(_ directory: String) -> PolicyBundle {
 
 /// Runs one stage in this process and prints its JSON line.
 func runStage(_ stage: Stage, inventory path: String, policies: String) {
+    if stage == .reports {
+        runReportsStage(inventory: path, policies: policies, repeats: 1)
+        return
+    }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
     var fields: [(String, JSON)] = [("case", .string(stage.rawValue)), ("file", .string(path)), ("bytes", .int(size))]
     do {
@@ -226,6 +233,7 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
             ]
         case .record: fields += try recordStage(inventory: path, policies: policies)
         case .year: fields += try yearStage(inventory: path, policies: policies)
+        case .reports: break  // handled above
         case .inventoryJSON:
             let inventory = try SnapshotReader.load(path: path)
             var length = 0

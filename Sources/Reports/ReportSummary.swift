@@ -257,7 +257,7 @@ public struct ReportSummary: Sendable {
             ("\($0.resourceGroup) (\($0.subscriptionId.prefix(8)))", "\($0.subscriptionId)/\($0.resourceGroup)")
         }
         byLocation = index.byCluster(data, rollups) { ($0.location.isEmpty ? "(none)" : $0.location, $0.location) }
-        byKind = index.byCluster(data, rollups) { (Self.kindLabel($0), $0.kind) }
+        byKind = index.byCluster(data, rollups) { (Self.kindLabel($0), Self.kindLabel($0)) }
         topReasons = Self.reasons(data, index)
         strict = Self.strict(data)
         trend = data.trend

@@ -25,8 +25,7 @@ struct FluxFleet: ParsableCommand {
             """,
         version: FleetCoreVersion.string,
         subcommands: [
-            InventoryCommand.self, ScanCommand.self, PolicyCommand.self,
-            HistoryCommand.self,
+            InventoryCommand.self, ScanCommand.self, ReportCommand.self, HistoryCommand.self, PolicyCommand.self,
             DBCommand.self,
         ]
     )

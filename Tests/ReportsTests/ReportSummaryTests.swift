@@ -89,7 +89,9 @@ struct ReportSummaryTests {
         #expect(prodExtension?.counts.exempt == 1)
         #expect(prodExtension?.category == "Kubernetes")
         #expect(summary.byPolicy.count == 11)
-        #expect(summary.byKind.map(\.name).sorted() == ["AKS", "AKS Arc"])
+        // Arc-enabled clusters and AKS Arc (provisioned) clusters are separate kinds, as inventory shows them.
+        #expect(summary.byKind.map(\.name).sorted() == ["AKS", "AKS Arc", "Arc"])
+        #expect(summary.byKind.first { $0.name == "AKS Arc" }?.clusters == 1)
         #expect(summary.byKind.reduce(0) { $0 + $1.clusters } == Fixtures.scanOnly.clusters.count)
         #expect(summary.bySubscription.reduce(0) { $0 + $1.counts.total } == summary.resources.total)
     }

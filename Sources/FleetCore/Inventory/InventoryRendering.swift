@@ -364,7 +364,8 @@ public enum CSV {
     public static func cell(_ value: String) -> String {
         var v = value
         if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
-        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        // Bytes, not Characters: "\r\n" is one Character that equals neither "\r" nor "\n".
+        if v.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) {
             return "\"" + v.replacing("\"", with: "\"\"") + "\""
         }
         return v
