@@ -173,7 +173,9 @@ func benchmarkPolicies(_ directory: String) -> PolicyBundle {
 /// Runs one stage in this process and prints its JSON line.
 func runStage(_ stage: Stage, inventory path: String, policies: String) {
     if stage == .reports {
-        runReportsStage(inventory: path, policies: policies, repeats: 1)
+        // FLUXFLEET_BENCH_REPORTS_OUT=DIR also writes every rendering there, to look at.
+        let out = ProcessInfo.processInfo.environment["FLUXFLEET_BENCH_REPORTS_OUT"]
+        runReportsStage(inventory: path, policies: policies, repeats: 1, writeTo: out)
         return
     }
     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
