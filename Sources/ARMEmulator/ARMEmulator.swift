@@ -232,7 +232,7 @@ struct Context {
         if !response.body.isEmpty && response.headers["Content-Type"] == nil {
             response.headers["Content-Type"] = "application/json; charset=utf-8"
         }
-        response.headers["Date"] = EmulatorClock.iso8601(state.now)
+        response.headers["Date"] = EmulatorClock.httpDate(state.now)
         return response
     }
 }

@@ -156,6 +156,10 @@ public struct EmulatorState: Sendable {
             .filter { $0.dueAt.map { $0 <= now } ?? false }
             .sorted { ($0.dueAt!, $0.sequence) < ($1.dueAt!, $1.sequence) }
         for operation in dueOperations { complete(operation) }
+        // A configuration changed again since it was scheduled no longer waits.
+        complianceWaiting = complianceWaiting.filter {
+            clusters[$0.cluster]?.children[.fluxConfigurations]?[$0.name]?.complianceDueAt != nil
+        }
         let dueCompliance = complianceWaiting.compactMap { key -> (ChildKey, Int64)? in
             guard let due = clusters[key.cluster]?.children[.fluxConfigurations]?[key.name]?.complianceDueAt,
                 due <= now

@@ -62,6 +62,18 @@ public enum EmulatorClock {
             + ":\(pad(seconds % 60, 2)).\(pad(rest % 1000, 3))Z"
     }
 
+    /// The HTTP `Date` form of a time (RFC 9110 IMF-fixdate): `Sat, 21 Nov 2026 18:00:00 GMT`.
+    public static func httpDate(_ milliseconds: Int64) -> String {
+        let days = floorDiv(milliseconds, 86_400_000)
+        let seconds = (milliseconds - days * 86_400_000) / 1000
+        let (year, month, day) = CivilDate.date(daysSinceEpoch: days)
+        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let weekday = weekdays[Int(((days % 7) + 7) % 7)]
+        return "\(weekday), \(pad(day, 2)) \(months[Int(month) - 1]) \(pad(year, 4)) \(pad(seconds / 3600, 2)):"
+            + "\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)) GMT"
+    }
+
     /// The routing form of a time: `20261121T180000Z`.
     static func compact(_ milliseconds: Int64) -> String {
         let text = iso8601(milliseconds)
