@@ -460,7 +460,6 @@ extension EmulatorState {
         let key = ResourceIDKey(cluster.id)
         let name = ASCII.lowercased(resource.name)
         clusters[key]?.children[resource.type]?[name] = nil
-        complianceWaiting.remove(ChildKey(cluster: key, name: name))
     }
 
     /// Cancels an operation in flight.
@@ -471,6 +470,5 @@ extension EmulatorState {
         operation.endTime = now
         operation.error = ("OperationCanceled", "The operation was canceled: the resource was force-deleted.")
         operations[key] = operation
-        inFlight.remove(key)
     }
 }

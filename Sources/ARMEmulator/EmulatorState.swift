@@ -29,12 +29,8 @@ public struct EmulatorState: Sendable {
     var buckets: [String: SubscriptionBuckets] = [:]
     /// Resource Graph's quota window: its start and the queries used in it.
     var graphWindow: (start: Int64, used: Int) = (0, 0)
-    /// The ids of operations still in progress.
-    var inFlight: Set<String> = []
-    /// fluxConfigurations waiting to turn compliant: (cluster key, lowercased name).
-    var complianceWaiting: Set<ChildKey> = []
-    /// The earliest time anything is due (an operation or a compliance change), if anything is.
-    var nextEventAt: Int64?
+    /// What is due when: operations ending and fluxConfigurations turning compliant.
+    var events = EventQueue()
 
     /// Creates an empty state whose clock starts at `now`.
     public init(configuration: EmulatorConfiguration = EmulatorConfiguration(), now: Int64 = EmulatorClock.defaultStart)
@@ -148,39 +144,22 @@ public struct EmulatorState: Sendable {
         advance(to: now + max(0, milliseconds))
     }
 
-    /// Applies everything due at or before `now`.
+    /// Applies everything due at or before `now`, in time order (ties in the order they were scheduled):
+    /// operations end, and fluxConfigurations their operations left Pending turn compliant.
     mutating func settle() {
-        guard let next = nextEventAt, next <= now else { return }
-        // Operations first, in the order they end; then compliance changes (which operations only schedule).
-        let dueOperations = inFlight.compactMap { operations[$0] }
-            .filter { $0.dueAt.map { $0 <= now } ?? false }
-            .sorted { ($0.dueAt!, $0.sequence) < ($1.dueAt!, $1.sequence) }
-        for operation in dueOperations { complete(operation) }
-        // A configuration changed again since it was scheduled no longer waits.
-        complianceWaiting = complianceWaiting.filter {
-            clusters[$0.cluster]?.children[.fluxConfigurations]?[$0.name]?.complianceDueAt != nil
-        }
-        let dueCompliance = complianceWaiting.compactMap { key -> (ChildKey, Int64)? in
-            guard let due = clusters[key.cluster]?.children[.fluxConfigurations]?[key.name]?.complianceDueAt,
-                due <= now
-            else { return nil }
-            return (key, due)
-        }.sorted { ($0.1, $0.0.name, $0.0.cluster) < ($1.1, $1.0.name, $1.0.cluster) }
-        for (key, due) in dueCompliance { becomeCompliant(key, at: due) }
-        recomputeNextEvent()
-    }
-
-    mutating func recomputeNextEvent() {
-        var next: Int64?
-        for id in inFlight {
-            if let due = operations[id]?.dueAt { next = min(next ?? due, due) }
-        }
-        for key in complianceWaiting {
-            if let due = clusters[key.cluster]?.children[.fluxConfigurations]?[key.name]?.complianceDueAt {
-                next = min(next ?? due, due)
+        while let event = events.popDue(now) {
+            switch event.kind {
+            case .operation(let id):
+                guard let operation = operations[id], operation.status == .inProgress, operation.dueAt == event.time
+                else { continue }
+                complete(operation)
+            case .compliance(let key):
+                // Skipped when the configuration changed or went away since it was scheduled.
+                guard clusters[key.cluster]?.children[.fluxConfigurations]?[key.name]?.complianceDueAt == event.time
+                else { continue }
+                becomeCompliant(key, at: event.time)
             }
         }
-        nextEventAt = next
     }
 
     /// Ends an operation at its due time.
@@ -188,10 +167,11 @@ public struct EmulatorState: Sendable {
         guard let at = operation.dueAt else { return }
         var operation = operation
         operation.endTime = at
-        inFlight.remove(ASCII.lowercased(operation.id))
         let clusterKey = ResourceIDKey(operation.clusterID)
         let name = ASCII.lowercased(String(operation.resourceID.split(separator: "/").last ?? ""))
-        guard var resource = clusters[clusterKey]?.children[operation.type]?[name] else {
+        guard var resource = clusters[clusterKey]?.children[operation.type]?[name],
+            resource.operationID.map({ ASCII.equalsIgnoringCase($0, operation.id) }) == true
+        else {
             operation.status = .canceled
             operations[ASCII.lowercased(operation.id)] = operation
             return
@@ -221,12 +201,11 @@ public struct EmulatorState: Sendable {
             operation.status = .succeeded
             if operation.action == .delete {
                 clusters[clusterKey]?.children[operation.type]?[name] = nil
-                complianceWaiting.remove(ChildKey(cluster: clusterKey, name: name))
             } else {
                 markSucceeded(&resource, operation, at: at)
                 clusters[clusterKey]?.children[operation.type]?[name] = resource
-                if resource.complianceDueAt != nil {
-                    complianceWaiting.insert(ChildKey(cluster: clusterKey, name: name))
+                if let due = resource.complianceDueAt {
+                    events.push(due, .compliance(ChildKey(cluster: clusterKey, name: name)))
                 }
             }
         }
@@ -277,7 +256,6 @@ public struct EmulatorState: Sendable {
     /// A Pending fluxConfiguration's agent reports: Compliant (or Suspended), with the source and
     /// kustomization statuses Flux shows when healthy.
     private mutating func becomeCompliant(_ key: ChildKey, at time: Int64) {
-        complianceWaiting.remove(key)
         guard var resource = clusters[key.cluster]?.children[.fluxConfigurations]?[key.name] else { return }
         resource.complianceDueAt = nil
         let properties = resource.body.member(ignoringCase: "properties") ?? .object([:])
@@ -332,6 +310,64 @@ public struct EmulatorState: Sendable {
 struct ChildKey: Hashable, Sendable {
     var cluster: ResourceIDKey
     var name: String
+}
+
+/// A min-heap of timed events, ordered by time, then by when they were scheduled.
+struct EventQueue: Sendable {
+    enum Kind: Sendable, Hashable {
+        /// An operation (lowercased id) reaches its due time.
+        case operation(String)
+        /// A fluxConfiguration's agent reports compliance.
+        case compliance(ChildKey)
+    }
+
+    struct Event: Sendable, Hashable {
+        var time: Int64
+        var order: UInt64
+        var kind: Kind
+
+        func precedes(_ other: Event) -> Bool { (time, order) < (other.time, other.order) }
+    }
+
+    private var heap: [Event] = []
+    private var scheduled: UInt64 = 0
+
+    /// Schedules an event.
+    mutating func push(_ time: Int64, _ kind: Kind) {
+        scheduled += 1
+        heap.append(Event(time: time, order: scheduled, kind: kind))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].precedes(heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest event if it is due by `now`.
+    mutating func popDue(_ now: Int64) -> Event? {
+        guard let first = heap.first, first.time <= now else { return nil }
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                let right = left + 1
+                var smallest = parent
+                if left < heap.count && heap[left].precedes(heap[smallest]) { smallest = left }
+                if right < heap.count && heap[right].precedes(heap[smallest]) { smallest = right }
+                if smallest == parent { break }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
+    }
+
+    /// How many events are scheduled.
+    var count: Int { heap.count }
 }
 
 /// The two ARM token buckets of one subscription, in thousandths of a token.

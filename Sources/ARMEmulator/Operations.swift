@@ -33,8 +33,7 @@ enum Operations {
         operation.installVersion = resource.isFluxExtension ? config.fluxExtensionVersion : "1.0.0"
         let key = ASCII.lowercased(operation.id)
         state.operations[key] = operation
-        state.inFlight.insert(key)
-        if let due { state.nextEventAt = min(state.nextEventAt ?? due, due) }
+        if let due { state.events.push(due, .operation(key)) }
         resource.operationID = operation.id
         return operation
     }

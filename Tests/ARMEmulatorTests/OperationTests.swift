@@ -137,6 +137,31 @@ struct OperationTests {
         #expect(ends == [EmulatorClock.defaultStart + 60_000, EmulatorClock.defaultStart + 90_000])
     }
 
+    @Test("one long jump of the clock ends every operation at its own time, slow ones included")
+    func longJump() throws {
+        let names = (0..<200).map { "aks-\($0)" }
+        let plan = try FaultPlan(parsing: "slow=30%x4,seed=3")
+        var state = Fixture.state(names.map { Fixture.aks($0) }) {
+            $0.extensionProvisioningDelay = 60_000
+            $0.faults = plan
+        }
+        for name in names {
+            #expect(state.putExtension(Fixture.aksID(name)).status == 201)
+            state.advance(by: 100)
+        }
+        state.advance(by: 3_600_000)
+        let operations = state.operations.values.sorted { $0.sequence < $1.sequence }
+        #expect(operations.count == 200)
+        let slow = operations.filter { $0.endTime == $0.startTime + 240_000 }.count
+        #expect(operations.allSatisfy { $0.status == .succeeded })
+        #expect(operations.allSatisfy { $0.endTime == $0.startTime + 60_000 || $0.endTime == $0.startTime + 240_000 })
+        #expect(slow > 30 && slow < 100, "\(slow) slow of 200 at 30%")
+        for name in names {
+            let body = state.getChild(Fixture.aksID(name), .extensions, "flux")
+            #expect(body.property("provisioningState") == "Succeeded")
+        }
+    }
+
     @Test("a write while an operation runs is refused with 409 OperationNotAllowed")
     func busy() {
         var state = Fixture.state([Fixture.aks("aks-01")])
