@@ -127,6 +127,15 @@ public struct EmulatorState: Sendable {
     /// The cluster with an id, ignoring case.
     public func cluster(_ id: String) -> EmulatedCluster? { clusters[ResourceIDKey(id)] }
 
+    /// A child resource (extension, fluxConfiguration or sourceControlConfiguration) by its full id, ignoring case.
+    public func resource(_ id: String) -> EmulatedResource? {
+        guard let parsed = try? ResourceID(parsing: id), parsed.isExtensionResource, let parent = parsed.parentKey,
+            ASCII.equalsIgnoringCase(parsed.providerNamespace, "Microsoft.KubernetesConfiguration"),
+            let type = ChildType(segment: String(parsed.resourceType.split(separator: "/").last ?? ""))
+        else { return nil }
+        return clusters[parent]?.child(type, parsed.name)
+    }
+
     /// The operation with an id, ignoring case.
     public func operation(_ id: String) -> LongRunningOperation? { operations[ASCII.lowercased(id)] }
 

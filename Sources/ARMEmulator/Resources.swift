@@ -96,6 +96,9 @@ public struct EmulatedCluster: Sendable, Hashable {
     /// Arc `connectivityStatus`.
     public var connectivityStatus: String?
 
+    /// `properties.provisioningState` of the cluster.
+    public var provisioningState: String? { body.value(atPath: "properties", "provisioningState")?.string }
+
     /// Whether the cluster is an AKS cluster whose power state is `Stopped`.
     public var isStopped: Bool {
         kind == .managedClusters && powerState.map { ASCII.equalsIgnoringCase($0, "Stopped") } == true

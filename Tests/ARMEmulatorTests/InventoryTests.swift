@@ -63,6 +63,39 @@ struct InventoryTests {
         #expect(response.json["properties"]?["ExtensionType"] == nil)
     }
 
+    @Test("the seeded state keeps each cluster's facts and finds resources by id, ignoring case")
+    func facts() throws {
+        let state = EmulatorState(inventory: Fixture.demo)
+        let sub = "/subscriptions/5c2e3a9d-8f47-4b6e-9a31-2d0c7e5f1a84/resourceGroups"
+        let spn = try #require(
+            state.cluster(
+                "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-legacy/providers/Microsoft.ContainerService/managedClusters/aks-legacy-spn"
+            ))
+        #expect(!spn.usesManagedIdentity)
+        let stopped = try #require(
+            state.cluster("\(sub)/rg-dev/providers/Microsoft.ContainerService/managedClusters/aks-dev-stopped"))
+        #expect(stopped.isStopped && !stopped.agentReachable)
+        #expect(stopped.provisioningState == "Succeeded")
+        let offline = try #require(
+            state.cluster("\(sub)/RG-EDGE-STORES/providers/microsoft.kubernetes/connectedclusters/ARC-STORE-042"))
+        #expect(offline.connectivityStatus == "Offline" && !offline.agentReachable)
+        let hci = try #require(
+            state.cluster(
+                "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-edge-hci/providers/Microsoft.Kubernetes/connectedClusters/arc-hci-plant-01"
+            ))
+        #expect(hci.kind == .connectedClusters && hci.agentReachable)
+        #expect(hci.children(.extensions).count == 2)
+        #expect(hci.fluxExtension?.name == "flux")
+        let v1 = state.resource(
+            "\(sub)/rg-dev/providers/Microsoft.ContainerService/managedClusters/aks-dev-fluxv1/providers/microsoft.kubernetesconfiguration/SOURCECONTROLCONFIGURATIONS/Legacy-Config"
+        )
+        #expect(v1?.type == .sourceControlConfigurations)
+        #expect(v1?.name == "legacy-config")
+        #expect(
+            state.resource("\(sub)/rg-dev/providers/Microsoft.ContainerService/managedClusters/aks-dev-fluxv1") == nil)
+        #expect(state.tenantId == "72f988bf-86f1-41af-91ab-2d7cd011db47")
+    }
+
     /// Runs a query through every page; returns the rows and the number of pages.
     static func query(_ state: inout EmulatorState, _ text: String, top: Int, subscriptions: [String]? = nil) -> (
         [JSON], Int
