@@ -20,7 +20,8 @@ public enum ARMEmulator {
     ///
     /// Order of checks for ARM routes: bearer token (when required) → injected faults (dropped connection,
     /// 5xx, 429 storm) → the subscription's token bucket → `api-version` → the resource and the
-    /// server-side rules.
+    /// server-side rules. Resource Graph has the same faults and its own quota instead of the buckets; the
+    /// token endpoint has neither.
     public static func handle(_ request: ARMRequest, in state: inout EmulatorState) -> ARMResponse {
         state.settle()
         state.requestCount += 1

@@ -223,14 +223,19 @@ enum Children {
         if let conflict = busy(resource, state: state) { return conflict }
         let current = resource.body.member(ignoringCase: "properties") ?? .object([:])
         let patch = Specs.writable(body.member(ignoringCase: "properties") ?? .object([:]), type)
-        var merged = Specs.writable(current, type).merging(patch: patch)
-        merged =
+        let normalize = { (properties: JSON) -> JSON in
             type == .extensions
-            ? Specs.extensionProperties(merged, extensionType: resource.extensionType ?? "")
-            : Specs.fluxProperties(merged)
+                ? Specs.extensionProperties(
+                    properties,
+                    extensionType: properties.member(ignoringCase: "extensionType")?.string ?? resource.extensionType
+                        ?? "")
+                : Specs.fluxProperties(properties)
+        }
+        let before = normalize(Specs.writable(current, type))
+        let merged = normalize(Specs.writable(current, type).merging(patch: patch))
         let keys = type == .extensions ? ["extensionType", "scope"] : ["scope", "namespace"]
         if let refusal = Specs.immutableChange(current, merged, keys: keys) { return refusal }
-        if merged == Specs.writable(current, type) {
+        if merged == before {
             // Nothing changes: ARM answers 200 with the resource and starts no operation.
             return ARMResponse(status: 200, body: Rendering.resource(resource, in: cluster, state: state).bytes)
         }

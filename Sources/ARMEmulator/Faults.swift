@@ -48,13 +48,14 @@ public struct ThrottleStorm: Sendable, Hashable {
 ///
 /// Written as a compact spec (see ``init(parsing:)``), such as `5xx=2%,429storm=60s@300s,drop=1%,slow=10%x5,stuck=0.5%`.
 public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
-    /// The share of ARM requests answered 500 `InternalServerError` or 503 `ServiceUnavailable` (with
-    /// `Retry-After`), half each, before the request takes effect.
+    /// The share of ARM and Resource Graph requests answered 500 `InternalServerError` or 503
+    /// `ServiceUnavailable` (with `Retry-After`), half each, before the request takes effect.
     public var serverErrors: FaultRate = .never
-    /// The share of requests whose connection drops: half of them after the request took effect (the
-    /// answer is lost), half before.
+    /// The share of ARM and Resource Graph requests whose connection drops: half of them after the request
+    /// took effect (the answer is lost), half before.
     public var droppedConnections: FaultRate = .never
-    /// Windows in which every ARM request is answered 429 with `Retry-After` until the window ends.
+    /// Windows in which every ARM and Resource Graph request is answered 429 with `Retry-After` until the
+    /// window ends.
     public var storms: [ThrottleStorm] = []
     /// The share of long-running operations that take ``slowFactor`` times their usual delay.
     public var slowOperations: FaultRate = .never

@@ -91,6 +91,10 @@ struct StatusCodeTests {
         Case(
             name: "PATCH extension", method: "PATCH", path: ext, apiVersion: "2025-03-01",
             body: "{\"properties\": {\"autoUpgradeMinorVersion\": false, \"version\": \"1.19.5\"}}", status: 202),
+        Case(
+            name: "PATCH extension's extensionType", method: "PATCH", path: ext, apiVersion: "2025-03-01",
+            body: "{\"properties\": {\"extensionType\": \"microsoft.other\"}}", status: 400,
+            code: "PropertyChangeNotAllowed"),
         Case(name: "DELETE extension", method: "DELETE", path: ext, apiVersion: "2025-03-01", status: 202),
         Case(
             name: "DELETE extension with forceDelete", method: "DELETE", path: ext, apiVersion: "2025-03-01",
