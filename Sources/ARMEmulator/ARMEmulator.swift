@@ -43,10 +43,12 @@ public enum ARMEmulator {
                 break
             }
             if Mix.chance(config.faults.droppedConnections, seed, 1, number) {
+                state.statistics.droppedConnections += 1
                 if Mix.hash(seed, 2, number) & 1 == 0 { return .droppedConnection }
                 dropAfter = true
             }
             if let injected = injectedFault(route: route, context: context, state: state) {
+                state.statistics.injectedErrors += 1
                 response = injected
                 break
             }
@@ -191,6 +193,7 @@ public enum ARMEmulator {
         let header = "x-ms-ratelimit-remaining-subscription-\(isRead ? "reads" : "writes")"
         context.extraHeaders[header] = String(bucket.remaining)
         guard granted else {
+            state.statistics.throttled += 1
             let seconds = bucket.secondsUntilToken(refillPerSecond: refill)
             var response = ARMError.response(
                 429, "SubscriptionRequestsThrottled",
@@ -198,6 +201,11 @@ public enum ARMEmulator {
             )
             response.headers["Retry-After"] = String(seconds)
             return response
+        }
+        if isRead {
+            state.statistics.readsAccepted[key, default: 0] += 1
+        } else {
+            state.statistics.writesAccepted[key, default: 0] += 1
         }
         return nil
     }

@@ -25,6 +25,8 @@ public struct EmulatorState: Sendable {
     public internal(set) var requestCount: UInt64 = 0
     /// How many operations have been started.
     public internal(set) var operationCount: Int = 0
+    /// Counts of what the emulator answered, for summaries and forecasts.
+    public internal(set) var statistics = EmulatorStatistics()
     /// ARM's token buckets per subscription (lowercased subscription id).
     var buckets: [String: SubscriptionBuckets] = [:]
     /// Resource Graph's quota window: its start and the queries used in it.
@@ -313,6 +315,23 @@ public struct EmulatorState: Sendable {
         resource.body.set(path: "errorMessage", .string(""))
         clusters[key.cluster]?.children[.fluxConfigurations]?[key.name] = resource
     }
+}
+
+/// Counts of what the emulator answered.
+public struct EmulatorStatistics: Sendable, Hashable {
+    /// Write requests (PUT, PATCH, DELETE, POST) that got past throttling, by lowercased subscription id.
+    public var writesAccepted: [String: Int] = [:]
+    /// Read requests that got past throttling, by lowercased subscription id.
+    public var readsAccepted: [String: Int] = [:]
+    /// Requests answered 429 because the subscription's bucket was empty.
+    public var throttled: Int = 0
+    /// Requests answered 500, 503 or 429 by an injected fault.
+    public var injectedErrors: Int = 0
+    /// Requests whose connection was dropped.
+    public var droppedConnections: Int = 0
+
+    /// No requests yet.
+    public init() {}
 }
 
 /// A fluxConfiguration's place: its cluster's key and its lowercased name.

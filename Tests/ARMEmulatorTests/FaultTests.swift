@@ -124,11 +124,13 @@ struct FaultTests {
             if response.status == 500 { #expect(response.errorCode == "InternalServerError") }
         }
         #expect(seen == [500, 503])
+        #expect(state.statistics.injectedErrors == 40)
         state.configuration.faults = FaultPlan()
         state.configuration.faults.droppedConnections = FaultRate(percent: 100)
         let dropped = state.send("GET", Self.aks, apiVersion: "2026-08-01")
         #expect(dropped.kind == .droppedConnection)
         #expect(dropped.status == 0 && dropped.headers.isEmpty && dropped.body.isEmpty)
+        #expect(state.statistics.droppedConnections == 1)
     }
 
     @Test("half of the dropped writes took effect before the connection dropped")

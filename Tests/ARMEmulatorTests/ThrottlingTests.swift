@@ -37,6 +37,9 @@ struct ThrottlingTests {
         state.advance(by: 3_600_000)
         let full = state.send("GET", Self.ext, apiVersion: Fixture.extensionsVersion)
         #expect(full.header("x-ms-ratelimit-remaining-subscription-reads") == "249")
+        #expect(state.statistics.readsAccepted[Fixture.subscription] == 250 + 25 + 1)
+        #expect(state.statistics.throttled == 2)
+        #expect(state.statistics.writesAccepted.isEmpty)
     }
 
     @Test("writes: 200 burst shared by PUT, PATCH and DELETE; refilled at 10/s; Retry-After in seconds")
