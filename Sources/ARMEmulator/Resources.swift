@@ -178,7 +178,7 @@ public struct LongRunningOperation: Sendable, Hashable {
     /// Whether it will end `Failed` (an injected fault).
     public var willFail: Bool
     /// The error of a failed or canceled operation: ARM error `code` and `message`.
-    public var error: (code: String, message: String)? {
+    var error: (code: String, message: String)? {
         get { errorCode.map { ($0, errorMessage ?? "") } }
         set {
             errorCode = newValue?.code
