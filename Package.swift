@@ -44,6 +44,9 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // The pure core of the ARM + Resource Graph + token endpoint emulator: (state, request) → (state, response)
+        // on a virtual clock. No I/O and no third-party packages; the loopback server wraps it.
+        .target(name: "ARMEmulator", dependencies: ["FleetCore"], swiftSettings: strictness),
         // Deterministic ARG-shaped fleets for tests and benchmarks.
         .target(name: "FleetGenerator", dependencies: ["FleetCore"], swiftSettings: strictness),
         .executableTarget(
@@ -81,6 +84,11 @@ let package = Package(
             name: "ReportsTests",
             dependencies: ["Reports", "PolicyEngine", "FleetCore"],
             resources: [.copy("Golden")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "ARMEmulatorTests",
+            dependencies: ["ARMEmulator", "FleetCore"],
             swiftSettings: strictness
         ),
         .testTarget(
