@@ -243,8 +243,24 @@ public struct JSONWriter: Sendable {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether a byte must be escaped inside a JSON string.
+    private static let mustEscape: [Bool] = (0..<256).map { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }
+
     private mutating func appendQuoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        var s = s
+        // Nearly every string (ids, names, states) needs no escaping: copy it whole.
+        let plain = s.withUTF8 { buffer in
+            Self.mustEscape.withUnsafeBufferPointer { table in
+                for c in buffer where table[Int(c)] { return false }
+                bytes.append(contentsOf: buffer)
+                return true
+            }
+        }
+        if plain {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for c in s.utf8 {
             switch c {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
