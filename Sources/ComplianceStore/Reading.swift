@@ -262,6 +262,8 @@ extension ComplianceStore {
             var definitionId: String
             var reference: String?
         }
+        var suffixes: [Int64: String] = [:]
+        try database.statement("SELECT id, suffix FROM resources").query { suffixes[$0.int64(0)] = $0.text(1) }
         var rules: [Int64: Rule] = [:]
         try database.statement(
             """
@@ -306,11 +308,11 @@ extension ComplianceStore {
         ).query(.integer(run), .integer(windowStart)) { row in
             let cluster = row.int64(0)
             let clusterId = clusters[cluster] ?? ""
-            let suffix = row.text(1)
+            let suffix = suffixes[row.int64(1)] ?? ""
             let resourceId = Self.resourceID(cluster: clusterId, suffix: suffix)
             let rule =
                 rules[row.int64(2)] ?? Rule(assignmentId: "", assignmentName: "", definitionId: "", reference: nil)
-            let state = ComplianceState(rawValue: row.text(3)) ?? .error
+            let state = Schema.state(row.int64(3))
             let fromRun = row.int64(4)
             let toRun = row.optionalInt64(5)
             let isLive = toRun.map { $0 > run } ?? true
@@ -362,13 +364,14 @@ extension ComplianceStore {
         var out: [ReportStrict] = []
         try database.statement(
             """
-            SELECT c.arm_id, s.resource, a.arm_id, d.body
+            SELECT c.arm_id, x.suffix, a.arm_id, d.body
             FROM strict_intervals s
             JOIN clusters c ON c.id = s.cluster
             JOIN assignments a ON a.id = s.assignment
+            JOIN resources x ON x.id = s.resource
             JOIN details d ON d.id = s.detail
             WHERE s.from_run <= ?1 AND (s.to_run IS NULL OR s.to_run > ?1)
-            ORDER BY c.arm_id COLLATE NOCASE, a.id, s.resource
+            ORDER BY c.arm_id COLLATE NOCASE, a.id, x.suffix
             """
         ).query(.integer(run)) { row in
             let clusterId = row.text(0)
@@ -416,14 +419,15 @@ extension ComplianceStore {
             var bodies: [Int64: Details.Result] = [:]
             try database.statement(
                 """
-                SELECT i.resource, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct, i.state,
+                SELECT x.suffix, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct, i.state,
                     i.from_run, i.to_run, i.detail, d.body
                 FROM intervals i
                 JOIN rules r ON r.id = i.rule
                 JOIN assignments a ON a.id = r.assignment
+                JOIN resources x ON x.id = i.resource
                 JOIN details d ON d.id = i.detail
                 WHERE i.cluster = ?
-                ORDER BY a.id, r.id, i.resource, i.from_run
+                ORDER BY a.id, r.id, x.suffix, i.from_run
                 """
             ).query(.integer(row)) { r in
                 let detailID = r.int64(9)
@@ -435,19 +439,20 @@ extension ComplianceStore {
                         resourceId: Self.resourceID(cluster: facts.id, suffix: r.text(0)), assignmentId: r.text(1),
                         assignmentName: r.text(2), policyDefinitionId: r.text(3),
                         policyDefinitionReferenceId: r.int64(5) != 0 ? nil : r.text(4),
-                        state: ComplianceState(rawValue: r.text(6)) ?? .error, fromRun: r.int64(7),
+                        state: Schema.state(r.int64(6)), fromRun: r.int64(7),
                         from: times[r.int64(7)]?.at ?? "", toRun: toRun, to: toRun.flatMap { times[$0]?.at },
                         effect: body.effect, reasons: body.reasons, exemptionId: body.exemptionId, error: body.error))
             }
             var strict: [StrictTimelineEntry] = []
             try database.statement(
                 """
-                SELECT s.resource, a.arm_id, s.from_run, s.to_run, d.body
+                SELECT x.suffix, a.arm_id, s.from_run, s.to_run, d.body
                 FROM strict_intervals s
                 JOIN assignments a ON a.id = s.assignment
+                JOIN resources x ON x.id = s.resource
                 JOIN details d ON d.id = s.detail
                 WHERE s.cluster = ?
-                ORDER BY a.id, s.resource, s.from_run
+                ORDER BY a.id, x.suffix, s.from_run
                 """
             ).query(.integer(row)) { r in
                 let toRun = r.optionalInt64(3)

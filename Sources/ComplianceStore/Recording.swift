@@ -117,13 +117,30 @@ struct ClusterFacts: Sendable {
         subscriptionId = cluster.subscriptionId
         resourceGroup = cluster.resourceGroup
         location = cluster.location
+        tags = Self.tagsJSON(cluster)
+        eligibilityReason = Eligibility.primaryCode(cluster)
+    }
+
+    /// The tags as a JSON object sorted by key, as `Cluster.tags` reads them (a repeated key keeps
+    /// its last value), without building a dictionary.
+    static func tagsJSON(_ cluster: Cluster) -> String {
+        var tags: [(key: String, value: String)] = []
+        if let object = cluster.resource.member(ignoringCase: "tags") {
+            for (key, value) in object.members {
+                tags.append((key, value.string ?? (value.isNull ? "" : value.rawText)))
+            }
+        }
+        if tags.isEmpty { return "{}" }
+        // Stable: among equal keys the last one read is last, and wins below.
+        let order = tags.indices.sorted { tags[$0].key < tags[$1].key || (tags[$0].key == tags[$1].key && $0 < $1) }
         var w = JSONWriter()
         w.beginObject()
-        let tags = cluster.tags
-        for key in tags.keys.sorted() { w.member(key, tags[key]) }
+        for (position, index) in order.enumerated()
+        where position + 1 == order.count || tags[order[position + 1]].key != tags[index].key {
+            w.member(tags[index].key, tags[index].value)
+        }
         w.endObject()
-        self.tags = w.text
-        eligibilityReason = Eligibility.evaluate(cluster).primary?.code
+        return w.text
     }
 
     var digest: Int64 {
@@ -153,8 +170,13 @@ struct RunWriter {
     var assignmentRows: [String: Int64] = [:]
     /// Reason bodies stored or found during this write, by digest.
     var details: [Int64: [(id: Int64, body: [UInt8])]] = [:]
-    /// Relative resource ids (lowercased) by number, so subject keys are integers.
-    var resourceNumbers: [String: Int] = [:]
+    /// Rows of `resources` by their exact text (relative resource ids as read).
+    var resourceRows: [String: Int64] = ["": 0]
+    /// The class of each `resources` row: rows whose texts are equal ignoring case share one, so
+    /// subjects match ignoring case while every text is kept as read.
+    var resourceClasses: [Int64: Int] = [0: 0]
+    /// Classes by lowercased text.
+    var classesByText: [String: Int] = ["": 0]
     /// The run's counts, as ``ScanResult/Summary`` computes them (over distinct resources, worst state each).
     var summary = RunCounts()
 
@@ -185,6 +207,7 @@ struct RunWriter {
         outcome.runID = runID
         try writeClusters(previousRun: previousRun)
         try loadAssignments()
+        try loadResources()
         try writeResults()
         try writeStrict()
         let c = summary
@@ -375,55 +398,37 @@ struct RunWriter {
         return id
     }
 
-    // MARK: Results
+    // MARK: Resources
 
-    private struct SubjectKey: Hashable {
-        var cluster: Int64
-        var rule: Int64
-        var resource: Int
+    private mutating func loadResources() throws {
+        try database.statement("SELECT id, suffix FROM resources").query { row in
+            let text = row.text(1)
+            resourceRows[text] = row.int64(0)
+            resourceClasses[row.int64(0)] = resourceClass(text)
+        }
     }
 
-    private struct ResourceKey: Hashable {
-        var cluster: Int64
-        var resource: Int
+    /// The class of a relative resource id (its text ignoring case).
+    private mutating func resourceClass(_ text: String) -> Int {
+        let key = ASCII.lowercased(text)
+        if let known = classesByText[key] { return known }
+        let next = classesByText.count
+        classesByText[key] = next
+        return next
     }
 
-    private struct ResultBodyKey: Hashable {
-        var effect: String
-        var exemptionId: String?
-        var error: String?
-        var reasons: [PolicyReason]
-    }
-
-    private struct StrictBodyKey: Hashable {
-        var drift: [DriftEntry]
-        var runtime: RuntimeAssessment?
-    }
-
-    private struct OpenInterval {
-        var resource: String
-        var fromRun: Int64
-        var sinceRun: Int64
-        var state: String
-        var digest: Int64
-    }
-
-    /// A small number per distinct relative resource id, compared ignoring case (0 is the cluster itself).
-    private mutating func resourceNumber(_ relative: String) -> Int {
-        if relative.isEmpty { return 0 }
-        let key = ASCII.lowercased(relative)
-        if let number = resourceNumbers[key] { return number }
-        let number = resourceNumbers.count + 1
-        resourceNumbers[key] = number
-        return number
-    }
-
-    /// A resource id relative to its cluster, and its number.
-    private mutating func relative(_ resourceId: String, to clusterId: String) -> (String, Int) {
+    /// The `resources` row and class of an evaluated resource, relative to its cluster.
+    private mutating func resource(_ resourceId: String, of clusterId: String) throws -> (row: Int64, class: Int) {
         // Cluster-level results carry the cluster's own id string: no work at all.
-        if resourceId == clusterId { return ("", 0) }
+        if resourceId == clusterId { return (0, 0) }
         let relative = Self.suffix(resourceId, of: clusterId)
-        return (relative, resourceNumber(relative))
+        if let row = resourceRows[relative] { return (row, resourceClasses[row] ?? 0) }
+        try database.statement("INSERT INTO resources (suffix) VALUES (?)").run(.text(relative))
+        let row = database.lastInsertRowID
+        resourceRows[relative] = row
+        let cls = resourceClass(relative)
+        resourceClasses[row] = cls
+        return (row, cls)
     }
 
     /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
@@ -445,30 +450,103 @@ struct RunWriter {
         }
     }
 
+    // MARK: Results
+
+    private struct ResourceKey: Hashable {
+        var cluster: Int64
+        var resource: Int
+    }
+
+    private struct ResultBodyKey: Hashable {
+        var effect: String
+        var exemptionId: String?
+        var error: String?
+        var reasons: [PolicyReason]
+    }
+
+    private struct StrictBodyKey: Hashable {
+        var drift: [DriftEntry]
+        var runtime: RuntimeAssessment?
+    }
+
+    /// An open interval as loaded: everything the comparison needs, as integers.
+    private struct OpenInterval {
+        /// The rule (state intervals) or assignment (strict view).
+        var key: Int64
+        var resource: Int64
+        var resourceClass: Int
+        var fromRun: Int64
+        var sinceRun: Int64
+        var state: Int64
+        var detail: Int64
+        /// Whether this run evaluated the subject.
+        var seen = false
+    }
+
+    /// Open intervals grouped by cluster (a query ordered by cluster), so a cluster's few subjects
+    /// are found by a short linear search.
+    private struct OpenIntervals {
+        var all: [OpenInterval] = []
+        var byCluster: [Int64: Range<Int>] = [:]
+        var clusters: [Int64] = []
+
+        /// Reads `cluster, key, resource, from_run, since_run, state, detail` rows ordered by cluster.
+        init(_ statement: Statement, classes: [Int64: Int]) throws {
+            var current: Int64 = -1
+            var start = 0
+            try statement.query { row in
+                let cluster = row.int64(0)
+                if cluster != current {
+                    if current >= 0 {
+                        byCluster[current] = start..<all.count
+                        clusters.append(current)
+                    }
+                    current = cluster
+                    start = all.count
+                }
+                let resource = row.int64(2)
+                all.append(
+                    OpenInterval(
+                        key: row.int64(1), resource: resource, resourceClass: classes[resource] ?? -1,
+                        fromRun: row.int64(3), sinceRun: row.int64(4), state: row.int64(5), detail: row.int64(6)))
+            }
+            if current >= 0 {
+                byCluster[current] = start..<all.count
+                clusters.append(current)
+            }
+        }
+
+        /// Marks the open interval of a subject seen and returns its index (nil: none, or already seen).
+        mutating func take(_ range: Range<Int>, key: Int64, resourceClass: Int) -> Int? {
+            for i in range where all[i].key == key && all[i].resourceClass == resourceClass && !all[i].seen {
+                all[i].seen = true
+                return i
+            }
+            return nil
+        }
+    }
+
     private mutating func writeResults() throws {
         var rules = try loadRules()
-        var open: [SubjectKey: OpenInterval] = [:]
-        try database.statement(
-            "SELECT cluster, rule, resource, from_run, since_run, state, digest FROM intervals WHERE to_run IS NULL"
-        ).query { row in
-            let resource = row.text(2)
-            open[SubjectKey(cluster: row.int64(0), rule: row.int64(1), resource: resourceNumber(resource))] =
-                OpenInterval(
-                    resource: resource, fromRun: row.int64(3), sinceRun: row.int64(4), state: row.text(5),
-                    digest: row.int64(6))
-        }
+        var open = try OpenIntervals(
+            database.statement(
+                """
+                SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
+                WHERE to_run IS NULL ORDER BY cluster
+                """), classes: resourceClasses)
         let insert = try database.statement(
             """
-            INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail, digest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let close = try database.statement(
             "UPDATE intervals SET to_run = ? WHERE cluster = ? AND rule = ? AND resource = ? AND from_run = ?")
         let insertRule = try database.statement(
             "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)")
         var lastCluster = ("", Int64(0))
+        var range = 0..<0
         var recentRules: [(assignment: String, reference: String?, definition: String, id: Int64)] = []
-        var bodies: [ResultBodyKey: (body: [UInt8], digest: Int64, detail: Int64?)] = [:]
+        var bodies: [ResultBodyKey: Int64] = [:]
         var worst: [ResourceKey: ComplianceState] = [:]
         worst.reserveCapacity(scan.results.count)
         for result in scan.results {
@@ -478,6 +556,7 @@ struct RunWriter {
             } else {
                 clusterRow = try self.clusterRow(result.clusterId)
                 lastCluster = (result.clusterId, clusterRow)
+                range = open.byCluster[clusterRow] ?? 0..<0
             }
             var rule: Int64 = 0
             for recent in recentRules
@@ -507,50 +586,43 @@ struct RunWriter {
                         (result.assignmentId, result.policyDefinitionReferenceId, result.policyDefinitionId, rule))
                 }
             }
-            let (resource, resourceKey) = relative(result.resourceId, to: result.clusterId)
-            let counted = ResourceKey(cluster: clusterRow, resource: resourceKey)
+            let resource = try self.resource(result.resourceId, of: result.clusterId)
+            let counted = ResourceKey(cluster: clusterRow, resource: resource.class)
             if let current = worst[counted] {
                 if result.state < current { worst[counted] = result.state }
             } else {
                 worst[counted] = result.state
             }
             if result.state == .error { summary.errorResults += 1 }
-            // Identical results (same effect and reasons) share one rendered body.
+            // Identical results (same effect and reasons) share one stored body.
             let bodyKey = ResultBodyKey(
                 effect: result.effect, exemptionId: result.exemptionId, error: result.error, reasons: result.reasons)
-            var cached = bodies[bodyKey]
-            if cached == nil {
+            let detail: Int64
+            if let known = bodies[bodyKey] {
+                detail = known
+            } else {
                 let body = Details.body(of: result)
-                cached = (body, ContentDigest.of(body).signed, nil)
-                bodies[bodyKey] = cached
+                detail = try self.detail(body, digest: ContentDigest.of(body).signed)
+                bodies[bodyKey] = detail
             }
-            let digest = cached!.digest
-            let state = result.state.rawValue
-            let key = SubjectKey(cluster: clusterRow, rule: rule, resource: resourceKey)
+            let state = Schema.code(result.state)
             var since = runID
-            if let current = open.removeValue(forKey: key) {
-                if current.state == state && current.digest == digest { continue }
+            if let i = open.take(range, key: rule, resourceClass: resource.class) {
+                let current = open.all[i]
+                if current.state == state && current.detail == detail { continue }
                 try close.run(
-                    .integer(runID), .integer(clusterRow), .integer(rule), .text(current.resource),
+                    .integer(runID), .integer(clusterRow), .integer(rule), .integer(current.resource),
                     .integer(current.fromRun))
                 outcome.intervalsClosed += 1
                 if current.state == state { since = current.sinceRun }
             }
-            let detail: Int64
-            if let known = cached!.detail {
-                detail = known
-            } else {
-                detail = try self.detail(cached!.body, digest: digest)
-                bodies[bodyKey]!.detail = detail
-            }
             insert.bind(1, clusterRow)
             insert.bind(2, rule)
-            insert.bind(3, resource)
+            insert.bind(3, resource.row)
             insert.bind(4, runID)
             insert.bind(5, since)
             insert.bind(6, state)
             insert.bind(7, detail)
-            insert.bind(8, digest)
             try insert.execute()
             outcome.intervalsOpened += database.changes
         }
@@ -565,43 +637,39 @@ struct RunWriter {
             }
         }
         // Subjects this run did not evaluate: their intervals end here.
-        for (key, interval) in open {
-            try close.run(
-                .integer(runID), .integer(key.cluster), .integer(key.rule), .text(interval.resource),
-                .integer(interval.fromRun))
-            outcome.intervalsClosed += 1
+        for cluster in open.clusters {
+            for i in open.byCluster[cluster]! where !open.all[i].seen {
+                let interval = open.all[i]
+                try close.run(
+                    .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),
+                    .integer(interval.fromRun))
+                outcome.intervalsClosed += 1
+            }
         }
     }
 
     // MARK: Strict view
 
-    private struct StrictKey: Hashable {
-        var cluster: Int64
-        var assignment: Int64
-        var resource: Int
-    }
-
     private mutating func writeStrict() throws {
-        var open: [StrictKey: (resource: String, fromRun: Int64, digest: Int64)] = [:]
-        try database.statement(
-            "SELECT cluster, assignment, resource, from_run, digest FROM strict_intervals WHERE to_run IS NULL"
-        ).query { row in
-            let resource = row.text(2)
-            open[StrictKey(cluster: row.int64(0), assignment: row.int64(1), resource: resourceNumber(resource))] =
-                (resource, row.int64(3), row.int64(4))
-        }
+        var open = try OpenIntervals(
+            database.statement(
+                """
+                SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
+                WHERE to_run IS NULL ORDER BY cluster
+                """), classes: resourceClasses)
         let insert = try database.statement(
             """
-            INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail, digest)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail)
+            VALUES (?, ?, ?, ?, ?)
             """)
         let close = try database.statement(
             """
             UPDATE strict_intervals SET to_run = ?
             WHERE cluster = ? AND assignment = ? AND resource = ? AND from_run = ?
             """)
-        var bodies: [StrictBodyKey: (body: [UInt8], digest: Int64, detail: Int64?)] = [:]
+        var bodies: [StrictBodyKey: Int64] = [:]
         var lastCluster = ("", Int64(0))
+        var range = 0..<0
         for entry in scan.strict {
             let clusterRow: Int64
             if entry.clusterId == lastCluster.0 {
@@ -609,47 +677,44 @@ struct RunWriter {
             } else {
                 clusterRow = try self.clusterRow(entry.clusterId)
                 lastCluster = (entry.clusterId, clusterRow)
+                range = open.byCluster[clusterRow] ?? 0..<0
             }
             if !entry.drift.isEmpty { summary.drifted += 1 }
             let assignment = assignmentRows[ASCII.lowercased(entry.assignmentId)] ?? 0
-            let (resource, resourceKey) = relative(entry.resourceId, to: entry.clusterId)
+            let resource = try self.resource(entry.resourceId, of: entry.clusterId)
             let bodyKey = StrictBodyKey(drift: entry.drift, runtime: entry.runtime)
-            var cached = bodies[bodyKey]
-            if cached == nil {
+            let detail: Int64
+            if let known = bodies[bodyKey] {
+                detail = known
+            } else {
                 let body = Details.body(of: entry)
-                cached = (body, ContentDigest.of(body).signed, nil)
-                bodies[bodyKey] = cached
+                detail = try self.detail(body, digest: ContentDigest.of(body).signed)
+                bodies[bodyKey] = detail
             }
-            let digest = cached!.digest
-            let key = StrictKey(cluster: clusterRow, assignment: assignment, resource: resourceKey)
-            if let current = open.removeValue(forKey: key) {
-                if current.digest == digest { continue }
+            if let i = open.take(range, key: assignment, resourceClass: resource.class) {
+                let current = open.all[i]
+                if current.detail == detail { continue }
                 try close.run(
-                    .integer(runID), .integer(clusterRow), .integer(assignment), .text(current.resource),
+                    .integer(runID), .integer(clusterRow), .integer(assignment), .integer(current.resource),
                     .integer(current.fromRun))
                 outcome.strictClosed += 1
             }
-            let detail: Int64
-            if let known = cached!.detail {
-                detail = known
-            } else {
-                detail = try self.detail(cached!.body, digest: digest)
-                bodies[bodyKey]!.detail = detail
-            }
             insert.bind(1, clusterRow)
             insert.bind(2, assignment)
-            insert.bind(3, resource)
+            insert.bind(3, resource.row)
             insert.bind(4, runID)
             insert.bind(5, detail)
-            insert.bind(6, digest)
             try insert.execute()
             outcome.strictOpened += database.changes
         }
-        for (key, interval) in open {
-            try close.run(
-                .integer(runID), .integer(key.cluster), .integer(key.assignment), .text(interval.resource),
-                .integer(interval.fromRun))
-            outcome.strictClosed += 1
+        for cluster in open.clusters {
+            for i in open.byCluster[cluster]! where !open.all[i].seen {
+                let interval = open.all[i]
+                try close.run(
+                    .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),
+                    .integer(interval.fromRun))
+                outcome.strictClosed += 1
+            }
         }
     }
 }

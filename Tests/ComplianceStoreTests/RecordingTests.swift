@@ -154,6 +154,14 @@ struct RecordingTests {
         #expect(hci.provisioned && hci.kind == "connectedClusters")
         #expect(!hci.tags.isEmpty && hci.tags.map(\.key) == hci.tags.map(\.key).sorted())
         #expect(data.clusters.first { $0.name == "aks-legacy-spn" }?.eligibilityReason == "aksServicePrincipal")
+        // Every cluster's facts as the fleet reads them.
+        for (stored, cluster) in zip(data.clusters, Fixture.demo.fleet.clusters) {
+            let tags = cluster.tags
+            #expect(stored.tags.map(\.key) == tags.keys.sorted(), "\(cluster.name)")
+            #expect(stored.tags.map(\.value) == tags.keys.sorted().map { tags[$0]! }, "\(cluster.name)")
+            #expect(stored.eligibilityReason == Eligibility.evaluate(cluster).primary?.code, "\(cluster.name)")
+            #expect(stored.location == cluster.location && stored.resourceGroup == cluster.resourceGroup)
+        }
         // Same multiset of (resource, assignment, reference, state, effect, reason count) as the scan.
         func key(_ r: ReportResult) -> String {
             "\(r.resourceId.lowercased())|\(r.assignmentId)|\(r.policyDefinitionReferenceId ?? "")|\(r.state)|\(r.effect)|\(r.reasons.count)|\(r.exemptionId ?? "")"
