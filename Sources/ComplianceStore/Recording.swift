@@ -154,6 +154,176 @@ struct ClusterFacts: Sendable {
     }
 }
 
+/// One chunk of a scan's rows with what repeats across rows (relative resource ids, rules,
+/// bodies) numbered locally, so the single-threaded write sees integers only.
+///
+/// Chunks are prepared on every core (``Prepared/chunks(_:_:)``): suffixes cut, bodies rendered and
+/// masked once per distinct content, string keys hashed there rather than in the write loop.
+struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @unchecked Sendable {
+    // @unchecked: built by one worker, read by the writer after every worker joined.
+    /// The rows (indices into the scan's array).
+    var range: Range<Int>
+    /// Distinct relative resource ids (`""` is never here: the cluster itself is row number -1).
+    var suffixes: [String] = []
+    /// Distinct groups (rule or assignment).
+    var groups: [Group] = []
+    /// Distinct bodies, and their stored form.
+    var bodies: [Body] = []
+    var rendered: [[UInt8]] = []
+    /// Per row: local numbers.
+    var rowSuffix: [Int32] = []
+    var rowGroup: [Int32] = []
+    var rowBody: [Int32] = []
+
+    private var suffixIndex: [String: Int32] = [:]
+    private var groupIndex: [Group: Int32] = [:]
+    private var bodyIndex: [Body: Int32] = [:]
+    private var lastGroup: (Group, Int32)?
+    private var lastBody: [(Body, Int32)?] = []
+
+    init(range: Range<Int>) {
+        self.range = range
+        rowSuffix.reserveCapacity(range.count)
+        rowGroup.reserveCapacity(range.count)
+        rowBody.reserveCapacity(range.count)
+    }
+
+    /// Adds a row.
+    mutating func add(resourceId: String, clusterId: String, group: Group, body: Body, render: () -> [UInt8]) {
+        if resourceId == clusterId {
+            rowSuffix.append(-1)
+        } else {
+            let suffix = RunWriter.suffix(resourceId, of: clusterId)
+            if suffix.isEmpty {
+                rowSuffix.append(-1)
+            } else if let known = suffixIndex[suffix] {
+                rowSuffix.append(known)
+            } else {
+                let n = Int32(suffixes.count)
+                suffixes.append(suffix)
+                suffixIndex[suffix] = n
+                rowSuffix.append(n)
+            }
+        }
+        if let (last, n) = lastGroup, last == group {
+            rowGroup.append(n)
+        } else if let known = groupIndex[group] {
+            rowGroup.append(known)
+            lastGroup = (group, known)
+        } else {
+            let n = Int32(groups.count)
+            groups.append(group)
+            groupIndex[group] = n
+            rowGroup.append(n)
+            lastGroup = (group, n)
+        }
+        // Rows of one rule mostly repeat the body the rule had on the previous cluster: an equality
+        // check against it (mostly on shared string storage) costs less than hashing the reasons.
+        let g = Int(rowGroup[rowGroup.count - 1])
+        if g < lastBody.count, let (last, n) = lastBody[g], last == body {
+            rowBody.append(n)
+        } else if let known = bodyIndex[body] {
+            rowBody.append(known)
+            remember(body, known, group: g)
+        } else {
+            let n = Int32(bodies.count)
+            bodies.append(body)
+            rendered.append(render())
+            bodyIndex[body] = n
+            rowBody.append(n)
+            remember(body, n, group: g)
+        }
+    }
+
+    private mutating func remember(_ body: Body, _ n: Int32, group: Int) {
+        while lastBody.count <= group { lastBody.append(nil) }
+        lastBody[group] = (body, n)
+    }
+
+    /// Prepares `count` rows in chunks on every core; `row` adds row `i` to its chunk.
+    static func chunks(_ count: Int, _ row: @Sendable (Int, inout PreparedChunk) -> Void) -> [PreparedChunk] {
+        let workers = min(JSONRecords.availableCores, max(1, count / 4096))
+        let slots = ResultSlots<PreparedChunk>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { k in
+            var chunk = PreparedChunk(range: (count * k / workers)..<(count * (k + 1) / workers))
+            for i in chunk.range { row(i, &chunk) }
+            slots.set(k, chunk)
+        }
+        return (0..<workers).compactMap { slots.get($0) }
+    }
+}
+
+/// The rule a result is about, as the scan names it.
+struct RuleName: Hashable, Sendable {
+    var assignment: String
+    var reference: String?
+    var definition: String
+}
+
+/// What makes two results' stored bodies equal: exactly the fields ``Details/body(of:)-(PolicyResult)``
+/// writes (a reason's location, candidate and outcome are not stored, so they do not make
+/// bodies differ: otherwise nearly every row would be rendered and looked up on its own).
+struct ResultBodyKey: Hashable, Sendable {
+    var effect: String
+    var exemptionId: String?
+    var error: String?
+    var reasons: [PolicyReason]
+
+    static func == (a: Self, b: Self) -> Bool {
+        guard a.effect == b.effect, a.exemptionId == b.exemptionId, a.error == b.error,
+            a.reasons.count == b.reasons.count
+        else { return false }
+        for (x, y) in zip(a.reasons, b.reasons) {
+            guard x.expression == y.expression, x.path == y.path, x.operator == y.operator, x.message == y.message,
+                x.actual == y.actual, x.target == y.target
+            else { return false }
+        }
+        return true
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(effect)
+        hasher.combine(exemptionId)
+        hasher.combine(error)
+        hasher.combine(reasons.count)
+        for reason in reasons {
+            hasher.combine(reason.expression)
+            hasher.combine(reason.path)
+            hasher.combine(reason.operator)
+            hasher.combine(reason.message)
+            hasher.combine(reason.actual)
+            hasher.combine(reason.target)
+        }
+    }
+}
+
+/// What makes two strict-view entries' stored bodies equal: exactly the fields
+/// ``Details/body(of:)-(StrictResult)`` writes (not the status time, which differs per cluster).
+struct StrictBodyKey: Hashable, Sendable {
+    var drift: [DriftEntry]
+    var runtime: RuntimeAssessment?
+
+    static func == (a: Self, b: Self) -> Bool {
+        guard a.drift == b.drift else { return false }
+        switch (a.runtime, b.runtime) {
+        case (nil, nil): return true
+        case (let x?, let y?):
+            return x.complianceState == y.complianceState && x.stale == y.stale && x.failing == y.failing
+        default: return false
+        }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(drift)
+        hasher.combine(runtime == nil)
+        if let runtime {
+            hasher.combine(runtime.complianceState)
+            hasher.combine(runtime.stale)
+            hasher.combine(runtime.failing)
+        }
+    }
+}
+
 /// The write of one run: the state of the database as loaded, then the changes.
 struct RunWriter {
     let database: Database
@@ -417,20 +587,6 @@ struct RunWriter {
         return next
     }
 
-    /// The `resources` row and class of an evaluated resource, relative to its cluster.
-    private mutating func resource(_ resourceId: String, of clusterId: String) throws -> (row: Int64, class: Int) {
-        // Cluster-level results carry the cluster's own id string: no work at all.
-        if resourceId == clusterId { return (0, 0) }
-        let relative = Self.suffix(resourceId, of: clusterId)
-        if let row = resourceRows[relative] { return (row, resourceClasses[row] ?? 0) }
-        try database.statement("INSERT INTO resources (suffix) VALUES (?)").run(.text(relative))
-        let row = database.lastInsertRowID
-        resourceRows[relative] = row
-        let cls = resourceClass(relative)
-        resourceClasses[row] = cls
-        return (row, cls)
-    }
-
     /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
     static func suffix(_ resourceId: String, of clusterId: String) -> String {
         var resourceId = resourceId
@@ -455,18 +611,6 @@ struct RunWriter {
     private struct ResourceKey: Hashable {
         var cluster: Int64
         var resource: Int
-    }
-
-    private struct ResultBodyKey: Hashable {
-        var effect: String
-        var exemptionId: String?
-        var error: String?
-        var reasons: [PolicyReason]
-    }
-
-    private struct StrictBodyKey: Hashable {
-        var drift: [DriftEntry]
-        var runtime: RuntimeAssessment?
     }
 
     /// An open interval as loaded: everything the comparison needs, as integers.
@@ -526,7 +670,49 @@ struct RunWriter {
         }
     }
 
+    /// The rule row of a rule name, inserting it when new.
+    private mutating func ruleRow(_ name: RuleName, rules: inout [RuleKey: Int64]) throws -> Int64 {
+        let reference = name.reference ?? ""
+        let assignment = assignmentRows[ASCII.lowercased(name.assignment)] ?? 0
+        let key = RuleKey(
+            assignment: assignment, reference: ASCII.lowercased(reference),
+            definition: ASCII.lowercased(name.definition))
+        if let existing = rules[key] { return existing }
+        try database.statement(
+            "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)"
+        ).run(.integer(assignment), .text(reference), .text(name.definition), .integer(name.reference == nil ? 1 : 0))
+        let row = database.lastInsertRowID
+        rules[key] = row
+        return row
+    }
+
+    /// The `resources` row and class of each suffix of a chunk (index -1: the cluster itself).
+    private mutating func resourceRows(_ suffixes: [String]) throws -> [(row: Int64, class: Int)] {
+        try suffixes.map { suffix in
+            if let row = resourceRows[suffix] { return (row, resourceClasses[row] ?? 0) }
+            try database.statement("INSERT INTO resources (suffix) VALUES (?)").run(.text(suffix))
+            let row = database.lastInsertRowID
+            resourceRows[suffix] = row
+            let cls = resourceClass(suffix)
+            resourceClasses[row] = cls
+            return (row, cls)
+        }
+    }
+
     private mutating func writeResults() throws {
+        let results = scan.results
+        let chunks = PreparedChunk<RuleName, ResultBodyKey>.chunks(results.count) { i, chunk in
+            let result = results[i]
+            chunk.add(
+                resourceId: result.resourceId, clusterId: result.clusterId,
+                group: RuleName(
+                    assignment: result.assignmentId, reference: result.policyDefinitionReferenceId,
+                    definition: result.policyDefinitionId),
+                body: ResultBodyKey(
+                    effect: result.effect, exemptionId: result.exemptionId, error: result.error,
+                    reasons: result.reasons),
+                render: { Details.body(of: result) })
+        }
         var rules = try loadRules()
         var open = try OpenIntervals(
             database.statement(
@@ -541,90 +727,68 @@ struct RunWriter {
             """)
         let close = try database.statement(
             "UPDATE intervals SET to_run = ? WHERE cluster = ? AND rule = ? AND resource = ? AND from_run = ?")
-        let insertRule = try database.statement(
-            "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)")
         var lastCluster = ("", Int64(0))
         var range = 0..<0
-        var recentRules: [(assignment: String, reference: String?, definition: String, id: Int64)] = []
         var bodies: [ResultBodyKey: Int64] = [:]
         var worst: [ResourceKey: ComplianceState] = [:]
-        worst.reserveCapacity(scan.results.count)
-        for result in scan.results {
-            let clusterRow: Int64
-            if result.clusterId == lastCluster.0 {
-                clusterRow = lastCluster.1
-            } else {
-                clusterRow = try self.clusterRow(result.clusterId)
-                lastCluster = (result.clusterId, clusterRow)
-                range = open.byCluster[clusterRow] ?? 0..<0
-            }
-            var rule: Int64 = 0
-            for recent in recentRules
-            where recent.assignment == result.assignmentId && recent.reference == result.policyDefinitionReferenceId
-                && recent.definition == result.policyDefinitionId
-            {
-                rule = recent.id
-                break
-            }
-            if rule == 0 {
-                let reference = result.policyDefinitionReferenceId ?? ""
-                let assignment = assignmentRows[ASCII.lowercased(result.assignmentId)] ?? 0
-                let key = RuleKey(
-                    assignment: assignment, reference: ASCII.lowercased(reference),
-                    definition: ASCII.lowercased(result.policyDefinitionId))
-                if let existing = rules[key] {
-                    rule = existing
+        worst.reserveCapacity(results.count / 2)
+        for chunk in chunks {
+            let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
+            let resources = try resourceRows(chunk.suffixes)
+            var details: [Int64] = []
+            for (j, key) in chunk.bodies.enumerated() {
+                if let known = bodies[key] {
+                    details.append(known)
                 } else {
-                    try insertRule.run(
-                        .integer(assignment), .text(reference), .text(result.policyDefinitionId),
-                        .integer(result.policyDefinitionReferenceId == nil ? 1 : 0))
-                    rule = database.lastInsertRowID
-                    rules[key] = rule
-                }
-                if recentRules.count < 64 {
-                    recentRules.append(
-                        (result.assignmentId, result.policyDefinitionReferenceId, result.policyDefinitionId, rule))
+                    let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
+                    bodies[key] = id
+                    details.append(id)
                 }
             }
-            let resource = try self.resource(result.resourceId, of: result.clusterId)
-            let counted = ResourceKey(cluster: clusterRow, resource: resource.class)
-            if let current = worst[counted] {
-                if result.state < current { worst[counted] = result.state }
-            } else {
-                worst[counted] = result.state
+            for i in chunk.range {
+                let k = i - chunk.range.lowerBound
+                let clusterId = results[i].clusterId
+                let clusterRow: Int64
+                if clusterId == lastCluster.0 {
+                    clusterRow = lastCluster.1
+                } else {
+                    clusterRow = try self.clusterRow(clusterId)
+                    lastCluster = (clusterId, clusterRow)
+                    range = open.byCluster[clusterRow] ?? 0..<0
+                }
+                let rule = ruleRows[Int(chunk.rowGroup[k])]
+                let s = Int(chunk.rowSuffix[k])
+                let resource = s < 0 ? (row: Int64(0), class: 0) : resources[s]
+                let detail = details[Int(chunk.rowBody[k])]
+                let resultState = results[i].state
+                let counted = ResourceKey(cluster: clusterRow, resource: resource.class)
+                if let current = worst[counted] {
+                    if resultState < current { worst[counted] = resultState }
+                } else {
+                    worst[counted] = resultState
+                }
+                if resultState == .error { summary.errorResults += 1 }
+                let state = Schema.code(resultState)
+                var since = runID
+                if let j = open.take(range, key: rule, resourceClass: resource.class) {
+                    let current = open.all[j]
+                    if current.state == state && current.detail == detail { continue }
+                    try close.run(
+                        .integer(runID), .integer(clusterRow), .integer(rule), .integer(current.resource),
+                        .integer(current.fromRun))
+                    outcome.intervalsClosed += 1
+                    if current.state == state { since = current.sinceRun }
+                }
+                insert.bind(1, clusterRow)
+                insert.bind(2, rule)
+                insert.bind(3, resource.row)
+                insert.bind(4, runID)
+                insert.bind(5, since)
+                insert.bind(6, state)
+                insert.bind(7, detail)
+                try insert.execute()
+                outcome.intervalsOpened += database.changes
             }
-            if result.state == .error { summary.errorResults += 1 }
-            // Identical results (same effect and reasons) share one stored body.
-            let bodyKey = ResultBodyKey(
-                effect: result.effect, exemptionId: result.exemptionId, error: result.error, reasons: result.reasons)
-            let detail: Int64
-            if let known = bodies[bodyKey] {
-                detail = known
-            } else {
-                let body = Details.body(of: result)
-                detail = try self.detail(body, digest: ContentDigest.of(body).signed)
-                bodies[bodyKey] = detail
-            }
-            let state = Schema.code(result.state)
-            var since = runID
-            if let i = open.take(range, key: rule, resourceClass: resource.class) {
-                let current = open.all[i]
-                if current.state == state && current.detail == detail { continue }
-                try close.run(
-                    .integer(runID), .integer(clusterRow), .integer(rule), .integer(current.resource),
-                    .integer(current.fromRun))
-                outcome.intervalsClosed += 1
-                if current.state == state { since = current.sinceRun }
-            }
-            insert.bind(1, clusterRow)
-            insert.bind(2, rule)
-            insert.bind(3, resource.row)
-            insert.bind(4, runID)
-            insert.bind(5, since)
-            insert.bind(6, state)
-            insert.bind(7, detail)
-            try insert.execute()
-            outcome.intervalsOpened += database.changes
         }
         summary.resources = worst.count
         for state in worst.values {
@@ -651,6 +815,13 @@ struct RunWriter {
     // MARK: Strict view
 
     private mutating func writeStrict() throws {
+        let entries = scan.strict
+        let chunks = PreparedChunk<String, StrictBodyKey>.chunks(entries.count) { i, chunk in
+            let entry = entries[i]
+            chunk.add(
+                resourceId: entry.resourceId, clusterId: entry.clusterId, group: entry.assignmentId,
+                body: StrictBodyKey(drift: entry.drift, runtime: entry.runtime), render: { Details.body(of: entry) })
+        }
         var open = try OpenIntervals(
             database.statement(
                 """
@@ -670,42 +841,51 @@ struct RunWriter {
         var bodies: [StrictBodyKey: Int64] = [:]
         var lastCluster = ("", Int64(0))
         var range = 0..<0
-        for entry in scan.strict {
-            let clusterRow: Int64
-            if entry.clusterId == lastCluster.0 {
-                clusterRow = lastCluster.1
-            } else {
-                clusterRow = try self.clusterRow(entry.clusterId)
-                lastCluster = (entry.clusterId, clusterRow)
-                range = open.byCluster[clusterRow] ?? 0..<0
+        for chunk in chunks {
+            let assignments = chunk.groups.map { assignmentRows[ASCII.lowercased($0)] ?? 0 }
+            let resources = try resourceRows(chunk.suffixes)
+            var details: [Int64] = []
+            for (j, key) in chunk.bodies.enumerated() {
+                if let known = bodies[key] {
+                    details.append(known)
+                } else {
+                    let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
+                    bodies[key] = id
+                    details.append(id)
+                }
             }
-            if !entry.drift.isEmpty { summary.drifted += 1 }
-            let assignment = assignmentRows[ASCII.lowercased(entry.assignmentId)] ?? 0
-            let resource = try self.resource(entry.resourceId, of: entry.clusterId)
-            let bodyKey = StrictBodyKey(drift: entry.drift, runtime: entry.runtime)
-            let detail: Int64
-            if let known = bodies[bodyKey] {
-                detail = known
-            } else {
-                let body = Details.body(of: entry)
-                detail = try self.detail(body, digest: ContentDigest.of(body).signed)
-                bodies[bodyKey] = detail
+            for i in chunk.range {
+                let k = i - chunk.range.lowerBound
+                let clusterId = entries[i].clusterId
+                let clusterRow: Int64
+                if clusterId == lastCluster.0 {
+                    clusterRow = lastCluster.1
+                } else {
+                    clusterRow = try self.clusterRow(clusterId)
+                    lastCluster = (clusterId, clusterRow)
+                    range = open.byCluster[clusterRow] ?? 0..<0
+                }
+                if !entries[i].drift.isEmpty { summary.drifted += 1 }
+                let assignment = assignments[Int(chunk.rowGroup[k])]
+                let s = Int(chunk.rowSuffix[k])
+                let resource = s < 0 ? (row: Int64(0), class: 0) : resources[s]
+                let detail = details[Int(chunk.rowBody[k])]
+                if let j = open.take(range, key: assignment, resourceClass: resource.class) {
+                    let current = open.all[j]
+                    if current.detail == detail { continue }
+                    try close.run(
+                        .integer(runID), .integer(clusterRow), .integer(assignment), .integer(current.resource),
+                        .integer(current.fromRun))
+                    outcome.strictClosed += 1
+                }
+                insert.bind(1, clusterRow)
+                insert.bind(2, assignment)
+                insert.bind(3, resource.row)
+                insert.bind(4, runID)
+                insert.bind(5, detail)
+                try insert.execute()
+                outcome.strictOpened += database.changes
             }
-            if let i = open.take(range, key: assignment, resourceClass: resource.class) {
-                let current = open.all[i]
-                if current.detail == detail { continue }
-                try close.run(
-                    .integer(runID), .integer(clusterRow), .integer(assignment), .integer(current.resource),
-                    .integer(current.fromRun))
-                outcome.strictClosed += 1
-            }
-            insert.bind(1, clusterRow)
-            insert.bind(2, assignment)
-            insert.bind(3, resource.row)
-            insert.bind(4, runID)
-            insert.bind(5, detail)
-            try insert.execute()
-            outcome.strictOpened += database.changes
         }
         for cluster in open.clusters {
             for i in open.byCluster[cluster]! where !open.all[i].seen {
