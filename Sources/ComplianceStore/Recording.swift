@@ -73,7 +73,13 @@ extension ComplianceStore {
                 path: path)
         }
         return try guarded {
-            try database.transaction {
+            // Every id the write refers to was read or inserted in the same transaction, so checking
+            // each reference again on every insert (six B-tree lookups per interval row) only costs
+            // time; `check()` verifies the references (`foreign_key_check`). Per connection, and
+            // restored at once: every other write keeps them enforced.
+            try database.execute("PRAGMA foreign_keys = OFF")
+            defer { try? database.execute("PRAGMA foreign_keys = ON") }
+            return try database.transaction {
                 var writer = RunWriter(
                     database: database, scan: scan, fleet: fleet, assignmentNames: assignmentNames)
                 try heartbeat()
@@ -401,7 +407,7 @@ struct RunWriter {
     private mutating func writeClusters(previousRun: Int64) throws {
         var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
         try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
-            known[ASCII.lowercased(row.text(1))] = (row.int64(0), row.int64(2), row.int64(3) != 0)
+            known[row.lowercasedText(1)] = (row.int64(0), row.int64(2), row.int64(3) != 0)
         }
         let insert = try database.statement(
             """
@@ -418,10 +424,8 @@ struct RunWriter {
             """)
         clusterRows.reserveCapacity(fleet.clusters.count)
         let facts = Self.facts(of: fleet.clusters)
-        for (index, cluster) in fleet.clusters.enumerated() {
-            let key = ASCII.lowercased(cluster.id.description)
+        for (facts, digest, key) in facts {
             if clusterRows[key] != nil { continue }  // a duplicate id: the fleet keeps the first
-            let (facts, digest) = facts[index]
             if let existing = known[key] {
                 clusterRows[key] = existing.row
                 known[key] = nil
@@ -447,18 +451,18 @@ struct RunWriter {
         }
     }
 
-    /// The facts and their digest of every cluster, computed on every core (eligibility is the
+    /// The facts, their digest and the lowercased id of every cluster, computed on every core (eligibility is the
     /// expensive part, and pure).
-    static func facts(of clusters: [Cluster]) -> [(ClusterFacts, Int64)] {
+    static func facts(of clusters: [Cluster]) -> [(ClusterFacts, digest: Int64, key: String)] {
         let workers = min(JSONRecords.availableCores, max(1, clusters.count / 256))
-        let slots = ResultSlots<[(ClusterFacts, Int64)]>(count: workers)
+        let slots = ResultSlots<[(ClusterFacts, digest: Int64, key: String)]>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { k in
             let range = (clusters.count * k / workers)..<(clusters.count * (k + 1) / workers)
             slots.set(
                 k,
                 range.map { i in
                     let facts = ClusterFacts(clusters[i])
-                    return (facts, facts.digest)
+                    return (facts, facts.digest, ASCII.lowercased(facts.id))
                 })
         }
         return (0..<workers).flatMap { slots.get($0) ?? [] }

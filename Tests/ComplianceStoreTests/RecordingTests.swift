@@ -33,6 +33,8 @@ struct RecordingTests {
         #expect(try Fixture.count(store, "details") == details)
         #expect(try Fixture.count(store, "runs") == 2)
         #expect(try store.check().ok)
+        // The write checks references itself; the connection enforces them again afterwards.
+        #expect(try store.database.scalarInt("PRAGMA foreign_keys") == 1)
     }
 
     @Test("a state change closes the interval and opens the next; a reasons-only change keeps 'since'")
