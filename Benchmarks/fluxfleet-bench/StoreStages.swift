@@ -144,4 +144,31 @@ func yearStage(inventory path: String, policies: String, days: Int = 365) throws
     ]
 }
 
+/// `report`: the report data over the year, three times, from the database `year` left next to the
+/// inventory (run `--stages year` first); reads only.
+func reportStage(inventory path: String) throws -> [(String, JSON)] {
+    let inventory = try SnapshotReader.load(path: path)
+    let db = URL(fileURLWithPath: path).deletingLastPathComponent()
+        .appendingPathComponent("year-\(inventory.fleet.clusters.count).sqlite").path
+    guard FileManager.default.fileExists(atPath: db) else { fail("no \(db): run --stages year first") }
+    let store = try ComplianceStore(path: db, access: .read)
+    var walls: [Double] = []
+    var cpus: [Double] = []
+    var report: ReportDataSize = (0, 0, 0)
+    for _ in 0..<3 {
+        let cpu = cpuSeconds()
+        walls.append(
+            try seconds {
+                let data = try store.reportData(since: .last(StoreDuration("365d")!))
+                report = (data.results.count, data.trend.count, data.intervals.count)
+            })
+        cpus.append(cpuSeconds() - cpu)
+    }
+    return [
+        ("clusters", .int(inventory.fleet.clusters.count)), ("reportDataSeconds", .array(walls.map { rounded($0) })),
+        ("reportDataCpuSeconds", .array(cpus.map { rounded($0) })), ("reportResults", .int(report.results)),
+        ("reportTrendPoints", .int(report.trend)), ("reportIntervals", .int(report.intervals)),
+    ]
+}
+
 typealias ReportDataSize = (results: Int, trend: Int, intervals: Int)

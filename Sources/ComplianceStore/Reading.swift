@@ -386,7 +386,26 @@ extension ComplianceStore {
             let y = periods[b.index].resourceId
             return x != y ? x < y : a.index < b.index
         }
-        return (liveKeys.map { live[$0.index] }, periodKeys.map { periods[$0.index] })
+        Self.reorder(&live, by: liveKeys.map(\.index))
+        Self.reorder(&periods, by: periodKeys.map(\.index))
+        return (live, periods)
+    }
+
+    /// Reorders `items` in place so that position `k` holds the element that was at `order[k]`
+    /// (`order` is a permutation), following its cycles with swaps: elements are moved, never copied.
+    static func reorder<T>(_ items: inout [T], by order: [Int]) {
+        precondition(order.count == items.count)
+        var placed = [Bool](repeating: false, count: order.count)
+        for start in order.indices where !placed[start] {
+            var k = start
+            while true {
+                placed[k] = true
+                let next = order[k]
+                if next == start { break }
+                items.swapAt(k, next)
+                k = next
+            }
+        }
     }
 
     /// The first run evaluated at or after `epoch` (a run id past the last when there is none).
