@@ -122,9 +122,16 @@ struct ClusterFacts: Sendable {
         provisioned = cluster.provisioned
         subscriptionId = cluster.subscriptionId
         resourceGroup = cluster.resourceGroup
-        location = cluster.location
+        location = Self.location(cluster)
         tags = Self.tagsJSON(cluster)
         eligibilityReason = Eligibility.primaryCode(cluster)
+    }
+
+    /// `Cluster.location`, without rebuilding the usual already-normal text (`westeurope`).
+    static func location(_ cluster: Cluster) -> String {
+        guard var text = cluster.resource.member(ignoringCase: "location")?.string, !text.isEmpty else { return "" }
+        let normal = text.withUTF8 { bytes in !bytes.contains { ($0 &- UInt8(ascii: "A")) < 26 || $0 == 0x20 } }
+        return normal ? text : Location.normalize(text)
     }
 
     /// The tags as a JSON object sorted by key, as `Cluster.tags` reads them (a repeated key keeps
@@ -181,7 +188,7 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     var rowGroup: [Int32] = []
     var rowBody: [Int32] = []
 
-    private var suffixIndex: [String: Int32] = [:]
+    private var suffixIndex: [Substring: Int32] = [:]
     private var groupIndex: [Group: Int32] = [:]
     private var bodyIndex: [Body: Int32] = [:]
     private var lastGroup: (Group, Int32)?
@@ -199,14 +206,15 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         if resourceId == clusterId {
             rowSuffix.append(-1)
         } else {
-            let suffix = RunWriter.suffix(resourceId, of: clusterId)
+            // A slice of the id: hashed in place, copied only the first time it is seen.
+            let suffix = RunWriter.suffixSlice(resourceId, of: clusterId)
             if suffix.isEmpty {
                 rowSuffix.append(-1)
             } else if let known = suffixIndex[suffix] {
                 rowSuffix.append(known)
             } else {
                 let n = Int32(suffixes.count)
-                suffixes.append(suffix)
+                suffixes.append(String(suffix))
                 suffixIndex[suffix] = n
                 rowSuffix.append(n)
             }
@@ -256,6 +264,63 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
             slots.set(k, chunk)
         }
         return (0..<workers).compactMap { slots.get($0) }
+    }
+}
+
+/// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
+/// background when created, so that it runs while the writer thread stores the clusters.
+final class Preparation: @unchecked Sendable {
+    // @unchecked: the chunks are written once by the background task (which holds the object
+    // until it is done), and read only after `done` was waited for (the semaphore orders them).
+    private var resultChunks: [PreparedChunk<RuleName, ResultBodyKey>] = []
+    private var strictChunks: [PreparedChunk<String, StrictBodyKey>] = []
+    private let done = DispatchSemaphore(value: 0)
+    private var waited = false
+
+    init(_ scan: ScanResult) {
+        DispatchQueue.global().async { [self] in
+            let results = scan.results
+            resultChunks = PreparedChunk.chunks(results.count) { i, chunk in
+                // Field by field: copying the whole result would retain every member.
+                chunk.add(
+                    resourceId: results[i].resourceId, clusterId: results[i].clusterId,
+                    group: RuleName(
+                        assignment: results[i].assignmentId, reference: results[i].policyDefinitionReferenceId,
+                        definition: results[i].policyDefinitionId),
+                    body: ResultBodyKey(
+                        effect: results[i].effect, exemptionId: results[i].exemptionId, error: results[i].error,
+                        reasons: results[i].reasons),
+                    render: { Details.body(of: results[i]) })
+            }
+            let entries = scan.strict
+            strictChunks = PreparedChunk.chunks(entries.count) { i, chunk in
+                chunk.add(
+                    resourceId: entries[i].resourceId, clusterId: entries[i].clusterId, group: entries[i].assignmentId,
+                    body: StrictBodyKey(drift: entries[i].drift, runtime: entries[i].runtime),
+                    render: { Details.body(of: entries[i]) })
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits for the background work (once).
+    private func wait() {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+    }
+
+    /// The prepared result rows (waits for them).
+    func results() -> [PreparedChunk<RuleName, ResultBodyKey>] {
+        wait()
+        return resultChunks
+    }
+
+    /// The prepared strict-view rows (waits for them).
+    func strict() -> [PreparedChunk<String, StrictBodyKey>] {
+        wait()
+        return strictChunks
     }
 }
 
@@ -381,11 +446,15 @@ struct RunWriter {
             .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)))
         runID = database.lastInsertRowID
         outcome.runID = runID
-        try writeClusters(previousRun: previousRun)
+        // Cluster facts on every core, then the rows are prepared on the other cores while this
+        // thread writes the clusters.
+        let facts = Self.facts(of: fleet.clusters)
+        let prepared = Preparation(scan)
+        try writeClusters(previousRun: previousRun, facts: facts)
         try loadAssignments()
         try loadResources()
-        try writeResults()
-        try writeStrict()
+        try writeResults(prepared)
+        try writeStrict(prepared)
         let c = summary
         try database.statement(
             """
@@ -404,7 +473,9 @@ struct RunWriter {
 
     // MARK: Clusters
 
-    private mutating func writeClusters(previousRun: Int64) throws {
+    private mutating func writeClusters(
+        previousRun: Int64, facts: [(ClusterFacts, digest: Int64, key: String)]
+    ) throws {
         var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
         try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
             known[row.lowercasedText(1)] = (row.int64(0), row.int64(2), row.int64(3) != 0)
@@ -423,7 +494,6 @@ struct RunWriter {
             WHERE id = ?
             """)
         clusterRows.reserveCapacity(fleet.clusters.count)
-        let facts = Self.facts(of: fleet.clusters)
         for (facts, digest, key) in facts {
             if clusterRows[key] != nil { continue }  // a duplicate id: the fleet keeps the first
             if let existing = known[key] {
@@ -591,8 +661,9 @@ struct RunWriter {
         return next
     }
 
-    /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
-    static func suffix(_ resourceId: String, of clusterId: String) -> String {
+    /// The evaluated resource's id relative to its cluster (`""` for the cluster itself), as a slice of
+    /// `resourceId` (the whole id when it is not under the cluster).
+    static func suffixSlice(_ resourceId: String, of clusterId: String) -> Substring {
         var resourceId = resourceId
         var clusterId = clusterId
         let length: Int? = resourceId.withUTF8 { r in
@@ -604,9 +675,9 @@ struct RunWriter {
             }
         }
         switch length {
-        case nil: return resourceId
+        case nil: return resourceId[...]
         case 0: return ""
-        case let n?: return String(resourceId.utf8.suffix(n))!
+        case let n?: return Substring(resourceId.utf8.suffix(n))
         }
     }
 
@@ -703,20 +774,9 @@ struct RunWriter {
         }
     }
 
-    private mutating func writeResults() throws {
+    private mutating func writeResults(_ prepared: Preparation) throws {
         let results = scan.results
-        let chunks = PreparedChunk<RuleName, ResultBodyKey>.chunks(results.count) { i, chunk in
-            let result = results[i]
-            chunk.add(
-                resourceId: result.resourceId, clusterId: result.clusterId,
-                group: RuleName(
-                    assignment: result.assignmentId, reference: result.policyDefinitionReferenceId,
-                    definition: result.policyDefinitionId),
-                body: ResultBodyKey(
-                    effect: result.effect, exemptionId: result.exemptionId, error: result.error,
-                    reasons: result.reasons),
-                render: { Details.body(of: result) })
-        }
+        let chunks = prepared.results()
         var rules = try loadRules()
         var open = try OpenIntervals(
             database.statement(
@@ -818,14 +878,9 @@ struct RunWriter {
 
     // MARK: Strict view
 
-    private mutating func writeStrict() throws {
+    private mutating func writeStrict(_ prepared: Preparation) throws {
         let entries = scan.strict
-        let chunks = PreparedChunk<String, StrictBodyKey>.chunks(entries.count) { i, chunk in
-            let entry = entries[i]
-            chunk.add(
-                resourceId: entry.resourceId, clusterId: entry.clusterId, group: entry.assignmentId,
-                body: StrictBodyKey(drift: entry.drift, runtime: entry.runtime), render: { Details.body(of: entry) })
-        }
+        let chunks = prepared.strict()
         var open = try OpenIntervals(
             database.statement(
                 """
