@@ -34,19 +34,24 @@ func recordStage(inventory path: String, policies: String) throws -> [(String, J
     let db = freshDatabase("record-\(inventory.fleet.clusters.count).sqlite", nextTo: path)
     let store = try ComplianceStore(path: db, access: .write(LeaseRequest(holder: "fluxfleet-bench record")))
     var first: RecordOutcome?
+    var cpu = cpuSeconds()
     let t = try seconds {
         first = try store.record(scan: scan, fleet: inventory.fleet, run: run, startedAt: FleetGenerator.referenceTime)
     }
+    let cpu1 = cpuSeconds() - cpu
     var again: RecordOutcome?
+    cpu = cpuSeconds()
     let t2 = try seconds {
         again = try store.record(scan: scan, fleet: inventory.fleet, run: run, startedAt: FleetGenerator.referenceTime)
     }
+    let cpu2 = cpuSeconds() - cpu
     let bytes = databaseBytes(store)
     return [
         ("clusters", .int(inventory.fleet.clusters.count)), ("results", .int(scan.results.count)),
         ("strictEntries", .int(scan.strict.count)), ("rowsAdded", .int(first!.rowsAdded)),
-        ("details", .int(first!.detailsAdded)), ("seconds", rounded(t)),
+        ("details", .int(first!.detailsAdded)), ("seconds", rounded(t)), ("cpuSeconds", rounded(cpu1)),
         ("rowsPerSecond", .int(Int(Double(first!.rowsAdded) / t))), ("unchangedRescanSeconds", rounded(t2)),
+        ("unchangedRescanCpuSeconds", rounded(cpu2)),
         ("unchangedRescanRowsAdded", .int(again!.rowsAdded)), ("databaseBytes", .int(bytes)),
     ]
 }
@@ -120,10 +125,12 @@ func yearStage(inventory path: String, policies: String, days: Int = 365) throws
     }
     let bytes = databaseBytes(store)
     var report: ReportDataSize = (0, 0, 0)
+    let reportCPUStart = cpuSeconds()
     let reportTime = try seconds {
         let data = try store.reportData(since: .last(StoreDuration("365d")!))
         report = (data.results.count, data.trend.count, data.intervals.count)
     }
+    let reportCPU = cpuSeconds() - reportCPUStart
     let sorted = recordTimes.sorted()
     return [
         ("clusters", .int(clusters.count)), ("days", .int(days)), ("resultsPerDay", .int(base.results.count)),
@@ -131,8 +138,36 @@ func yearStage(inventory path: String, policies: String, days: Int = 365) throws
         ("recordSecondsMedian", rounded(sorted[sorted.count / 2], 4)),
         ("recordSecondsP90", rounded(sorted[sorted.count * 9 / 10], 4)), ("recordSecondsMax", rounded(sorted.last!, 4)),
         ("databaseBytes", .int(bytes)), ("bytesPerDay", .int(bytes / days)), ("reportDataSeconds", rounded(reportTime)),
+        ("reportDataCpuSeconds", rounded(reportCPU)),
         ("reportResults", .int(report.results)), ("reportTrendPoints", .int(report.trend)),
         ("reportIntervals", .int(report.intervals)),
+    ]
+}
+
+/// `report`: the report data over the year, three times, from the database `year` left next to the
+/// inventory (run `--stages year` first); reads only.
+func reportStage(inventory path: String) throws -> [(String, JSON)] {
+    let inventory = try SnapshotReader.load(path: path)
+    let db = URL(fileURLWithPath: path).deletingLastPathComponent()
+        .appendingPathComponent("year-\(inventory.fleet.clusters.count).sqlite").path
+    guard FileManager.default.fileExists(atPath: db) else { fail("no \(db): run --stages year first") }
+    let store = try ComplianceStore(path: db, access: .read)
+    var walls: [Double] = []
+    var cpus: [Double] = []
+    var report: ReportDataSize = (0, 0, 0)
+    for _ in 0..<3 {
+        let cpu = cpuSeconds()
+        walls.append(
+            try seconds {
+                let data = try store.reportData(since: .last(StoreDuration("365d")!))
+                report = (data.results.count, data.trend.count, data.intervals.count)
+            })
+        cpus.append(cpuSeconds() - cpu)
+    }
+    return [
+        ("clusters", .int(inventory.fleet.clusters.count)), ("reportDataSeconds", .array(walls.map { rounded($0) })),
+        ("reportDataCpuSeconds", .array(cpus.map { rounded($0) })), ("reportResults", .int(report.results)),
+        ("reportTrendPoints", .int(report.trend)), ("reportIntervals", .int(report.intervals)),
     ]
 }
 

@@ -37,6 +37,8 @@ enum Stage: String, CaseIterable {
     case record
     /// 365 daily scans with 2% churn recorded, then the report data over the year (StoreStages.swift).
     case year
+    /// The report data over the year again, from the database the `year` stage left (StoreStages.swift).
+    case reportData = "report-data"
     /// Every report format over a year of synthesised history, after a scan (ReportsStage.swift); one line
     /// per format.
     case reports
@@ -235,6 +237,7 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
             ]
         case .record: fields += try recordStage(inventory: path, policies: policies)
         case .year: fields += try yearStage(inventory: path, policies: policies)
+        case .reportData: fields += try reportStage(inventory: path)
         case .reports: break  // handled above
         case .inventoryJSON:
             let inventory = try SnapshotReader.load(path: path)

@@ -140,8 +140,14 @@ extension ComplianceStore {
                     DELETE FROM details WHERE id NOT IN (
                         SELECT detail FROM intervals UNION SELECT detail FROM strict_intervals)
                     """)
+                let details = database.changes
+                try database.execute(
+                    """
+                    DELETE FROM resources WHERE id != 0 AND id NOT IN (
+                        SELECT resource FROM intervals UNION SELECT resource FROM strict_intervals)
+                    """)
                 return PruneOutcome(
-                    runs: runs, intervals: intervals, details: database.changes, clusters: clusters,
+                    runs: runs, intervals: intervals, details: details, clusters: clusters,
                     cutoff: StoreTime.iso(cutoff))
             }
         }

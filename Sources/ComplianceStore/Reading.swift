@@ -247,31 +247,60 @@ extension ComplianceStore {
         suffix.isEmpty ? cluster : suffix.hasPrefix("/") ? cluster + suffix : suffix
     }
 
+    /// A table keyed by small row ids (SQLite's INTEGER PRIMARY KEYs are dense), read into an array.
+    private func dense<T>(_ sql: String, empty: T, _ value: (Statement) -> T) throws -> [T] {
+        var table: [T] = []
+        try database.statement(sql).query { row in
+            let id = Int(row.int64(0))
+            guard id >= 0 && id < 1 << 32 else { return }
+            if id >= table.count { table.append(contentsOf: repeatElement(empty, count: id + 1 - table.count)) }
+            table[id] = value(row)
+        }
+        return table
+    }
+
     private func results(
         at run: Int64, cutoff: Int64, times: [Int64: (at: String, epoch: Int64)]
     ) throws -> ([ReportResult], [ReportInterval]) {
-        // Small tables into memory; the intervals are read without joins or sorting in SQL.
-        var clusters: [Int64: String] = [:]
-        try database.statement("SELECT id, arm_id FROM clusters").query { clusters[$0.int64(0)] = $0.text(1) }
-        let rank = Dictionary(
-            uniqueKeysWithValues: clusters.sorted { ASCII.lowercased($0.value) < ASCII.lowercased($1.value) }
-                .enumerated().map { ($0.element.key, $0.offset) })
+        // Small tables into arrays indexed by row id; the intervals are read without joins or sorting
+        // in SQL, rows of one cluster together (the primary key's order).
+        let clusters = try dense("SELECT id, arm_id FROM clusters", empty: "") { $0.text(1) }
+        var rank = [Int](repeating: Int.max, count: clusters.count)
+        let lowered = clusters.map(ASCII.lowercased)
+        for (position, id) in clusters.indices.sorted(by: { lowered[$0] < lowered[$1] }).enumerated() {
+            rank[id] = position
+        }
         struct Rule {
             var assignmentId: String
             var assignmentName: String
             var definitionId: String
             var reference: String?
         }
-        var rules: [Int64: Rule] = [:]
-        try database.statement(
+        let rules = try dense(
             """
             SELECT r.id, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct
             FROM rules r JOIN assignments a ON a.id = r.assignment
-            """
-        ).query {
-            rules[$0.int64(0)] = Rule(
+            """, empty: Rule(assignmentId: "", assignmentName: "", definitionId: "", reference: nil)
+        ) {
+            Rule(
                 assignmentId: $0.text(1), assignmentName: $0.text(2), definitionId: $0.text(3),
                 reference: $0.int64(5) != 0 ? nil : $0.text(4))
+        }
+        let suffixes = try dense("SELECT id, suffix FROM resources", empty: "") { $0.text(1) }
+        // Suffixes by rank of their text, so results sort on integers.
+        var suffixRank = [Int](repeating: 0, count: suffixes.count)
+        for (position, id) in suffixes.indices.sorted(by: { suffixes[$0] < suffixes[$1] }).enumerated() {
+            suffixRank[id] = position
+        }
+        var runTimes: [(at: String, epoch: Int64)?] = []
+        for (id, time) in times where id >= 0 && id < 1 << 32 {
+            if Int(id) >= runTimes.count {
+                runTimes.append(contentsOf: repeatElement(nil, count: Int(id) + 1 - runTimes.count))
+            }
+            runTimes[Int(id)] = time
+        }
+        func time(_ run: Int64) -> (at: String, epoch: Int64)? {
+            run >= 0 && run < runTimes.count ? runTimes[Int(run)] : nil
         }
         var bodies: [Int64: Details.Result] = [:]
         let body = try database.statement("SELECT body FROM details WHERE id = ?")
@@ -283,20 +312,14 @@ extension ComplianceStore {
             bodies[id] = parsed
             return parsed
         }
-        struct Live {
-            var rank: Int
-            var resource: String
-            var rule: Int64
-            var result: ReportResult
-        }
-        struct Period {
-            var fromRun: Int64
-            var rank: Int
-            var rule: Int64
-            var interval: ReportInterval
-        }
-        var live: [Live] = []
-        var periods: [Period] = []
+        let noRule = Rule(assignmentId: "", assignmentName: "", definitionId: "", reference: nil)
+        var live: [ReportResult] = []
+        var liveKeys: [(rank: Int, resource: Int, rule: Int64, index: Int)] = []
+        var periods: [ReportInterval] = []
+        var periodKeys: [(fromRun: Int64, rank: Int, rule: Int64, index: Int)] = []
+        // Resource ids of the current cluster, built once per cluster × resource.
+        var currentCluster: Int64 = -1
+        var resourceIds: [(resource: Int64, id: String)] = []
         let windowStart = try firstRun(atOrAfter: cutoff)
         try database.statement(
             """
@@ -305,47 +328,84 @@ extension ComplianceStore {
             """
         ).query(.integer(run), .integer(windowStart)) { row in
             let cluster = row.int64(0)
-            let clusterId = clusters[cluster] ?? ""
-            let suffix = row.text(1)
-            let resourceId = Self.resourceID(cluster: clusterId, suffix: suffix)
-            let rule =
-                rules[row.int64(2)] ?? Rule(assignmentId: "", assignmentName: "", definitionId: "", reference: nil)
-            let state = ComplianceState(rawValue: row.text(3)) ?? .error
+            let clusterIndex = cluster >= 0 && cluster < clusters.count ? Int(cluster) : -1
+            let clusterId = clusterIndex >= 0 ? clusters[clusterIndex] : ""
+            if cluster != currentCluster {
+                currentCluster = cluster
+                resourceIds.removeAll(keepingCapacity: true)
+            }
+            let resource = row.int64(1)
+            let resourceId: String
+            if let known = resourceIds.first(where: { $0.resource == resource }) {
+                resourceId = known.id
+            } else {
+                let suffix = resource >= 0 && resource < suffixes.count ? suffixes[Int(resource)] : ""
+                resourceId = Self.resourceID(cluster: clusterId, suffix: suffix)
+                resourceIds.append((resource, resourceId))
+            }
+            let ruleID = row.int64(2)
+            let rule = ruleID >= 0 && ruleID < rules.count ? rules[Int(ruleID)] : noRule
+            let state = Schema.state(row.int64(3))
             let fromRun = row.int64(4)
             let toRun = row.optionalInt64(5)
             let isLive = toRun.map { $0 > run } ?? true
-            let toTime = toRun.flatMap { times[$0] }
-            let clusterRank = rank[cluster] ?? Int.max
+            let toTime = toRun.flatMap(time)
+            let clusterRank = clusterIndex >= 0 ? rank[clusterIndex] : Int.max
             if toTime.map({ $0.epoch >= cutoff }) ?? true {
+                periodKeys.append((fromRun, clusterRank, ruleID, periods.count))
                 periods.append(
-                    Period(
-                        fromRun: fromRun, rank: clusterRank, rule: row.int64(2),
-                        interval: ReportInterval(
-                            resourceId: resourceId, clusterId: clusterId, assignmentId: rule.assignmentId,
-                            policyDefinitionReferenceId: rule.reference, state: state, from: times[fromRun]?.at ?? "",
-                            to: isLive ? nil : toTime?.at)))
+                    ReportInterval(
+                        resourceId: resourceId, clusterId: clusterId, assignmentId: rule.assignmentId,
+                        policyDefinitionReferenceId: rule.reference, state: state, from: time(fromRun)?.at ?? "",
+                        to: isLive ? nil : toTime?.at))
             }
             guard isLive else { return }
             let details = try detail(row.int64(7))
+            liveKeys.append(
+                (
+                    clusterRank, resource >= 0 && resource < suffixRank.count ? suffixRank[Int(resource)] : 0, ruleID,
+                    live.count
+                ))
             live.append(
-                Live(
-                    rank: clusterRank, resource: suffix, rule: row.int64(2),
-                    result: ReportResult(
-                        resourceId: resourceId, clusterId: clusterId, assignmentId: rule.assignmentId,
-                        assignmentName: rule.assignmentName, policyDefinitionId: rule.definitionId,
-                        policyDefinitionReferenceId: rule.reference, effect: details.effect, state: state,
-                        reasons: details.reasons, exemptionId: details.exemptionId, error: details.error,
-                        since: times[row.int64(6)]?.at)))
+                ReportResult(
+                    resourceId: resourceId, clusterId: clusterId, assignmentId: rule.assignmentId,
+                    assignmentName: rule.assignmentName, policyDefinitionId: rule.definitionId,
+                    policyDefinitionReferenceId: rule.reference, effect: details.effect, state: state,
+                    reasons: details.reasons, exemptionId: details.exemptionId, error: details.error,
+                    since: time(row.int64(6))?.at))
         }
         // Results in cluster order (as the inventory lists them), then resource and policy;
-        // intervals oldest first.
-        live.sort { ($0.rank, $0.resource, $0.rule) < ($1.rank, $1.resource, $1.rule) }
-        periods.sort {
-            ($0.fromRun, $0.rank, $0.rule, $0.interval.resourceId) < (
-                $1.fromRun, $1.rank, $1.rule, $1.interval.resourceId
-            )
+        // intervals oldest first. Sorted as small integer keys; ties on the integers (two
+        // resources of one cluster, rule and run) fall back to the resource id's text.
+        liveKeys.sort { ($0.rank, $0.resource, $0.rule, $0.index) < ($1.rank, $1.resource, $1.rule, $1.index) }
+        periodKeys.sort { a, b in
+            if (a.fromRun, a.rank, a.rule) != (b.fromRun, b.rank, b.rule) {
+                return (a.fromRun, a.rank, a.rule) < (b.fromRun, b.rank, b.rule)
+            }
+            let x = periods[a.index].resourceId
+            let y = periods[b.index].resourceId
+            return x != y ? x < y : a.index < b.index
         }
-        return (live.map(\.result), periods.map(\.interval))
+        Self.reorder(&live, by: liveKeys.map(\.index))
+        Self.reorder(&periods, by: periodKeys.map(\.index))
+        return (live, periods)
+    }
+
+    /// Reorders `items` in place so that position `k` holds the element that was at `order[k]`
+    /// (`order` is a permutation), following its cycles with swaps: elements are moved, never copied.
+    static func reorder<T>(_ items: inout [T], by order: [Int]) {
+        precondition(order.count == items.count)
+        var placed = [Bool](repeating: false, count: order.count)
+        for start in order.indices where !placed[start] {
+            var k = start
+            while true {
+                placed[k] = true
+                let next = order[k]
+                if next == start { break }
+                items.swapAt(k, next)
+                k = next
+            }
+        }
     }
 
     /// The first run evaluated at or after `epoch` (a run id past the last when there is none).
@@ -360,22 +420,34 @@ extension ComplianceStore {
 
     private func strict(at run: Int64) throws -> [ReportStrict] {
         var out: [ReportStrict] = []
+        // Bodies repeat across clusters: each is parsed once.
+        var parsed: [Int64: ReportStrict] = [:]
         try database.statement(
             """
-            SELECT c.arm_id, s.resource, a.arm_id, d.body
+            SELECT c.arm_id, x.suffix, a.arm_id, d.body, s.detail
             FROM strict_intervals s
             JOIN clusters c ON c.id = s.cluster
             JOIN assignments a ON a.id = s.assignment
+            JOIN resources x ON x.id = s.resource
             JOIN details d ON d.id = s.detail
             WHERE s.from_run <= ?1 AND (s.to_run IS NULL OR s.to_run > ?1)
-            ORDER BY c.arm_id COLLATE NOCASE, a.id, s.resource
+            ORDER BY c.arm_id COLLATE NOCASE, a.id, x.suffix
             """
         ).query(.integer(run)) { row in
             let clusterId = row.text(0)
-            out.append(
-                Details.strict(
-                    row.text(3), clusterId: clusterId,
-                    resourceId: Self.resourceID(cluster: clusterId, suffix: row.text(1)), assignmentId: row.text(2)))
+            let resourceId = Self.resourceID(cluster: clusterId, suffix: row.text(1))
+            let detail = row.int64(4)
+            var entry: ReportStrict
+            if let parsed = parsed[detail] {
+                entry = parsed
+            } else {
+                entry = Details.strict(row.text(3), clusterId: "", resourceId: "", assignmentId: "")
+                parsed[detail] = entry
+            }
+            entry.clusterId = clusterId
+            entry.resourceId = resourceId
+            entry.assignmentId = row.text(2)
+            out.append(entry)
         }
         return out
     }
@@ -416,14 +488,15 @@ extension ComplianceStore {
             var bodies: [Int64: Details.Result] = [:]
             try database.statement(
                 """
-                SELECT i.resource, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct, i.state,
+                SELECT x.suffix, a.arm_id, a.name, r.policy_definition_id, r.reference_id, r.direct, i.state,
                     i.from_run, i.to_run, i.detail, d.body
                 FROM intervals i
                 JOIN rules r ON r.id = i.rule
                 JOIN assignments a ON a.id = r.assignment
+                JOIN resources x ON x.id = i.resource
                 JOIN details d ON d.id = i.detail
                 WHERE i.cluster = ?
-                ORDER BY a.id, r.id, i.resource, i.from_run
+                ORDER BY a.id, r.id, x.suffix, i.from_run
                 """
             ).query(.integer(row)) { r in
                 let detailID = r.int64(9)
@@ -435,19 +508,20 @@ extension ComplianceStore {
                         resourceId: Self.resourceID(cluster: facts.id, suffix: r.text(0)), assignmentId: r.text(1),
                         assignmentName: r.text(2), policyDefinitionId: r.text(3),
                         policyDefinitionReferenceId: r.int64(5) != 0 ? nil : r.text(4),
-                        state: ComplianceState(rawValue: r.text(6)) ?? .error, fromRun: r.int64(7),
+                        state: Schema.state(r.int64(6)), fromRun: r.int64(7),
                         from: times[r.int64(7)]?.at ?? "", toRun: toRun, to: toRun.flatMap { times[$0]?.at },
                         effect: body.effect, reasons: body.reasons, exemptionId: body.exemptionId, error: body.error))
             }
             var strict: [StrictTimelineEntry] = []
             try database.statement(
                 """
-                SELECT s.resource, a.arm_id, s.from_run, s.to_run, d.body
+                SELECT x.suffix, a.arm_id, s.from_run, s.to_run, d.body
                 FROM strict_intervals s
                 JOIN assignments a ON a.id = s.assignment
+                JOIN resources x ON x.id = s.resource
                 JOIN details d ON d.id = s.detail
                 WHERE s.cluster = ?
-                ORDER BY a.id, s.resource, s.from_run
+                ORDER BY a.id, x.suffix, s.from_run
                 """
             ).query(.integer(row)) { r in
                 let toRun = r.optionalInt64(3)

@@ -73,7 +73,13 @@ extension ComplianceStore {
                 path: path)
         }
         return try guarded {
-            try database.transaction {
+            // Every id the write refers to was read or inserted in the same transaction, so checking
+            // each reference again on every insert (six B-tree lookups per interval row) only costs
+            // time; `check()` verifies the references (`foreign_key_check`). Per connection, and
+            // restored at once: every other write keeps them enforced.
+            try database.execute("PRAGMA foreign_keys = OFF")
+            defer { try? database.execute("PRAGMA foreign_keys = ON") }
+            return try database.transaction {
                 var writer = RunWriter(
                     database: database, scan: scan, fleet: fleet, assignmentNames: assignmentNames)
                 try heartbeat()
@@ -116,14 +122,38 @@ struct ClusterFacts: Sendable {
         provisioned = cluster.provisioned
         subscriptionId = cluster.subscriptionId
         resourceGroup = cluster.resourceGroup
-        location = cluster.location
+        location = Self.location(cluster)
+        tags = Self.tagsJSON(cluster)
+        eligibilityReason = Eligibility.primaryCode(cluster)
+    }
+
+    /// `Cluster.location`, without rebuilding the usual already-normal text (`westeurope`).
+    static func location(_ cluster: Cluster) -> String {
+        guard var text = cluster.resource.member(ignoringCase: "location")?.string, !text.isEmpty else { return "" }
+        let normal = text.withUTF8 { bytes in !bytes.contains { ($0 &- UInt8(ascii: "A")) < 26 || $0 == 0x20 } }
+        return normal ? text : Location.normalize(text)
+    }
+
+    /// The tags as a JSON object sorted by key, as `Cluster.tags` reads them (a repeated key keeps
+    /// its last value), without building a dictionary.
+    static func tagsJSON(_ cluster: Cluster) -> String {
+        var tags: [(key: String, value: String)] = []
+        if let object = cluster.resource.member(ignoringCase: "tags") {
+            for (key, value) in object.members {
+                tags.append((key, value.string ?? (value.isNull ? "" : value.rawText)))
+            }
+        }
+        if tags.isEmpty { return "{}" }
+        // Stable: among equal keys the last one read is last, and wins below.
+        let order = tags.indices.sorted { tags[$0].key < tags[$1].key || (tags[$0].key == tags[$1].key && $0 < $1) }
         var w = JSONWriter()
         w.beginObject()
-        let tags = cluster.tags
-        for key in tags.keys.sorted() { w.member(key, tags[key]) }
+        for (position, index) in order.enumerated()
+        where position + 1 == order.count || tags[order[position + 1]].key != tags[index].key {
+            w.member(tags[index].key, tags[index].value)
+        }
         w.endObject()
-        self.tags = w.text
-        eligibilityReason = Eligibility.evaluate(cluster).primary?.code
+        return w.text
     }
 
     var digest: Int64 {
@@ -134,6 +164,234 @@ struct ClusterFacts: Sendable {
         }
         d.add((eligibilityReason ?? "\u{1}").utf8)
         return d.signed
+    }
+}
+
+/// One chunk of a scan's rows with what repeats across rows (relative resource ids, rules,
+/// bodies) numbered locally, so the single-threaded write sees integers only.
+///
+/// Chunks are prepared on every core (``Prepared/chunks(_:_:)``): suffixes cut, bodies rendered and
+/// masked once per distinct content, string keys hashed there rather than in the write loop.
+struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @unchecked Sendable {
+    // @unchecked: built by one worker, read by the writer after every worker joined.
+    /// The rows (indices into the scan's array).
+    var range: Range<Int>
+    /// Distinct relative resource ids (`""` is never here: the cluster itself is row number -1).
+    var suffixes: [String] = []
+    /// Distinct groups (rule or assignment).
+    var groups: [Group] = []
+    /// Distinct bodies, and their stored form.
+    var bodies: [Body] = []
+    var rendered: [[UInt8]] = []
+    /// Per row: local numbers.
+    var rowSuffix: [Int32] = []
+    var rowGroup: [Int32] = []
+    var rowBody: [Int32] = []
+
+    private var suffixIndex: [Substring: Int32] = [:]
+    private var groupIndex: [Group: Int32] = [:]
+    private var bodyIndex: [Body: Int32] = [:]
+    private var lastGroup: (Group, Int32)?
+    private var lastBody: [(Body, Int32)?] = []
+
+    init(range: Range<Int>) {
+        self.range = range
+        rowSuffix.reserveCapacity(range.count)
+        rowGroup.reserveCapacity(range.count)
+        rowBody.reserveCapacity(range.count)
+    }
+
+    /// Adds a row.
+    mutating func add(resourceId: String, clusterId: String, group: Group, body: Body, render: () -> [UInt8]) {
+        if resourceId == clusterId {
+            rowSuffix.append(-1)
+        } else {
+            // A slice of the id: hashed in place, copied only the first time it is seen.
+            let suffix = RunWriter.suffixSlice(resourceId, of: clusterId)
+            if suffix.isEmpty {
+                rowSuffix.append(-1)
+            } else if let known = suffixIndex[suffix] {
+                rowSuffix.append(known)
+            } else {
+                let n = Int32(suffixes.count)
+                suffixes.append(String(suffix))
+                suffixIndex[suffix] = n
+                rowSuffix.append(n)
+            }
+        }
+        if let (last, n) = lastGroup, last == group {
+            rowGroup.append(n)
+        } else if let known = groupIndex[group] {
+            rowGroup.append(known)
+            lastGroup = (group, known)
+        } else {
+            let n = Int32(groups.count)
+            groups.append(group)
+            groupIndex[group] = n
+            rowGroup.append(n)
+            lastGroup = (group, n)
+        }
+        // Rows of one rule mostly repeat the body the rule had on the previous cluster: an equality
+        // check against it (mostly on shared string storage) costs less than hashing the reasons.
+        let g = Int(rowGroup[rowGroup.count - 1])
+        if g < lastBody.count, let (last, n) = lastBody[g], last == body {
+            rowBody.append(n)
+        } else if let known = bodyIndex[body] {
+            rowBody.append(known)
+            remember(body, known, group: g)
+        } else {
+            let n = Int32(bodies.count)
+            bodies.append(body)
+            rendered.append(render())
+            bodyIndex[body] = n
+            rowBody.append(n)
+            remember(body, n, group: g)
+        }
+    }
+
+    private mutating func remember(_ body: Body, _ n: Int32, group: Int) {
+        while lastBody.count <= group { lastBody.append(nil) }
+        lastBody[group] = (body, n)
+    }
+
+    /// Prepares `count` rows in chunks on every core; `row` adds row `i` to its chunk.
+    static func chunks(_ count: Int, _ row: @Sendable (Int, inout PreparedChunk) -> Void) -> [PreparedChunk] {
+        let workers = min(JSONRecords.availableCores, max(1, count / 4096))
+        let slots = ResultSlots<PreparedChunk>(count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { k in
+            var chunk = PreparedChunk(range: (count * k / workers)..<(count * (k + 1) / workers))
+            for i in chunk.range { row(i, &chunk) }
+            slots.set(k, chunk)
+        }
+        return (0..<workers).compactMap { slots.get($0) }
+    }
+}
+
+/// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
+/// background when created, so that it runs while the writer thread stores the clusters.
+final class Preparation: @unchecked Sendable {
+    // @unchecked: the chunks are written once by the background task (which holds the object
+    // until it is done), and read only after `done` was waited for (the semaphore orders them).
+    private var resultChunks: [PreparedChunk<RuleName, ResultBodyKey>] = []
+    private var strictChunks: [PreparedChunk<String, StrictBodyKey>] = []
+    private let done = DispatchSemaphore(value: 0)
+    private var waited = false
+
+    init(_ scan: ScanResult) {
+        DispatchQueue.global().async { [self] in
+            let results = scan.results
+            resultChunks = PreparedChunk.chunks(results.count) { i, chunk in
+                // Field by field: copying the whole result would retain every member.
+                chunk.add(
+                    resourceId: results[i].resourceId, clusterId: results[i].clusterId,
+                    group: RuleName(
+                        assignment: results[i].assignmentId, reference: results[i].policyDefinitionReferenceId,
+                        definition: results[i].policyDefinitionId),
+                    body: ResultBodyKey(
+                        effect: results[i].effect, exemptionId: results[i].exemptionId, error: results[i].error,
+                        reasons: results[i].reasons),
+                    render: { Details.body(of: results[i]) })
+            }
+            let entries = scan.strict
+            strictChunks = PreparedChunk.chunks(entries.count) { i, chunk in
+                chunk.add(
+                    resourceId: entries[i].resourceId, clusterId: entries[i].clusterId, group: entries[i].assignmentId,
+                    body: StrictBodyKey(drift: entries[i].drift, runtime: entries[i].runtime),
+                    render: { Details.body(of: entries[i]) })
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits for the background work (once).
+    private func wait() {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+    }
+
+    /// The prepared result rows (waits for them).
+    func results() -> [PreparedChunk<RuleName, ResultBodyKey>] {
+        wait()
+        return resultChunks
+    }
+
+    /// The prepared strict-view rows (waits for them).
+    func strict() -> [PreparedChunk<String, StrictBodyKey>] {
+        wait()
+        return strictChunks
+    }
+}
+
+/// The rule a result is about, as the scan names it.
+struct RuleName: Hashable, Sendable {
+    var assignment: String
+    var reference: String?
+    var definition: String
+}
+
+/// What makes two results' stored bodies equal: exactly the fields ``Details/body(of:)-(PolicyResult)``
+/// writes (a reason's location, candidate and outcome are not stored, so they do not make
+/// bodies differ: otherwise nearly every row would be rendered and looked up on its own).
+struct ResultBodyKey: Hashable, Sendable {
+    var effect: String
+    var exemptionId: String?
+    var error: String?
+    var reasons: [PolicyReason]
+
+    static func == (a: Self, b: Self) -> Bool {
+        guard a.effect == b.effect, a.exemptionId == b.exemptionId, a.error == b.error,
+            a.reasons.count == b.reasons.count
+        else { return false }
+        for (x, y) in zip(a.reasons, b.reasons) {
+            guard x.expression == y.expression, x.path == y.path, x.operator == y.operator, x.message == y.message,
+                x.actual == y.actual, x.target == y.target
+            else { return false }
+        }
+        return true
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(effect)
+        hasher.combine(exemptionId)
+        hasher.combine(error)
+        hasher.combine(reasons.count)
+        for reason in reasons {
+            hasher.combine(reason.expression)
+            hasher.combine(reason.path)
+            hasher.combine(reason.operator)
+            hasher.combine(reason.message)
+            hasher.combine(reason.actual)
+            hasher.combine(reason.target)
+        }
+    }
+}
+
+/// What makes two strict-view entries' stored bodies equal: exactly the fields
+/// ``Details/body(of:)-(StrictResult)`` writes (not the status time, which differs per cluster).
+struct StrictBodyKey: Hashable, Sendable {
+    var drift: [DriftEntry]
+    var runtime: RuntimeAssessment?
+
+    static func == (a: Self, b: Self) -> Bool {
+        guard a.drift == b.drift else { return false }
+        switch (a.runtime, b.runtime) {
+        case (nil, nil): return true
+        case (let x?, let y?):
+            return x.complianceState == y.complianceState && x.stale == y.stale && x.failing == y.failing
+        default: return false
+        }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(drift)
+        hasher.combine(runtime == nil)
+        if let runtime {
+            hasher.combine(runtime.complianceState)
+            hasher.combine(runtime.stale)
+            hasher.combine(runtime.failing)
+        }
     }
 }
 
@@ -153,8 +411,13 @@ struct RunWriter {
     var assignmentRows: [String: Int64] = [:]
     /// Reason bodies stored or found during this write, by digest.
     var details: [Int64: [(id: Int64, body: [UInt8])]] = [:]
-    /// Relative resource ids (lowercased) by number, so subject keys are integers.
-    var resourceNumbers: [String: Int] = [:]
+    /// Rows of `resources` by their exact text (relative resource ids as read).
+    var resourceRows: [String: Int64] = ["": 0]
+    /// The class of each `resources` row: rows whose texts are equal ignoring case share one, so
+    /// subjects match ignoring case while every text is kept as read.
+    var resourceClasses: [Int64: Int] = [0: 0]
+    /// Classes by lowercased text.
+    var classesByText: [String: Int] = ["": 0]
     /// The run's counts, as ``ScanResult/Summary`` computes them (over distinct resources, worst state each).
     var summary = RunCounts()
 
@@ -183,10 +446,15 @@ struct RunWriter {
             .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)))
         runID = database.lastInsertRowID
         outcome.runID = runID
-        try writeClusters(previousRun: previousRun)
+        // Cluster facts on every core, then the rows are prepared on the other cores while this
+        // thread writes the clusters.
+        let facts = Self.facts(of: fleet.clusters)
+        let prepared = Preparation(scan)
+        try writeClusters(previousRun: previousRun, facts: facts)
         try loadAssignments()
-        try writeResults()
-        try writeStrict()
+        try loadResources()
+        try writeResults(prepared)
+        try writeStrict(prepared)
         let c = summary
         try database.statement(
             """
@@ -205,10 +473,12 @@ struct RunWriter {
 
     // MARK: Clusters
 
-    private mutating func writeClusters(previousRun: Int64) throws {
+    private mutating func writeClusters(
+        previousRun: Int64, facts: [(ClusterFacts, digest: Int64, key: String)]
+    ) throws {
         var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
         try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
-            known[ASCII.lowercased(row.text(1))] = (row.int64(0), row.int64(2), row.int64(3) != 0)
+            known[row.lowercasedText(1)] = (row.int64(0), row.int64(2), row.int64(3) != 0)
         }
         let insert = try database.statement(
             """
@@ -224,11 +494,8 @@ struct RunWriter {
             WHERE id = ?
             """)
         clusterRows.reserveCapacity(fleet.clusters.count)
-        let facts = Self.facts(of: fleet.clusters)
-        for (index, cluster) in fleet.clusters.enumerated() {
-            let key = ASCII.lowercased(cluster.id.description)
+        for (facts, digest, key) in facts {
             if clusterRows[key] != nil { continue }  // a duplicate id: the fleet keeps the first
-            let (facts, digest) = facts[index]
             if let existing = known[key] {
                 clusterRows[key] = existing.row
                 known[key] = nil
@@ -254,18 +521,18 @@ struct RunWriter {
         }
     }
 
-    /// The facts and their digest of every cluster, computed on every core (eligibility is the
+    /// The facts, their digest and the lowercased id of every cluster, computed on every core (eligibility is the
     /// expensive part, and pure).
-    static func facts(of clusters: [Cluster]) -> [(ClusterFacts, Int64)] {
+    static func facts(of clusters: [Cluster]) -> [(ClusterFacts, digest: Int64, key: String)] {
         let workers = min(JSONRecords.availableCores, max(1, clusters.count / 256))
-        let slots = ResultSlots<[(ClusterFacts, Int64)]>(count: workers)
+        let slots = ResultSlots<[(ClusterFacts, digest: Int64, key: String)]>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { k in
             let range = (clusters.count * k / workers)..<(clusters.count * (k + 1) / workers)
             slots.set(
                 k,
                 range.map { i in
                     let facts = ClusterFacts(clusters[i])
-                    return (facts, facts.digest)
+                    return (facts, facts.digest, ASCII.lowercased(facts.id))
                 })
         }
         return (0..<workers).flatMap { slots.get($0) ?? [] }
@@ -375,59 +642,28 @@ struct RunWriter {
         return id
     }
 
-    // MARK: Results
+    // MARK: Resources
 
-    private struct SubjectKey: Hashable {
-        var cluster: Int64
-        var rule: Int64
-        var resource: Int
+    private mutating func loadResources() throws {
+        try database.statement("SELECT id, suffix FROM resources").query { row in
+            let text = row.text(1)
+            resourceRows[text] = row.int64(0)
+            resourceClasses[row.int64(0)] = resourceClass(text)
+        }
     }
 
-    private struct ResourceKey: Hashable {
-        var cluster: Int64
-        var resource: Int
+    /// The class of a relative resource id (its text ignoring case).
+    private mutating func resourceClass(_ text: String) -> Int {
+        let key = ASCII.lowercased(text)
+        if let known = classesByText[key] { return known }
+        let next = classesByText.count
+        classesByText[key] = next
+        return next
     }
 
-    private struct ResultBodyKey: Hashable {
-        var effect: String
-        var exemptionId: String?
-        var error: String?
-        var reasons: [PolicyReason]
-    }
-
-    private struct StrictBodyKey: Hashable {
-        var drift: [DriftEntry]
-        var runtime: RuntimeAssessment?
-    }
-
-    private struct OpenInterval {
-        var resource: String
-        var fromRun: Int64
-        var sinceRun: Int64
-        var state: String
-        var digest: Int64
-    }
-
-    /// A small number per distinct relative resource id, compared ignoring case (0 is the cluster itself).
-    private mutating func resourceNumber(_ relative: String) -> Int {
-        if relative.isEmpty { return 0 }
-        let key = ASCII.lowercased(relative)
-        if let number = resourceNumbers[key] { return number }
-        let number = resourceNumbers.count + 1
-        resourceNumbers[key] = number
-        return number
-    }
-
-    /// A resource id relative to its cluster, and its number.
-    private mutating func relative(_ resourceId: String, to clusterId: String) -> (String, Int) {
-        // Cluster-level results carry the cluster's own id string: no work at all.
-        if resourceId == clusterId { return ("", 0) }
-        let relative = Self.suffix(resourceId, of: clusterId)
-        return (relative, resourceNumber(relative))
-    }
-
-    /// The evaluated resource's id relative to its cluster (`""` for the cluster itself).
-    static func suffix(_ resourceId: String, of clusterId: String) -> String {
+    /// The evaluated resource's id relative to its cluster (`""` for the cluster itself), as a slice of
+    /// `resourceId` (the whole id when it is not under the cluster).
+    static func suffixSlice(_ resourceId: String, of clusterId: String) -> Substring {
         var resourceId = resourceId
         var clusterId = clusterId
         let length: Int? = resourceId.withUTF8 { r in
@@ -439,120 +675,184 @@ struct RunWriter {
             }
         }
         switch length {
-        case nil: return resourceId
+        case nil: return resourceId[...]
         case 0: return ""
-        case let n?: return String(resourceId.utf8.suffix(n))!
+        case let n?: return Substring(resourceId.utf8.suffix(n))
         }
     }
 
-    private mutating func writeResults() throws {
-        var rules = try loadRules()
-        var open: [SubjectKey: OpenInterval] = [:]
-        try database.statement(
-            "SELECT cluster, rule, resource, from_run, since_run, state, digest FROM intervals WHERE to_run IS NULL"
-        ).query { row in
-            let resource = row.text(2)
-            open[SubjectKey(cluster: row.int64(0), rule: row.int64(1), resource: resourceNumber(resource))] =
-                OpenInterval(
-                    resource: resource, fromRun: row.int64(3), sinceRun: row.int64(4), state: row.text(5),
-                    digest: row.int64(6))
+    // MARK: Results
+
+    private struct ResourceKey: Hashable {
+        var cluster: Int64
+        var resource: Int
+    }
+
+    /// An open interval as loaded: everything the comparison needs, as integers.
+    private struct OpenInterval {
+        /// The rule (state intervals) or assignment (strict view).
+        var key: Int64
+        var resource: Int64
+        var resourceClass: Int
+        var fromRun: Int64
+        var sinceRun: Int64
+        var state: Int64
+        var detail: Int64
+        /// Whether this run evaluated the subject.
+        var seen = false
+    }
+
+    /// Open intervals grouped by cluster (a query ordered by cluster), so a cluster's few subjects
+    /// are found by a short linear search.
+    private struct OpenIntervals {
+        var all: [OpenInterval] = []
+        var byCluster: [Int64: Range<Int>] = [:]
+        var clusters: [Int64] = []
+
+        /// Reads `cluster, key, resource, from_run, since_run, state, detail` rows ordered by cluster.
+        init(_ statement: Statement, classes: [Int64: Int]) throws {
+            var current: Int64 = -1
+            var start = 0
+            try statement.query { row in
+                let cluster = row.int64(0)
+                if cluster != current {
+                    if current >= 0 {
+                        byCluster[current] = start..<all.count
+                        clusters.append(current)
+                    }
+                    current = cluster
+                    start = all.count
+                }
+                let resource = row.int64(2)
+                all.append(
+                    OpenInterval(
+                        key: row.int64(1), resource: resource, resourceClass: classes[resource] ?? -1,
+                        fromRun: row.int64(3), sinceRun: row.int64(4), state: row.int64(5), detail: row.int64(6)))
+            }
+            if current >= 0 {
+                byCluster[current] = start..<all.count
+                clusters.append(current)
+            }
         }
+
+        /// Marks the open interval of a subject seen and returns its index (nil: none, or already seen).
+        mutating func take(_ range: Range<Int>, key: Int64, resourceClass: Int) -> Int? {
+            for i in range where all[i].key == key && all[i].resourceClass == resourceClass && !all[i].seen {
+                all[i].seen = true
+                return i
+            }
+            return nil
+        }
+    }
+
+    /// The rule row of a rule name, inserting it when new.
+    private mutating func ruleRow(_ name: RuleName, rules: inout [RuleKey: Int64]) throws -> Int64 {
+        let reference = name.reference ?? ""
+        let assignment = assignmentRows[ASCII.lowercased(name.assignment)] ?? 0
+        let key = RuleKey(
+            assignment: assignment, reference: ASCII.lowercased(reference),
+            definition: ASCII.lowercased(name.definition))
+        if let existing = rules[key] { return existing }
+        try database.statement(
+            "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)"
+        ).run(.integer(assignment), .text(reference), .text(name.definition), .integer(name.reference == nil ? 1 : 0))
+        let row = database.lastInsertRowID
+        rules[key] = row
+        return row
+    }
+
+    /// The `resources` row and class of each suffix of a chunk (index -1: the cluster itself).
+    private mutating func resourceRows(_ suffixes: [String]) throws -> [(row: Int64, class: Int)] {
+        try suffixes.map { suffix in
+            if let row = resourceRows[suffix] { return (row, resourceClasses[row] ?? 0) }
+            try database.statement("INSERT INTO resources (suffix) VALUES (?)").run(.text(suffix))
+            let row = database.lastInsertRowID
+            resourceRows[suffix] = row
+            let cls = resourceClass(suffix)
+            resourceClasses[row] = cls
+            return (row, cls)
+        }
+    }
+
+    private mutating func writeResults(_ prepared: Preparation) throws {
+        let results = scan.results
+        let chunks = prepared.results()
+        var rules = try loadRules()
+        var open = try OpenIntervals(
+            database.statement(
+                """
+                SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
+                WHERE to_run IS NULL ORDER BY cluster
+                """), classes: resourceClasses)
         let insert = try database.statement(
             """
-            INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail, digest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         let close = try database.statement(
             "UPDATE intervals SET to_run = ? WHERE cluster = ? AND rule = ? AND resource = ? AND from_run = ?")
-        let insertRule = try database.statement(
-            "INSERT INTO rules (assignment, reference_id, policy_definition_id, direct) VALUES (?, ?, ?, ?)")
         var lastCluster = ("", Int64(0))
-        var recentRules: [(assignment: String, reference: String?, definition: String, id: Int64)] = []
-        var bodies: [ResultBodyKey: (body: [UInt8], digest: Int64, detail: Int64?)] = [:]
+        var range = 0..<0
+        var bodies: [ResultBodyKey: Int64] = [:]
         var worst: [ResourceKey: ComplianceState] = [:]
-        worst.reserveCapacity(scan.results.count)
-        for result in scan.results {
-            let clusterRow: Int64
-            if result.clusterId == lastCluster.0 {
-                clusterRow = lastCluster.1
-            } else {
-                clusterRow = try self.clusterRow(result.clusterId)
-                lastCluster = (result.clusterId, clusterRow)
-            }
-            var rule: Int64 = 0
-            for recent in recentRules
-            where recent.assignment == result.assignmentId && recent.reference == result.policyDefinitionReferenceId
-                && recent.definition == result.policyDefinitionId
-            {
-                rule = recent.id
-                break
-            }
-            if rule == 0 {
-                let reference = result.policyDefinitionReferenceId ?? ""
-                let assignment = assignmentRows[ASCII.lowercased(result.assignmentId)] ?? 0
-                let key = RuleKey(
-                    assignment: assignment, reference: ASCII.lowercased(reference),
-                    definition: ASCII.lowercased(result.policyDefinitionId))
-                if let existing = rules[key] {
-                    rule = existing
+        worst.reserveCapacity(results.count / 2)
+        for chunk in chunks {
+            let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
+            let resources = try resourceRows(chunk.suffixes)
+            var details: [Int64] = []
+            for (j, key) in chunk.bodies.enumerated() {
+                if let known = bodies[key] {
+                    details.append(known)
                 } else {
-                    try insertRule.run(
-                        .integer(assignment), .text(reference), .text(result.policyDefinitionId),
-                        .integer(result.policyDefinitionReferenceId == nil ? 1 : 0))
-                    rule = database.lastInsertRowID
-                    rules[key] = rule
-                }
-                if recentRules.count < 64 {
-                    recentRules.append(
-                        (result.assignmentId, result.policyDefinitionReferenceId, result.policyDefinitionId, rule))
+                    let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
+                    bodies[key] = id
+                    details.append(id)
                 }
             }
-            let (resource, resourceKey) = relative(result.resourceId, to: result.clusterId)
-            let counted = ResourceKey(cluster: clusterRow, resource: resourceKey)
-            if let current = worst[counted] {
-                if result.state < current { worst[counted] = result.state }
-            } else {
-                worst[counted] = result.state
+            for i in chunk.range {
+                let k = i - chunk.range.lowerBound
+                let clusterId = results[i].clusterId
+                let clusterRow: Int64
+                if clusterId == lastCluster.0 {
+                    clusterRow = lastCluster.1
+                } else {
+                    clusterRow = try self.clusterRow(clusterId)
+                    lastCluster = (clusterId, clusterRow)
+                    range = open.byCluster[clusterRow] ?? 0..<0
+                }
+                let rule = ruleRows[Int(chunk.rowGroup[k])]
+                let s = Int(chunk.rowSuffix[k])
+                let resource = s < 0 ? (row: Int64(0), class: 0) : resources[s]
+                let detail = details[Int(chunk.rowBody[k])]
+                let resultState = results[i].state
+                let counted = ResourceKey(cluster: clusterRow, resource: resource.class)
+                if let current = worst[counted] {
+                    if resultState < current { worst[counted] = resultState }
+                } else {
+                    worst[counted] = resultState
+                }
+                if resultState == .error { summary.errorResults += 1 }
+                let state = Schema.code(resultState)
+                var since = runID
+                if let j = open.take(range, key: rule, resourceClass: resource.class) {
+                    let current = open.all[j]
+                    if current.state == state && current.detail == detail { continue }
+                    try close.run(
+                        .integer(runID), .integer(clusterRow), .integer(rule), .integer(current.resource),
+                        .integer(current.fromRun))
+                    outcome.intervalsClosed += 1
+                    if current.state == state { since = current.sinceRun }
+                }
+                insert.bind(1, clusterRow)
+                insert.bind(2, rule)
+                insert.bind(3, resource.row)
+                insert.bind(4, runID)
+                insert.bind(5, since)
+                insert.bind(6, state)
+                insert.bind(7, detail)
+                try insert.execute()
+                outcome.intervalsOpened += database.changes
             }
-            if result.state == .error { summary.errorResults += 1 }
-            // Identical results (same effect and reasons) share one rendered body.
-            let bodyKey = ResultBodyKey(
-                effect: result.effect, exemptionId: result.exemptionId, error: result.error, reasons: result.reasons)
-            var cached = bodies[bodyKey]
-            if cached == nil {
-                let body = Details.body(of: result)
-                cached = (body, ContentDigest.of(body).signed, nil)
-                bodies[bodyKey] = cached
-            }
-            let digest = cached!.digest
-            let state = result.state.rawValue
-            let key = SubjectKey(cluster: clusterRow, rule: rule, resource: resourceKey)
-            var since = runID
-            if let current = open.removeValue(forKey: key) {
-                if current.state == state && current.digest == digest { continue }
-                try close.run(
-                    .integer(runID), .integer(clusterRow), .integer(rule), .text(current.resource),
-                    .integer(current.fromRun))
-                outcome.intervalsClosed += 1
-                if current.state == state { since = current.sinceRun }
-            }
-            let detail: Int64
-            if let known = cached!.detail {
-                detail = known
-            } else {
-                detail = try self.detail(cached!.body, digest: digest)
-                bodies[bodyKey]!.detail = detail
-            }
-            insert.bind(1, clusterRow)
-            insert.bind(2, rule)
-            insert.bind(3, resource)
-            insert.bind(4, runID)
-            insert.bind(5, since)
-            insert.bind(6, state)
-            insert.bind(7, detail)
-            insert.bind(8, digest)
-            try insert.execute()
-            outcome.intervalsOpened += database.changes
         }
         summary.resources = worst.count
         for state in worst.values {
@@ -565,91 +865,95 @@ struct RunWriter {
             }
         }
         // Subjects this run did not evaluate: their intervals end here.
-        for (key, interval) in open {
-            try close.run(
-                .integer(runID), .integer(key.cluster), .integer(key.rule), .text(interval.resource),
-                .integer(interval.fromRun))
-            outcome.intervalsClosed += 1
+        for cluster in open.clusters {
+            for i in open.byCluster[cluster]! where !open.all[i].seen {
+                let interval = open.all[i]
+                try close.run(
+                    .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),
+                    .integer(interval.fromRun))
+                outcome.intervalsClosed += 1
+            }
         }
     }
 
     // MARK: Strict view
 
-    private struct StrictKey: Hashable {
-        var cluster: Int64
-        var assignment: Int64
-        var resource: Int
-    }
-
-    private mutating func writeStrict() throws {
-        var open: [StrictKey: (resource: String, fromRun: Int64, digest: Int64)] = [:]
-        try database.statement(
-            "SELECT cluster, assignment, resource, from_run, digest FROM strict_intervals WHERE to_run IS NULL"
-        ).query { row in
-            let resource = row.text(2)
-            open[StrictKey(cluster: row.int64(0), assignment: row.int64(1), resource: resourceNumber(resource))] =
-                (resource, row.int64(3), row.int64(4))
-        }
+    private mutating func writeStrict(_ prepared: Preparation) throws {
+        let entries = scan.strict
+        let chunks = prepared.strict()
+        var open = try OpenIntervals(
+            database.statement(
+                """
+                SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
+                WHERE to_run IS NULL ORDER BY cluster
+                """), classes: resourceClasses)
         let insert = try database.statement(
             """
-            INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail, digest)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail)
+            VALUES (?, ?, ?, ?, ?)
             """)
         let close = try database.statement(
             """
             UPDATE strict_intervals SET to_run = ?
             WHERE cluster = ? AND assignment = ? AND resource = ? AND from_run = ?
             """)
-        var bodies: [StrictBodyKey: (body: [UInt8], digest: Int64, detail: Int64?)] = [:]
+        var bodies: [StrictBodyKey: Int64] = [:]
         var lastCluster = ("", Int64(0))
-        for entry in scan.strict {
-            let clusterRow: Int64
-            if entry.clusterId == lastCluster.0 {
-                clusterRow = lastCluster.1
-            } else {
-                clusterRow = try self.clusterRow(entry.clusterId)
-                lastCluster = (entry.clusterId, clusterRow)
+        var range = 0..<0
+        for chunk in chunks {
+            let assignments = chunk.groups.map { assignmentRows[ASCII.lowercased($0)] ?? 0 }
+            let resources = try resourceRows(chunk.suffixes)
+            var details: [Int64] = []
+            for (j, key) in chunk.bodies.enumerated() {
+                if let known = bodies[key] {
+                    details.append(known)
+                } else {
+                    let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
+                    bodies[key] = id
+                    details.append(id)
+                }
             }
-            if !entry.drift.isEmpty { summary.drifted += 1 }
-            let assignment = assignmentRows[ASCII.lowercased(entry.assignmentId)] ?? 0
-            let (resource, resourceKey) = relative(entry.resourceId, to: entry.clusterId)
-            let bodyKey = StrictBodyKey(drift: entry.drift, runtime: entry.runtime)
-            var cached = bodies[bodyKey]
-            if cached == nil {
-                let body = Details.body(of: entry)
-                cached = (body, ContentDigest.of(body).signed, nil)
-                bodies[bodyKey] = cached
+            for i in chunk.range {
+                let k = i - chunk.range.lowerBound
+                let clusterId = entries[i].clusterId
+                let clusterRow: Int64
+                if clusterId == lastCluster.0 {
+                    clusterRow = lastCluster.1
+                } else {
+                    clusterRow = try self.clusterRow(clusterId)
+                    lastCluster = (clusterId, clusterRow)
+                    range = open.byCluster[clusterRow] ?? 0..<0
+                }
+                if !entries[i].drift.isEmpty { summary.drifted += 1 }
+                let assignment = assignments[Int(chunk.rowGroup[k])]
+                let s = Int(chunk.rowSuffix[k])
+                let resource = s < 0 ? (row: Int64(0), class: 0) : resources[s]
+                let detail = details[Int(chunk.rowBody[k])]
+                if let j = open.take(range, key: assignment, resourceClass: resource.class) {
+                    let current = open.all[j]
+                    if current.detail == detail { continue }
+                    try close.run(
+                        .integer(runID), .integer(clusterRow), .integer(assignment), .integer(current.resource),
+                        .integer(current.fromRun))
+                    outcome.strictClosed += 1
+                }
+                insert.bind(1, clusterRow)
+                insert.bind(2, assignment)
+                insert.bind(3, resource.row)
+                insert.bind(4, runID)
+                insert.bind(5, detail)
+                try insert.execute()
+                outcome.strictOpened += database.changes
             }
-            let digest = cached!.digest
-            let key = StrictKey(cluster: clusterRow, assignment: assignment, resource: resourceKey)
-            if let current = open.removeValue(forKey: key) {
-                if current.digest == digest { continue }
+        }
+        for cluster in open.clusters {
+            for i in open.byCluster[cluster]! where !open.all[i].seen {
+                let interval = open.all[i]
                 try close.run(
-                    .integer(runID), .integer(clusterRow), .integer(assignment), .text(current.resource),
-                    .integer(current.fromRun))
+                    .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),
+                    .integer(interval.fromRun))
                 outcome.strictClosed += 1
             }
-            let detail: Int64
-            if let known = cached!.detail {
-                detail = known
-            } else {
-                detail = try self.detail(cached!.body, digest: digest)
-                bodies[bodyKey]!.detail = detail
-            }
-            insert.bind(1, clusterRow)
-            insert.bind(2, assignment)
-            insert.bind(3, resource)
-            insert.bind(4, runID)
-            insert.bind(5, detail)
-            insert.bind(6, digest)
-            try insert.execute()
-            outcome.strictOpened += database.changes
-        }
-        for (key, interval) in open {
-            try close.run(
-                .integer(runID), .integer(key.cluster), .integer(key.assignment), .text(interval.resource),
-                .integer(interval.fromRun))
-            outcome.strictClosed += 1
         }
     }
 }

@@ -1,3 +1,5 @@
+import PolicyEngine
+
 /// The store's schema history.
 ///
 /// Append a step for every change; never edit a released one.
@@ -7,14 +9,17 @@
 ///   the summary counts (so the trend needs no interval scan).
 /// - `clusters`: identity (ARM id, unique ignoring case) and latest facts; first seen, removed.
 /// - `assignments`, `rules`: the assignment × policy reference pairs results are about.
+/// - `resources`: the evaluated resources' ids relative to their cluster (`''`, id 0, for the
+///   cluster itself; `/providers/…/extensions/flux` for a child), each text stored once, as read;
+///   the writer matches them ignoring case.
 /// - `details`: the effect, exemption, error and reasons of a state, stored once and shared by
-///   every interval with the same content.
+///   every interval with the same content (so two intervals have the same content exactly when
+///   they have the same state and detail).
 /// - `intervals`: compliance history as state intervals per cluster × rule × evaluated resource:
 ///   `[from_run, to_run)`, `to_run` NULL while open. An unchanged re-scan writes none. One B-tree
-///   keyed by integers (the resource is the id's text after the cluster id, `''` for the cluster
-///   itself, as read: the writer matches it ignoring case). "At most one open interval per
-///   subject" is kept by the writer and verified by `check()` rather than by a partial unique
-///   index, which would double the cost of every insert.
+///   keyed by integers, every column an integer; `state` is a code (``Schema/states``). "At most
+///   one open interval per subject" is kept by the writer and verified by `check()` rather than by
+///   a partial unique index, which would double the cost of every insert.
 /// - `strict_intervals`: the strict view (drift, runtime) per desired resource, change-only too.
 /// - `operations`: the apply journal.
 /// - `lease`: the single-writer lease.
@@ -23,6 +28,25 @@ public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, summary: "runs, clusters, state intervals, operations, lease", sql: version1)
     ]
+
+    /// The compliance states by their code in `intervals.state`.
+    public static let states: [ComplianceState] = [.compliant, .nonCompliant, .exempt, .unknown, .error]
+
+    /// The code of a state in `intervals.state`.
+    static func code(_ state: ComplianceState) -> Int64 {
+        switch state {
+        case .compliant: 0
+        case .nonCompliant: 1
+        case .exempt: 2
+        case .unknown: 3
+        case .error: 4
+        }
+    }
+
+    /// The state of a code (Error for a code out of range).
+    static func state(_ code: Int64) -> ComplianceState {
+        code >= 0 && code < Int64(states.count) ? states[Int(code)] : .error
+    }
 
     /// The version this FluxFleet writes.
     public static var currentVersion: Int { migrations.last!.version }
@@ -88,6 +112,12 @@ public enum Schema {
             UNIQUE (assignment, reference_id, policy_definition_id)
         );
 
+        CREATE TABLE resources (
+            id INTEGER PRIMARY KEY,
+            suffix TEXT NOT NULL UNIQUE
+        );
+        INSERT INTO resources (id, suffix) VALUES (0, '');
+
         CREATE TABLE details (
             id INTEGER PRIMARY KEY,
             digest INTEGER NOT NULL,
@@ -98,13 +128,12 @@ public enum Schema {
         CREATE TABLE intervals (
             cluster INTEGER NOT NULL REFERENCES clusters (id),
             rule INTEGER NOT NULL REFERENCES rules (id),
-            resource TEXT NOT NULL,
+            resource INTEGER NOT NULL REFERENCES resources (id),
             from_run INTEGER NOT NULL REFERENCES runs (id),
             to_run INTEGER REFERENCES runs (id),
             since_run INTEGER NOT NULL REFERENCES runs (id),
-            state TEXT NOT NULL CHECK (state IN ('Compliant', 'NonCompliant', 'Exempt', 'Unknown', 'Error')),
+            state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 4),
             detail INTEGER NOT NULL REFERENCES details (id),
-            digest INTEGER NOT NULL,
             PRIMARY KEY (cluster, rule, resource, from_run),
             CHECK (to_run IS NULL OR to_run > from_run),
             CHECK (since_run <= from_run)
@@ -113,11 +142,10 @@ public enum Schema {
         CREATE TABLE strict_intervals (
             cluster INTEGER NOT NULL REFERENCES clusters (id),
             assignment INTEGER NOT NULL REFERENCES assignments (id),
-            resource TEXT NOT NULL,
+            resource INTEGER NOT NULL REFERENCES resources (id),
             from_run INTEGER NOT NULL REFERENCES runs (id),
             to_run INTEGER REFERENCES runs (id),
             detail INTEGER NOT NULL REFERENCES details (id),
-            digest INTEGER NOT NULL,
             PRIMARY KEY (cluster, assignment, resource, from_run),
             CHECK (to_run IS NULL OR to_run > from_run)
         ) WITHOUT ROWID;

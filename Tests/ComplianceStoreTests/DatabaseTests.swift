@@ -103,6 +103,10 @@ struct DatabaseTests {
             #expect(row.double(3) == 2.5)
             #expect(row.optionalText(4) == nil)
             #expect(row.value(2) == .integer(Int64.min))
+            #expect(row.lowercasedText(1) == "é✓" && row.lowercasedText(4) == "")
+        }
+        try db.statement("SELECT 'Sub/RG/Managed-Cluster_01É'").query { row in
+            #expect(row.lowercasedText(0) == "sub/rg/managed-cluster_01É")  // ASCII letters only
         }
     }
 

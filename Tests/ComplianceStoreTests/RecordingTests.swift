@@ -33,6 +33,8 @@ struct RecordingTests {
         #expect(try Fixture.count(store, "details") == details)
         #expect(try Fixture.count(store, "runs") == 2)
         #expect(try store.check().ok)
+        // The write checks references itself; the connection enforces them again afterwards.
+        #expect(try store.database.scalarInt("PRAGMA foreign_keys") == 1)
     }
 
     @Test("a state change closes the interval and opens the next; a reasons-only change keeps 'since'")
@@ -101,6 +103,34 @@ struct RecordingTests {
         #expect(order == order.sorted() && !order.contains(-1))
     }
 
+    @Test("what the stored body does not hold (a status time, a reason's location) changes nothing; what it holds does")
+    func bodyFieldsOnly() throws {
+        let dir = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Fixture.writer(dir.appendingPathComponent("b.sqlite").path)
+        let scan = Fixture.scan()
+        try Fixture.record(store, scan, now: "2026-11-20T00:00:00Z")
+        let details = try Fixture.count(store, "details")
+        var moved = scan
+        let runtime = try #require(moved.strict.firstIndex { $0.runtime != nil })
+        moved.strict[runtime].runtime?.statusUpdatedAt = "2026-11-20T23:59:59Z"
+        let reason = try #require(moved.results.firstIndex { !$0.reasons.isEmpty })
+        moved.results[reason].reasons[0].location = "elsewhere: $.properties.policyRule.if"
+        moved.results[reason].reasons[0].candidate = "/some/other/candidate"
+        let same = try Fixture.record(store, moved, now: "2026-11-21T00:00:00Z")
+        #expect(same.rowsAdded == 1 && same.intervalsClosed == 0 && same.strictClosed == 0)
+        #expect(try Fixture.count(store, "details") == details)
+
+        var stale = moved
+        stale.strict[runtime].runtime?.stale.toggle()
+        stale.results[reason].reasons[0].operator = "notEquals"
+        let changed = try Fixture.record(store, stale, now: "2026-11-22T00:00:00Z")
+        #expect(changed.strictClosed == 1 && changed.strictOpened == 1)
+        #expect(changed.intervalsClosed == 1 && changed.intervalsOpened == 1)
+        #expect(changed.detailsAdded == 2)
+        #expect(try store.check().ok)
+    }
+
     @Test("a cluster missing from a scan is removed and its intervals closed; when it comes back it is not removed")
     func removedClusters() throws {
         let dir = try Fixture.directory()
@@ -154,6 +184,14 @@ struct RecordingTests {
         #expect(hci.provisioned && hci.kind == "connectedClusters")
         #expect(!hci.tags.isEmpty && hci.tags.map(\.key) == hci.tags.map(\.key).sorted())
         #expect(data.clusters.first { $0.name == "aks-legacy-spn" }?.eligibilityReason == "aksServicePrincipal")
+        // Every cluster's facts as the fleet reads them.
+        for (stored, cluster) in zip(data.clusters, Fixture.demo.fleet.clusters) {
+            let tags = cluster.tags
+            #expect(stored.tags.map(\.key) == tags.keys.sorted(), "\(cluster.name)")
+            #expect(stored.tags.map(\.value) == tags.keys.sorted().map { tags[$0]! }, "\(cluster.name)")
+            #expect(stored.eligibilityReason == Eligibility.evaluate(cluster).primary?.code, "\(cluster.name)")
+            #expect(stored.location == cluster.location && stored.resourceGroup == cluster.resourceGroup)
+        }
         // Same multiset of (resource, assignment, reference, state, effect, reason count) as the scan.
         func key(_ r: ReportResult) -> String {
             "\(r.resourceId.lowercased())|\(r.assignmentId)|\(r.policyDefinitionReferenceId ?? "")|\(r.state)|\(r.effect)|\(r.reasons.count)|\(r.exemptionId ?? "")"

@@ -91,6 +91,7 @@ struct DemoFleetTests {
         #expect(cluster.kind == expected.kind)
         #expect(verdict.decision == expected.decision)
         #expect(verdict.primary?.code == expected.reason)
+        #expect(Eligibility.primaryCode(cluster) == expected.reason)
         #expect(verdict.advisories.map(\.code) == expected.advisories)
         #expect(cluster.fluxExtension?.version == expected.extensionVersion)
         #expect(cluster.fluxConfigurations.map(\.name) == expected.configurations)

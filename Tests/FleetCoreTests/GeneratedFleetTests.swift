@@ -43,6 +43,7 @@ struct GeneratedFleetTests {
             }
             #expect(verdict.decision == expected.decision, "\(name) (\(fleetCase))")
             #expect(verdict.primary?.code == expected.reason, "\(name) (\(fleetCase))")
+            #expect(Eligibility.primaryCode(cluster) == verdict.primary?.code, "\(name) (\(fleetCase))")
             if fleetCase == .extensionFailed {
                 #expect(verdict.advisories.map(\.code).contains("extensionFailed"), "\(name)")
             }

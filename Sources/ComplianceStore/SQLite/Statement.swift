@@ -1,4 +1,5 @@
 import CSQLite
+import FleetCore
 
 /// A value bound to a statement parameter or read from a column.
 public enum SQLValue: Sendable, Hashable {
@@ -163,6 +164,21 @@ public final class Statement {
         guard let bytes = sqlite3_column_text(handle, index) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, index))
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    /// Column `index` as text with ASCII letters lowercased ("" for NULL), in one copy.
+    public func lowercasedText(_ index: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, index) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        let text = String(unsafeUninitializedCapacity: count) { out in
+            for k in 0..<count {
+                let c = bytes[k]
+                out[k] = (c &- UInt8(ascii: "A")) < 26 ? c | 0x20 : c
+            }
+            return count
+        }
+        // Invalid UTF-8 is repaired the way text(_:) repairs it.
+        return text.utf8.count == count ? text : ASCII.lowercased(self.text(index))
     }
 
     /// Column `index` as text, nil for NULL.

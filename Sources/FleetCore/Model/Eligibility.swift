@@ -235,6 +235,39 @@ public enum Eligibility {
         return EligibilityVerdict(reasons: ordered)
     }
 
+    /// The code of the primary reason (``EligibilityVerdict/primary``), or nil when the cluster is
+    /// eligible: `evaluate(cluster).primary?.code` without composing any message or remedy.
+    ///
+    /// For callers that need only the code for many clusters (the compliance store). It checks the
+    /// blocking rules, then the deferring ones, in table order and stops at the first that applies;
+    /// the advisory rules never make a primary reason, so they are not checked.
+    public static func primaryCode(_ cluster: Cluster) -> String? {
+        let state = cluster.provisioningState
+        let connectivity = cluster.kind == .connectedClusters ? cluster.connectivityStatus : nil
+        func stateIs(_ text: String) -> Bool { state.map { ASCII.equalsIgnoringCase($0, text) } ?? false }
+        func connectivityIs(_ text: String) -> Bool {
+            connectivity.map { ASCII.equalsIgnoringCase($0, text) } ?? false
+        }
+        // Blocked.
+        if cluster.kind == .managedClusters && !cluster.usesManagedIdentity { return "aksServicePrincipal" }
+        if !cluster.fluxV1Configurations.isEmpty { return "fluxV1Present" }
+        if connectivityIs("Expired") { return "arcExpired" }
+        if connectivityIs("AgentNotInstalled") { return "arcAgentNotInstalled" }
+        if stateIs("Failed") { return "clusterFailed" }
+        if let ext = cluster.fluxExtension, !ext.isClusterScoped { return "extensionNotClusterScoped" }
+        // Deferred.
+        if cluster.kind == .managedClusters, let power = cluster.powerState, ASCII.equalsIgnoringCase(power, "Stopped")
+        {
+            return "aksStopped"
+        }
+        if state != nil && !stateIs("Succeeded") && !stateIs("Failed") { return "clusterBusy" }
+        if connectivityIs("Offline") { return "arcOffline" }
+        if connectivityIs("Connecting") { return "arcConnecting" }
+        if let ext = cluster.fluxExtension, ext.isBusy { return "extensionBusy" }
+        if cluster.fluxConfigurations.contains(where: \.isBusy) { return "configurationBusy" }
+        return nil
+    }
+
     /// The `az` CLI `--cluster-type` of a cluster.
     static func azClusterType(_ cluster: Cluster) -> String {
         switch cluster.kind {
