@@ -1,4 +1,5 @@
 import ArgumentParser
+import ComplianceStore
 import FleetCore
 import Foundation
 import Planner
@@ -44,10 +45,13 @@ struct PlanCommand: ParsableCommand {
             reason, remedy and actions (kind, resourceId, apiVersion, body, diff). Secrets stay \
             references ({"$secretReference": …}); credentials in URLs and literal secrets are masked.
 
+            With --db PATH the evaluation behind the plan is recorded in the compliance history as a \
+            run of kind plan (as scan records its runs); without it plan writes nothing but --out.
+
             Exit codes: 0 (also when changes are planned, unless --detailed-exitcode); 2 with \
             --detailed-exitcode when any cluster has a change; 1 runtime failure; 64 usage (a missing \
-            path, an unwritable --out); 65 invalid inventory or policy documents. Clusters that are \
-            only blocked or deferred are not changes.
+            path, an unwritable --out); 65 invalid inventory or policy documents; 73 when another run \
+            holds the --db writer lease. Clusters that are only blocked or deferred are not changes.
 
             Examples:
               fluxfleet plan --inventory fleet-examples/demo
@@ -95,6 +99,13 @@ struct PlanCommand: ParsableCommand {
             valueName: "version"))
     var fluxLatest: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Record the plan's evaluation in this compliance history as a run of kind plan (default: nothing is written).",
+            valueName: "path"))
+    var db: String?
+
     func validate() throws {
         if let fluxLatest, SemanticVersion(fluxLatest) == nil {
             throw ValidationError("--flux-latest '\(fluxLatest)' is not a version like 1.19.5")
@@ -103,8 +114,11 @@ struct PlanCommand: ParsableCommand {
     }
 
     func run() throws {
+        let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
         let (inventory, bundle) = try inputs.load()
+        // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
+        let history = try db.map { try Self.openForWriting($0) }
         var catalog = FluxVersionCatalog.builtIn
         if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
         let options = PlanOptions(
@@ -116,6 +130,21 @@ struct PlanCommand: ParsableCommand {
             inputs: PlanInputs(
                 inventory: inputs.inventory, inventoryDigest: ScanCommand.digest(of: inventory),
                 policies: inputs.policies, policiesDigest: bundle.digest, evaluatedAt: now))
+        if let history, let db {
+            let run = ScanRun(
+                inventory: inputs.inventory, policies: inputs.policies, policiesDigest: bundle.digest,
+                evaluatedAt: now, clusters: inventory.fleet.clusters.count)
+            do {
+                let outcome = try history.record(
+                    scan: scan, fleet: inventory.fleet, run: run, kind: .plan, startedAt: startedAt,
+                    finishedAt: StoreTime.iso(Int64(time(nil))), inventoryDigest: plan.inputs.inventoryDigest,
+                    assignmentNames: ScanCommand.assignmentNames(bundle))
+                Console.stderr("recorded plan run \(outcome.runID) in \(db): \(outcome.rowsAdded) row(s) added")
+            } catch {
+                throw report(error)
+            }
+            history.close()
+        }
         let document = plan.jsonBytes()
         if let out {
             do {
@@ -135,5 +164,16 @@ struct PlanCommand: ParsableCommand {
         }
         if let out { Console.stderr("wrote the plan to \(out) (\(document.count) bytes)") }
         if detailedExitcode && plan.hasChanges { throw ExitStatus.changes.code }
+    }
+
+    /// Opens the compliance history for writing under the writer lease, or exits with the documented code.
+    private static func openForWriting(_ path: String) throws -> ComplianceStore {
+        do {
+            let store = try ComplianceStore(path: path, access: .write(LeaseRequest(holder: "fluxfleet plan")))
+            for warning in store.warnings { Console.warning(warning) }
+            return store
+        } catch {
+            throw report(error)
+        }
     }
 }

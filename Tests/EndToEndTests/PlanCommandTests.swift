@@ -73,6 +73,23 @@ struct PlanCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["plan.json"])
     }
 
+    @Test("--db records the plan's evaluation as a run of kind plan; without it nothing is written")
+    func recordsWithDB() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("history.sqlite").path
+        let first = try CLI.run(Self.demo + ["--db", db])
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        #expect(first.stderr.contains("recorded plan run 1 in \(db)"), "\(first.stderr)")
+        let second = try CLI.run(Self.demo + ["--db", db, "--output", "json"])
+        #expect(second.stderr.contains("recorded plan run 2 in \(db)"), "\(second.stderr)")
+        let history = try CLI.run(["history", "aks-prod-neu-02", "--db", db])
+        #expect(history.status == 0, "stderr: \(history.stderr)")
+        let plain = try CLI.run(Self.demo, environment: ["FLUXFLEET_DB": dir.appendingPathComponent("env.sqlite").path])
+        #expect(plain.status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["history.sqlite"])
+    }
+
     @Test("an unwritable --out exits 64 and names the path")
     func unwritableOut() throws {
         let result = try CLI.run(Self.demo + ["--out", "/nonexistent-dir/plan.json"])
@@ -128,7 +145,7 @@ struct PlanCommandTests {
         let help = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for text in [
             "--inventory", "--policies", "--now", "--output", "--out", "--detailed-exitcode", "--allow-replace",
-            "--migrate-flux-v1", "--include-do-not-enforce", "--flux-latest", "--never-touch-tag",
+            "--migrate-flux-v1", "--include-do-not-enforce", "--flux-latest", "--never-touch-tag", "--db",
             "fluxfleet.io/never-touch", "blocked > deferred", "Exit codes",
         ] {
             #expect(help.contains(text), "help lacks \(text)")
