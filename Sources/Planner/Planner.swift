@@ -23,6 +23,8 @@ public enum PlannerCode {
     public static let policyError = "policyError"
     /// Blocked: the desired resource's type is not one the planner knows how to change.
     public static let unsupportedResourceType = "unsupportedResourceType"
+    /// Blocked: a desired configuration, kustomization or namespace name breaks ARM's naming rules.
+    public static let invalidName = "invalidName"
 }
 
 /// Turns a scan into a plan: per cluster in scope, `change`, `noop`, `blocked`, `deferred` or `skipped`, with
@@ -274,6 +276,19 @@ public enum Planner {
                         remedy: "remediate it with Azure Policy's own remediation task, or remove it from the policy"))
             }
         }
+        // ARM's naming rules for what a configuration action would PUT.
+        for action in actions where action.kind.stage == 2 {
+            if let problem = NameRules.problem(
+                configurationName: Planner.lastSegment(action.resourceId), body: action.body)
+            {
+                blockers.append(
+                    PlanReason(
+                        code: PlannerCode.invalidName, message: problem,
+                        remedy:
+                            "fix the name in the assignment's parameters (configurationName, kustomizations, configurationNamespace)"
+                    ))
+            }
+        }
         // An extension that a policy does not install (exempt, or not assigned) must exist before a configuration.
         let changesConfiguration = actions.contains { $0.kind.stage == 2 }
         if extensionNeeded, changesConfiguration, cluster.fluxExtension == nil, !installsExtension {
@@ -399,5 +414,41 @@ public enum Planner {
     static func unique(_ items: [String]) -> [String] {
         var seen = Set<String>()
         return items.filter { seen.insert(ASCII.lowercased($0)).inserted }
+    }
+}
+
+/// ARM's naming rules for Flux configurations (the intersection of the `az k8s-configuration` validators and the
+/// Azure Policy built-ins): a configuration or kustomization name is 1–30 lowercase letters, digits and hyphens,
+/// starting and ending with a letter or digit; a namespace is a DNS-1123 label (≤ 63, the same alphabet).
+enum NameRules {
+    /// The first broken rule, or nil.
+    static func problem(configurationName: String, body: JSON?) -> String? {
+        if !valid(configurationName, maximum: 30) {
+            return
+                "configuration name '\(configurationName)' must be 1–30 lowercase letters, digits or hyphens, starting and ending with a letter or digit"
+        }
+        guard case .object(let members)? = body, case .object(let properties)? = members["properties"] else {
+            return nil
+        }
+        if case .string(let namespace)? = properties["namespace"], !valid(namespace, maximum: 63) {
+            return "namespace '\(namespace)' must be a DNS-1123 label (1–63 lowercase letters, digits or hyphens)"
+        }
+        if case .object(let kustomizations)? = properties["kustomizations"] {
+            for name in kustomizations.keys.sorted() where !valid(name, maximum: 30) {
+                return
+                    "kustomization name '\(name)' must be 1–30 lowercase letters, digits or hyphens, starting and ending with a letter or digit"
+            }
+        }
+        return nil
+    }
+
+    static func valid(_ name: String, maximum: Int) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...maximum).contains(bytes.count) else { return false }
+        func alphanumeric(_ c: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+        }
+        guard alphanumeric(bytes.first!), alphanumeric(bytes.last!) else { return false }
+        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
 }

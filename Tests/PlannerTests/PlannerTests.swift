@@ -234,6 +234,48 @@ struct PlannerDecisionTests {
         #expect(reason.remedy.contains("--allow-replace"))
     }
 
+    @Test(
+        "names that break ARM's rules block the cluster before any PUT",
+        arguments: [
+            ("Gitops-Baseline", "configuration name 'Gitops-Baseline'"),
+            ("a-configuration-name-longer-than-30", "configuration name 'a-configuration-name-longer-than-30'"),
+            ("-baseline", "configuration name '-baseline'"),
+        ])
+    func invalidName(_ name: String, _ message: String) throws {
+        var fixture = Fixture()
+        fixture.assign(
+            "baseline",
+            parameters: #"""
+                "configurationName": {"value": "\#(name)"},
+                "repositoryUrl": {"value": "https://github.com/contoso/fleet-gitops"}, "branch": {"value": "main"},
+                "kustomizations": {"value": {"infra": {"path": "./infrastructure"}}}
+                """#)
+        fixture.aks("c1")
+        fixture.fluxExtension(on: caseCluster)
+        let cluster = try #require(try fixture.plan().cluster("c1"))
+        #expect(cluster.decision == .blocked)
+        #expect(cluster.reason?.code == "invalidName")
+        #expect(cluster.reason?.message.hasPrefix(message) == true, "\(cluster.reason?.message ?? "")")
+    }
+
+    @Test("an invalid kustomization name blocks; valid names plan")
+    func kustomizationName() throws {
+        for (name, decision) in [("Apps_1", PlanDecision.blocked), ("apps-1", .change)] {
+            var fixture = Fixture()
+            fixture.assign(
+                "baseline",
+                parameters: #"""
+                    "configurationName": {"value": "gitops-baseline"},
+                    "repositoryUrl": {"value": "https://github.com/contoso/fleet-gitops"}, "branch": {"value": "main"},
+                    "kustomizations": {"value": {"\#(name)": {"path": "./apps"}}}
+                    """#)
+            fixture.aks("c1")
+            fixture.fluxExtension(on: caseCluster)
+            let cluster = try #require(try fixture.plan().cluster("c1"))
+            #expect(cluster.decision == decision, "\(name)")
+        }
+    }
+
     @Test("blocked and deferred reasons are all listed, blocked first")
     func otherReasons() throws {
         var fixture = Fixture()
@@ -358,5 +400,42 @@ struct PlannerScopeTests {
         #expect(plan.hasChanges)
         #expect(plan.summary == [.change: 1, .noop: 1, .blocked: 1, .deferred: 0, .skipped: 0])
         #expect(plan.summaryLine == "Plan: 1 to install, 1 to create; 1 blocked, 0 deferred, 1 unchanged, 0 skipped.")
+    }
+}
+
+@Suite("Planner human view")
+struct PlanTableTests {
+    func replacePlan() throws -> Plan {
+        var fixture = Fixture()
+        fixture.assign("baseline")
+        fixture.aks("c1")
+        fixture.fluxExtension(on: caseCluster)
+        fixture.configuration(on: caseCluster, namespace: "gitops")
+        fixture.aks("c2", power: "Stopped")
+        return try fixture.plan(PlanOptions(allowReplace: true))
+    }
+
+    @Test("replace is -/+ with its diff; deferred is … with its remedy; the summary line ends it")
+    func markers() throws {
+        let table = try replacePlan().table()
+        #expect(
+            table == """
+                c1 will change (1 action(s))
+                  -/+ replace-configuration gitops-baseline  (scopeChanged)
+                        properties.namespace: "gitops" → "flux-system"
+                … c2 deferred: aksStopped — powerState Stopped
+                    retry: start it (az aks start --resource-group rg --name c2) or wait for its schedule
+                Plan: 1 to replace; 0 blocked, 1 deferred, 0 unchanged, 0 skipped.
+
+                """)
+    }
+
+    @Test("colour only when asked: red -/+, cyan …")
+    func color() throws {
+        let plan = try replacePlan()
+        #expect(!plan.table().contains("\u{1B}["))
+        let colored = plan.table(color: true)
+        #expect(colored.contains("\u{1B}[31m-/+\u{1B}[0m replace-configuration"))
+        #expect(colored.contains("\u{1B}[36m…\u{1B}[0m"))
     }
 }
