@@ -7,13 +7,17 @@ import FleetCore
 /// - the cluster: its id (lowercased), kind, `kind` member, tags, `identity.type`,
 ///   `servicePrincipalProfile.clientId`, `provisioningState`, `powerState.code`, `connectivityStatus` and its
 ///   agent pools' names, VM sizes and OS types (what eligibility reads);
-/// - the `microsoft.flux` extension, every Flux configuration and every Flux v1 configuration: the whole
-///   record (id lowercased) without its volatile members (``volatileMembers``: status timestamps, Flux's
-///   runtime status, `systemData`, `etag`, error details).
+/// - the `microsoft.flux` extension as facts read the same from Resource Graph (PascalCase, `InstalledVersion`)
+///   and ARM (camelCase, `currentVersion`): id (lowercased), provisioning state, installed and pinned versions,
+///   `autoUpgradeMinorVersion`, release train, scope and release namespace, configuration settings and the
+///   identity type;
+/// - every Flux configuration and Flux v1 configuration: its id (lowercased) and `properties` without the
+///   volatile members (``volatileMembers``: status timestamps, Flux's runtime status, `systemData`, `etag`,
+///   error details), wherever they appear.
 ///
-/// Property names are compared ignoring case, so the same state read from Resource Graph (PascalCase) and from
-/// ARM (camelCase) has the same fingerprint. Node counts, Kubernetes versions and other extensions are left
-/// out: they do not change a decision.
+/// Names are compared ignoring case and nulls count as missing, so the same state read from Resource Graph and
+/// from ARM has the same fingerprint. Node counts, Kubernetes versions, top-level Resource Graph columns and
+/// other extensions are left out: they do not change a decision.
 public enum Fingerprint {
     /// The name of this definition, pinned in the plan's inputs (`fingerprintAlgorithm`).
     public static let algorithm = "sha256-canonical-v1"
@@ -55,11 +59,39 @@ public enum Fingerprint {
         }
         if !pools.isEmpty { facts["agentpools"] = .array(pools) }
         var document: [String: JSON] = ["cluster": .object(facts)]
-        if let ext = cluster.fluxExtension { document["fluxextension"] = canonical(ext.resource.materialize()) }
-        document["fluxconfigurations"] = .array(cluster.fluxConfigurations.map { canonical($0.resource.materialize()) })
-        document["fluxv1configurations"] = .array(
-            cluster.fluxV1Configurations.map { canonical($0.resource.materialize()) })
+        if let ext = cluster.fluxExtension { document["fluxextension"] = extensionFacts(ext) }
+        document["fluxconfigurations"] = .array(cluster.fluxConfigurations.map { child($0.id, $0.resource) })
+        document["fluxv1configurations"] = .array(cluster.fluxV1Configurations.map { child($0.id, $0.resource) })
         return .object(document)
+    }
+
+    /// The extension's decision facts, the same whichever API returned the record.
+    static func extensionFacts(_ ext: FluxExtension) -> JSON {
+        var facts: [String: JSON] = [
+            "id": .string(ASCII.lowercased(ext.id.description)),
+            "autoupgrademinorversion": .bool(ext.autoUpgradeMinorVersion),
+            "clusterscoped": .bool(ext.isClusterScoped),
+            "configurationsettings": .object(ext.configurationSettings.mapValues { .string($0) }),
+        ]
+        func put(_ key: String, _ value: String?) {
+            if let value { facts[key] = .string(value) }
+        }
+        put("provisioningstate", ext.provisioningState.map(ASCII.lowercased))
+        put("installedversion", ext.installedVersion)
+        put("pinnedversion", ext.pinnedVersion)
+        put("releasetrain", ext.releaseTrain.map(ASCII.lowercased))
+        put("releasenamespace", ext.releaseNamespace)
+        put("identitytype", ext.resource.value(atPath: "identity", "type")?.string.map(ASCII.lowercased))
+        return .object(facts)
+    }
+
+    /// A child record's id (lowercased) and canonical `properties`.
+    static func child(_ id: ResourceID, _ resource: JSONValue) -> JSON {
+        var members: [String: JSON] = ["id": .string(ASCII.lowercased(id.description))]
+        if let properties = resource.member(ignoringCase: "properties") {
+            members["properties"] = canonical(properties.materialize())
+        }
+        return .object(members)
     }
 
     /// A record with keys lowercased, nulls and volatile members dropped, and ids lowercased.

@@ -3,14 +3,27 @@ import FleetCore
 extension Plan {
     /// The plan document of DESIGN §9 (`formatVersion` 1), pretty-printed, ending in a newline.
     ///
-    /// `{"formatVersion", "inputs", "summary": {change, noop, blocked, deferred, skipped}, "clusters": [{clusterId,
+    /// `{"formatVersion", "planId", "inputs", "summary": {change, noop, blocked, deferred, skipped}, "clusters": [{clusterId,
     /// name, fingerprint, decision, reason, remedy, message, otherReasons, actions: [{kind, resourceId,
     /// resourceType, apiVersion, body, diff: [{path, before, after}], reason, assignmentIds}]}]}`. `reason` is
     /// the stable code (null for change and noop). The file written by `--out` is this document.
-    public func jsonBytes() -> [UInt8] {
-        var w = JSONWriter(pretty: true, capacity: 4096 + clusters.count * 1024)
+    public func jsonBytes() -> [UInt8] { render(pretty: true, planId: planId) }
+
+    /// The plan's identity: `sha256:` and the SHA-256 of the compact document without this member.
+    ///
+    /// The same inputs, options and observed state give the same id, so `apply` can refuse a plan it has
+    /// already consumed.
+    public var planId: String {
+        var hash = SHA256()
+        hash.update(render(pretty: false, planId: nil))
+        return "sha256:" + hash.finalize()
+    }
+
+    private func render(pretty: Bool, planId: String?) -> [UInt8] {
+        var w = JSONWriter(pretty: pretty, capacity: 4096 + clusters.count * 1024)
         w.beginObject()
         w.member("formatVersion", Plan.formatVersion)
+        if let planId { w.member("planId", planId) }
         w.key("inputs")
         w.beginObject()
         w.member("inventory", inputs.inventory)
@@ -88,7 +101,7 @@ extension Plan {
         }
         w.endArray()
         w.endObject()
-        w.newlineAtEnd()
+        if pretty { w.newlineAtEnd() }
         return w.bytes
     }
 

@@ -36,6 +36,7 @@ struct PlanCommandTests {
         try Golden.check(result.stdout, "plan-demo.json")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(document["formatVersion"] as? Int == 1)
+        #expect((document["planId"] as? String)?.hasPrefix("sha256:") == true)
         let inputs = try #require(document["inputs"] as? [String: Any])
         #expect(inputs["inventory"] as? String == "fleet-examples/demo")
         #expect(inputs["evaluatedAt"] as? String == Self.now)

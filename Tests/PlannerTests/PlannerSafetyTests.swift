@@ -47,6 +47,18 @@ struct FingerprintTests {
         #expect(try fingerprint(extensionState: "Failed") != base)
     }
 
+    @Test("the same state read from Resource Graph and from ARM has the same fingerprint")
+    func sourceIndependent() throws {
+        var graph = Fixture()
+        graph.assign("baseline")
+        graph.aks("c1")
+        graph.fluxExtensionFromResourceGraph(on: caseCluster)
+        graph.configuration(on: caseCluster, resourceGraphColumns: true)
+        let plan = try graph.plan()
+        #expect(plan.cluster("c1")?.decision == .noop)
+        #expect(plan.cluster("c1")?.fingerprint == (try fingerprint()))
+    }
+
     @Test("SHA-256 matches the FIPS 180-4 test vectors")
     func sha256() {
         func hex(_ text: String) -> String {
@@ -202,8 +214,13 @@ struct DemoPlanTests {
                 == true)
     }
 
-    @Test("the same inputs give the same plan document, byte for byte")
+    @Test("the same inputs give the same plan document, byte for byte, and the same plan id")
     func deterministic() throws {
-        #expect(try demoPlan().jsonBytes() == demoPlan().jsonBytes())
+        let plan = try demoPlan()
+        #expect(try plan.jsonBytes() == demoPlan().jsonBytes())
+        #expect(plan.planId.hasPrefix("sha256:"))
+        #expect(String(decoding: plan.jsonBytes(), as: UTF8.self).contains("\"planId\": \"\(plan.planId)\""))
+        let other = try demoPlan(PlanOptions(includeDoNotEnforce: true))
+        #expect(other.planId != plan.planId)
     }
 }

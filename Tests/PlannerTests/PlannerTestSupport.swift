@@ -75,15 +75,26 @@ struct Fixture {
         )
     }
 
+    /// The baseline `flux` extension as Resource Graph returns it: PascalCase properties, extra columns.
+    mutating func fluxExtensionFromResourceGraph(on cluster: String) {
+        records.append(
+            #"{"id": "\#(cluster)/providers/Microsoft.KubernetesConfiguration/extensions/flux", "name": "flux", "type": "microsoft.kubernetesconfiguration/extensions", "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "kind": "", "location": "", "resourceGroup": "rg", "subscriptionId": "\#(subscriptionA)", "managedBy": "", "sku": null, "plan": null, "tags": null, "zones": null, "extendedLocation": null, "identity": null, "properties": {"ExtensionType": "microsoft.flux", "ProvisioningState": "Succeeded", "InstallState": "Installed", "AutoUpgradeMinorVersion": true, "ReleaseTrain": "Stable", "Version": null, "InstalledVersion": "1.19.5", "Scope": {"cluster": {"ReleaseNamespace": "flux-system"}}, "ConfigurationSettings": {"multiTenancy.enforce": "false"}, "Statuses": [], "ErrorInfo": null}}"#
+        )
+    }
+
     /// A Flux configuration on a cluster (the baseline `gitops-baseline` unless told otherwise).
     mutating func configuration(
         on cluster: String, name: String = "gitops-baseline", state: String = "Succeeded", branch: String = "main",
         url: String = "https://github.com/contoso/fleet-gitops", scope: String = "cluster",
         namespace: String = "flux-system", statusUpdatedAt: String = "2026-11-21T17:55:00+00:00",
-        complianceState: String = "Compliant", extra: String = ""
+        complianceState: String = "Compliant", extra: String = "", resourceGraphColumns: Bool = false
     ) {
+        let columns =
+            resourceGraphColumns
+            ? #""tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "kind": "", "location": "", "resourceGroup": "rg", "tags": null, "identity": null, "#
+            : ""
         records.append(
-            #"{"id": "\#(cluster)/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/\#(name)", "name": "\#(name)", "type": "Microsoft.KubernetesConfiguration/fluxConfigurations", "properties": {"scope": "\#(scope)", "namespace": "\#(namespace)", "sourceKind": "GitRepository", "suspend": false, "gitRepository": {"url": "\#(url)", "repositoryRef": {"branch": "\#(branch)"}, "syncIntervalInSeconds": 600, "timeoutInSeconds": 600}, "kustomizations": {"infra": {"name": "infra", "path": "./infrastructure", "dependsOn": [], "timeoutInSeconds": 600, "syncIntervalInSeconds": 600, "prune": true, "force": false, "wait": true}, "apps": {"name": "apps", "path": "./apps", "dependsOn": ["infra"], "timeoutInSeconds": 600, "syncIntervalInSeconds": 600, "prune": true, "force": false, "wait": true}}, \#(extra)"provisioningState": "\#(state)", "complianceState": "\#(complianceState)", "errorMessage": "", "statusUpdatedAt": "\#(statusUpdatedAt)", "statuses": []}}"#
+            #"{"id": "\#(cluster)/providers/Microsoft.KubernetesConfiguration/fluxConfigurations/\#(name)", "name": "\#(name)", "type": "Microsoft.KubernetesConfiguration/fluxConfigurations", \#(columns)"properties": {"scope": "\#(scope)", "namespace": "\#(namespace)", "sourceKind": "GitRepository", "suspend": false, "gitRepository": {"url": "\#(url)", "repositoryRef": {"branch": "\#(branch)"}, "syncIntervalInSeconds": 600, "timeoutInSeconds": 600}, "kustomizations": {"infra": {"name": "infra", "path": "./infrastructure", "dependsOn": [], "timeoutInSeconds": 600, "syncIntervalInSeconds": 600, "prune": true, "force": false, "wait": true}, "apps": {"name": "apps", "path": "./apps", "dependsOn": ["infra"], "timeoutInSeconds": 600, "syncIntervalInSeconds": 600, "prune": true, "force": false, "wait": true}}, \#(extra)"provisioningState": "\#(state)", "complianceState": "\#(complianceState)", "errorMessage": "", "statusUpdatedAt": "\#(statusUpdatedAt)", "statuses": []}}"#
         )
     }
 
