@@ -131,13 +131,41 @@ struct Fixture {
     }
 
     /// An exemption of one cluster from an assignment.
-    mutating func exempt(_ cluster: String, from assignment: String, subscription: String = subscriptionA) {
+    mutating func exempt(
+        _ cluster: String, from assignment: String, subscription: String = subscriptionA, references: [String] = []
+    ) {
+        let referencesJSON = "[" + references.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
         exemptions["\(assignment)-\(exemptions.count)"] = #"""
             {"id": "\#(cluster)/providers/Microsoft.Authorization/policyExemptions/review-\#(exemptions.count)",
              "name": "review-\#(exemptions.count)", "type": "Microsoft.Authorization/policyExemptions",
              "properties": {"policyAssignmentId": "/subscriptions/\#(subscription)/providers/Microsoft.Authorization/policyAssignments/\#(assignment)",
-               "exemptionCategory": "Waiver"}}
+               "policyDefinitionReferenceIds": \#(referencesJSON), "exemptionCategory": "Waiver"}}
             """#
+    }
+
+    /// The repository's `deploy-flux-extension` definition under another name, changed by `edit` (on the
+    /// decoded JSON: `properties.policyRule.then.details.deployment.properties.template` is passed in).
+    static func extensionDefinition(named name: String, edit: (inout [String: Any]) -> Void) throws -> String {
+        let url = repositoryRoot.appendingPathComponent("policies/definitions/deploy-flux-extension.json")
+        var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        root["id"] = "/providers/Microsoft.Authorization/policyDefinitions/\(name)"
+        root["name"] = name
+        var properties = try #require(root["properties"] as? [String: Any])
+        var rule = try #require(properties["policyRule"] as? [String: Any])
+        var then = try #require(rule["then"] as? [String: Any])
+        var details = try #require(then["details"] as? [String: Any])
+        var deployment = try #require(details["deployment"] as? [String: Any])
+        var deploymentProperties = try #require(deployment["properties"] as? [String: Any])
+        var template = try #require(deploymentProperties["template"] as? [String: Any])
+        edit(&template)
+        deploymentProperties["template"] = template
+        deployment["properties"] = deploymentProperties
+        details["deployment"] = deployment
+        then["details"] = details
+        rule["then"] = then
+        properties["policyRule"] = rule
+        root["properties"] = properties
+        return String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self)
     }
 
     /// Writes the fixture, scans it and plans it.

@@ -350,6 +350,57 @@ struct PlannerScopeTests {
             })
     }
 
+    @Test("an exempt extension policy cannot leave a configuration without its extension: blocked")
+    func extensionMissing() throws {
+        var fixture = Fixture()
+        fixture.assign("baseline")
+        fixture.aks("c1")
+        fixture.exempt(caseCluster, from: "baseline", references: ["fluxExtension"])
+        let cluster = try #require(try fixture.plan().cluster("c1"))
+        #expect(cluster.decision == .blocked)
+        #expect(cluster.reason?.code == "extensionMissing")
+        #expect(cluster.reason?.remedy.contains("az k8s-extension create") == true)
+    }
+
+    @Test("a DeployIfNotExists evaluation error blocks the cluster (the desired state is unknown)")
+    func policyError() throws {
+        var fixture = Fixture()
+        fixture.definitions["broken-extension"] = try Fixture.extensionDefinition(named: "broken-extension") {
+            template in
+            template["resources"] = (template["resources"] as? [[String: Any]] ?? []).map { resource in
+                var resource = resource
+                resource["name"] = "[substring(parameters('clusterName'), 5, 100)]"
+                return resource
+            }
+        }
+        fixture.assign(
+            "broken", definition: "/providers/Microsoft.Authorization/policyDefinitions/broken-extension",
+            parameters: "")
+        fixture.aks("c1")
+        let cluster = try #require(try fixture.plan().cluster("c1"))
+        #expect(cluster.decision == .blocked)
+        #expect(cluster.reason?.code == "policyError")
+        #expect(cluster.reason?.message.hasPrefix("broken/broken-extension failed to evaluate: ") == true)
+    }
+
+    @Test("a desired resource of a type FluxFleet does not change: blocked")
+    func unsupportedType() throws {
+        var fixture = Fixture()
+        fixture.definitions["other-type"] = try Fixture.extensionDefinition(named: "other-type") { template in
+            template["resources"] = (template["resources"] as? [[String: Any]] ?? []).map { resource in
+                var resource = resource
+                resource["type"] = "Microsoft.KubernetesConfiguration/privateLinkScopes"
+                return resource
+            }
+        }
+        fixture.assign(
+            "other", definition: "/providers/Microsoft.Authorization/policyDefinitions/other-type", parameters: "")
+        fixture.aks("c1")
+        let cluster = try #require(try fixture.plan().cluster("c1"))
+        #expect(cluster.decision == .blocked)
+        #expect(cluster.reason?.code == "unsupportedResourceType")
+    }
+
     @Test("two assignments wanting different bodies: blocked, naming both")
     func conflict() throws {
         var fixture = Fixture()
