@@ -32,6 +32,8 @@ let package = Package(
         .target(
             name: "ComplianceStore", dependencies: ["CSQLite", "FleetCore", "PolicyEngine", "Reports"],
             swiftSettings: strictness),
+        // The plan: per cluster change | noop | blocked | deferred | skipped, with ordered ARM actions. Pure.
+        .target(name: "Planner", dependencies: ["FleetCore", "PolicyEngine"], swiftSettings: strictness),
         // The CLI: argument parsing and wiring only.
         .executableTarget(
             name: "fluxfleet",
@@ -40,6 +42,7 @@ let package = Package(
                 "PolicyEngine",
                 "ComplianceStore",
                 "Reports",
+                "Planner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -84,6 +87,11 @@ let package = Package(
             name: "ReportsTests",
             dependencies: ["Reports", "PolicyEngine", "FleetCore"],
             resources: [.copy("Golden")],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "PlannerTests",
+            dependencies: ["Planner", "PolicyEngine", "FleetCore"],
             swiftSettings: strictness
         ),
         .testTarget(

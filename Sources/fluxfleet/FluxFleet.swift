@@ -26,7 +26,7 @@ struct FluxFleet: ParsableCommand {
         version: FleetCoreVersion.string,
         subcommands: [
             InventoryCommand.self, ScanCommand.self, ReportCommand.self, HistoryCommand.self, PolicyCommand.self,
-            DBCommand.self,
+            DBCommand.self, PlanCommand.self,
         ]
     )
 }
