@@ -83,14 +83,9 @@ extension ReportData {
 
 /// The masking `scan --output json` applies to values from resources and policies.
 enum SecretMasking {
-    /// Members whose values are write-only secrets (`x-ms-secret`), lowercased.
-    ///
-    /// The same list as PolicyEngine's drift rules, which keeps it internal; a test compares this
-    /// masking with `ScanReport.jsonBytes` so the two cannot part.
-    static let secretKeys: Set<String> = [
-        "configurationprotectedsettings", "accountkey", "sastoken", "clientsecret", "clientcertificate",
-        "clientcertificatepassword", "privatekey", "cacertificate",
-    ]
+    /// Members whose values are write-only secrets (`x-ms-secret`), lowercased: PolicyEngine's own set,
+    /// so this masking and `ScanReport.jsonBytes` cannot part (a test compares them too).
+    static let secretKeys = SpecDrift.writeOnlySecretKeys
 
     /// The value as compact JSON text, credentials masked (nil for nil).
     static func text(_ value: JSON?) -> String? {
@@ -101,27 +96,14 @@ enum SecretMasking {
     }
 }
 
-/// Assignment display names as the scan table derives them.
+/// Assignment display names as the scan table derives them (``ScanReport/assignmentNames(ids:)``).
 struct AssignmentNames {
     private var names: [String: String] = [:]
 
     /// Names every assignment of `assignmentIds`: the last id segment, with its scope when another
     /// assignment has the same last segment.
     init(assignmentIds: [String]) {
-        var ids: [String: String] = [:]
-        for id in assignmentIds { ids[ASCII.lowercased(id)] = ids[ASCII.lowercased(id)] ?? id }
-        var byName: [String: Int] = [:]
-        for id in ids.values { byName[ASCII.lowercased(Text.lastSegment(id)), default: 0] += 1 }
-        for (key, id) in ids {
-            let short = Text.lastSegment(id)
-            if byName[ASCII.lowercased(short)]! > 1,
-                let range = id.firstRange(of: "/providers/Microsoft.Authorization/")
-            {
-                names[key] = "\(short) (\(id[..<range.lowerBound]))"
-            } else {
-                names[key] = short
-            }
-        }
+        names = ScanReport.assignmentNames(ids: assignmentIds)
     }
 
     /// The display name of an assignment id.

@@ -197,8 +197,14 @@ public struct ScanReport: Sendable {
 
     /// Display names of every assignment in the scan, by lowercased id.
     static func assignmentNames(_ results: [PolicyResult]) -> [String: String] {
+        assignmentNames(ids: results.map(\.assignmentId))
+    }
+
+    /// Display names of assignments by lowercased id: the last id segment, with the scope added when
+    /// another assignment has the same last segment (`gitops-baseline (/subscriptions/…)`).
+    public static func assignmentNames(ids assignmentIds: [String]) -> [String: String] {
         var ids: [String: String] = [:]
-        for result in results { ids[ASCII.lowercased(result.assignmentId)] = result.assignmentId }
+        for id in assignmentIds { ids[ASCII.lowercased(id)] = ids[ASCII.lowercased(id)] ?? id }
         var byName: [String: Int] = [:]
         for id in ids.values { byName[ASCII.lowercased(lastSegment(id)), default: 0] += 1 }
         var names: [String: String] = [:]
