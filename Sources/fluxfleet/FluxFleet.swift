@@ -9,9 +9,14 @@ struct FluxFleet: ParsableCommand {
         abstract: "Keep a fleet of AKS and Azure Arc clusters on one Flux v2 GitOps baseline.",
         discussion: """
             FluxFleet reads a cluster inventory (a saved snapshot: ARM resource arrays, Resource Graph \
-            responses or NDJSON), evaluates Azure Policy definitions over every cluster, plans and \
-            applies the microsoft.flux extension and identical fluxConfigurations, and records \
-            compliance over time.
+            responses or NDJSON), evaluates Azure Policy definitions over every cluster (scan), records \
+            compliance over time in SQLite (history, report, db), and plans the creation or repair of \
+            the microsoft.flux extension and identical fluxConfigurations (plan, a dry run; applying \
+            plans comes in a later version).
+
+            A typical day: `fluxfleet scan --inventory SNAPSHOT` (records the run), then \
+            `fluxfleet report --format html --out compliance.html` and `fluxfleet plan --inventory \
+            SNAPSHOT --out plan.json`.
 
             EXIT CODES
               0   success
@@ -25,8 +30,8 @@ struct FluxFleet: ParsableCommand {
             """,
         version: FleetCoreVersion.string,
         subcommands: [
-            InventoryCommand.self, ScanCommand.self, ReportCommand.self, HistoryCommand.self, PolicyCommand.self,
-            DBCommand.self, PlanCommand.self,
+            InventoryCommand.self, ScanCommand.self, PlanCommand.self, ReportCommand.self, HistoryCommand.self,
+            PolicyCommand.self, DBCommand.self,
         ]
     )
 }
