@@ -1,0 +1,91 @@
+import ARMEmulator
+import FleetCore
+import Foundation
+import Planner
+import PolicyEngine
+import Remediator
+import Testing
+
+/// The emulator's pure core as a transport and a clock: sleeping moves the emulator's virtual clock.
+final class EmulatorHarness: ARMTransport, RemediationClock {
+    var state: EmulatorState
+    /// Every request sent, in order (method and URL).
+    private(set) var sent: [(method: String, url: String)] = []
+    /// The bodies of the requests sent, as text.
+    private(set) var bodies: [String] = []
+
+    init(_ state: EmulatorState) {
+        self.state = state
+    }
+
+    var now: Int64 { state.now }
+
+    func sleep(until time: Int64) {
+        if time > state.now { state.advance(to: time) }
+    }
+
+    func send(_ request: ARMHTTPRequest) throws(TransportError) -> ARMHTTPResponse {
+        sent.append((request.method, request.url))
+        bodies.append(String(decoding: request.body, as: UTF8.self))
+        let answer = ARMEmulator.handle(
+            ARMRequest(method: request.method, url: request.url, headers: request.headers, body: request.body),
+            in: &state)
+        if answer.kind == .droppedConnection { throw .droppedConnection }
+        return ARMHTTPResponse(status: answer.status, headers: answer.headers, body: answer.body)
+    }
+
+    /// Writes sent (PUT, PATCH, DELETE).
+    var writes: [(method: String, url: String)] { sent.filter { $0.method != "GET" } }
+}
+
+/// The repository's root, for the demo fleet and the policies.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// The fleet and policy bundle of the demo, loaded as `fluxfleet plan` loads them.
+struct DemoInputs {
+    let fleet: Fleet
+    let bundle: PolicyBundle
+
+    init() throws {
+        fleet = try SnapshotReader.load(path: repositoryRoot.appendingPathComponent("fleet-examples/demo").path).fleet
+        let loaded = PolicyLoader.load(
+            directory: repositoryRoot.appendingPathComponent("policies").path, aliasValidator: AliasCatalog.isKnown)
+        let errors = loaded.diagnostics.filter { $0.severity == .error }
+        #expect(errors.isEmpty, "policy problems: \(errors)")
+        bundle = loaded.bundle
+    }
+
+    /// Scans and plans a fleet with the demo's policies at the emulator's time.
+    func plan(_ fleet: Fleet, at now: Int64, options: PlanOptions = PlanOptions()) -> Plan {
+        let scan = PolicyEvaluator.scan(
+            fleet: fleet, bundle: bundle, options: ScanOptions(now: EmulatorClock.iso8601(now)))
+        return Planner.plan(scan: scan, fleet: fleet, bundle: bundle, options: options)
+    }
+}
+
+/// Reloads an emulator snapshot as an inventory.
+func reload(_ state: EmulatorState) throws -> Fleet {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "remediator-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let file = directory.appendingPathComponent("snapshot.json")
+    try Data(state.snapshot()).write(to: file)
+    return try SnapshotReader.load(path: file.path).fleet
+}
+
+/// Secrets resolved from a dictionary keyed by the reference's text.
+struct DictionarySecrets: SecretResolver {
+    var values: [String: String]
+
+    func resolve(_ reference: JSON) throws -> String {
+        var writer = JSONWriter()
+        writer.value(reference)
+        guard let value = values[writer.text] else {
+            throw RemediationFailure(
+                code: "SecretUnresolved", message: "no secret for \(writer.text)", remedy: "add it")
+        }
+        return value
+    }
+}
