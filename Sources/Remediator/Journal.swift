@@ -59,8 +59,9 @@ public struct JournalEntry: Sendable, Hashable {
 public protocol RemediationJournal: AnyObject {
     /// Records an entry (called before each request and at each state change).
     func record(_ entry: JournalEntry)
-    /// Whether an operation on `resourceId` of `clusterId` with the same desired body already succeeded in `run`.
-    func hasSucceeded(run: String, clusterId: String, resourceId: String, desiredHash: String) -> Bool
+    /// The last recorded state of the operation on `resourceId` of `clusterId` with this desired body in `run`
+    /// (nil when there is none): `succeeded` is skipped on resume, `accepted` is polled instead of re-sent.
+    func lastState(run: String, clusterId: String, resourceId: String, desiredHash: String) -> JournalState?
 }
 
 /// A journal in memory, for tests and `--simulate`.
@@ -76,11 +77,11 @@ public final class InMemoryJournal: RemediationJournal {
         entries.append(entry)
     }
 
-    /// Whether a succeeded entry with the same run, cluster, resource and desired hash is recorded.
-    public func hasSucceeded(run: String, clusterId: String, resourceId: String, desiredHash: String) -> Bool {
-        entries.contains {
-            $0.state == .succeeded && $0.run == run && $0.clusterId.lowercased() == clusterId.lowercased()
+    /// The state of the last entry with the same run, cluster, resource and desired hash.
+    public func lastState(run: String, clusterId: String, resourceId: String, desiredHash: String) -> JournalState? {
+        entries.last {
+            $0.run == run && $0.clusterId.lowercased() == clusterId.lowercased()
                 && $0.resourceId.lowercased() == resourceId.lowercased() && $0.desiredHash == desiredHash
-        }
+        }?.state
     }
 }

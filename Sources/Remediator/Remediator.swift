@@ -189,6 +189,9 @@ public final class Remediator {
         var phase = Phase.start
         var readyAt: Int64
         var waitingOnThrottle = false
+        /// Whether an earlier attempt of the current write may have reached ARM (a dropped connection, or a
+        /// `sent` entry in the journal of a resumed run).
+        var mayHaveTakenEffect = false
         var transientAttempts = 0
         var throttleAttempts = 0
         var done = 0
@@ -247,20 +250,26 @@ public final class Remediator {
 
     private func start(_ worker: inout Worker) {
         while worker.position < worker.operations.count {
-            let hash = worker.desiredHash
-            if journal.hasSucceeded(
+            let last = journal.lastState(
                 run: worker.run, clusterId: worker.plan.clusterId, resourceId: worker.current.action.resourceId,
-                desiredHash: hash)
-            {
+                desiredHash: worker.desiredHash)
+            worker.transientAttempts = 0
+            worker.throttleAttempts = 0
+            worker.mayHaveTakenEffect = last == .sent
+            switch last {
+            case .succeeded?:
                 worker.skipped += 1
                 worker.position += 1
                 continue
+            case .accepted?:
+                // ARM took the request before the run stopped: follow it instead of sending it again.
+                worker.phase = .poll(.resource, deadline: clock.now + options.operationTimeout)
+                return
+            default:
+                journal(worker, .pending)
+                worker.phase = .send
+                return
             }
-            journal(worker, .pending)
-            worker.phase = .send
-            worker.transientAttempts = 0
-            worker.throttleAttempts = 0
-            return
         }
         let configurations = worker.plan.actions.filter {
             [.createConfiguration, .updateConfiguration, .replaceConfiguration].contains($0.kind)
@@ -318,6 +327,7 @@ public final class Remediator {
         do {
             answer = try transport.send(ARMHTTPRequest(method: method, url: url, headers: headers, body: body))
         } catch {
+            if kind == .write { worker.mayHaveTakenEffect = true }
             retryTransient(
                 &worker,
                 RemediationFailure(
@@ -351,7 +361,9 @@ public final class Remediator {
         if worker.transientAttempts > options.maxTransientRetries {
             var exhausted = failure
             exhausted.message = "after \(options.maxTransientRetries) retries: \(failure.message)"
-            fail(&worker, exhausted)
+            // Whether the operation took effect is unknown: the journal keeps its last state (sent or accepted)
+            // so that a resumed run follows it instead of treating it as failed.
+            fail(&worker, exhausted, journalled: false)
             return
         }
         statistics.transientRetries += 1
@@ -426,6 +438,11 @@ public final class Remediator {
                 }
             }
             worker.readyAt = clock.now + wait
+        case 409 where worker.mayHaveTakenEffect:
+            // The earlier attempt reached ARM and its operation is still running: follow the resource.
+            journal(worker, .accepted, answer)
+            worker.phase = .poll(.resource, deadline: clock.now + options.operationTimeout)
+            worker.readyAt = clock.now + (Self.retryAfter(answer) ?? options.defaultPollInterval)
         default:
             fail(&worker, failure(from: answer, remedy: nil))
         }
@@ -441,7 +458,7 @@ public final class Remediator {
                         "\(worker.current.action.kind.rawValue) on \(worker.current.action.resourceId) did not finish within \(options.operationTimeout / 1000) s",
                     remedy:
                         "check the cluster's agents (an Offline Arc cluster never completes); the operation may still finish, re-scan before re-planning"
-                ))
+                ), journalled: false)
             return
         }
         let url: String

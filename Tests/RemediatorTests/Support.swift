@@ -10,7 +10,9 @@ import Testing
 final class EmulatorHarness: ARMTransport, RemediationClock {
     var state: EmulatorState
     /// Every request sent, in order (method and URL).
-    private(set) var sent: [(method: String, url: String)] = []
+    private(set) var sent: [(method: String, url: String, at: Int64)] = []
+    /// After this many more requests every request fails as unreachable (a crash of the network path).
+    var failAfter: Int?
     /// The bodies of the requests sent, as text.
     private(set) var bodies: [String] = []
 
@@ -25,7 +27,11 @@ final class EmulatorHarness: ARMTransport, RemediationClock {
     }
 
     func send(_ request: ARMHTTPRequest) throws(TransportError) -> ARMHTTPResponse {
-        sent.append((request.method, request.url))
+        if let remaining = failAfter {
+            if remaining <= 0 { throw .unreachable("simulated outage") }
+            failAfter = remaining - 1
+        }
+        sent.append((request.method, request.url, state.now))
         bodies.append(String(decoding: request.body, as: UTF8.self))
         let answer = ARMEmulator.handle(
             ARMRequest(method: request.method, url: request.url, headers: request.headers, body: request.body),
@@ -35,7 +41,10 @@ final class EmulatorHarness: ARMTransport, RemediationClock {
     }
 
     /// Writes sent (PUT, PATCH, DELETE).
-    var writes: [(method: String, url: String)] { sent.filter { $0.method != "GET" } }
+    var writes: [(method: String, url: String, at: Int64)] { sent.filter { $0.method != "GET" } }
+
+    /// The resource ids written, lowercased, in order.
+    var writtenResources: [String] { writes.map { String($0.url.split(separator: "?")[0]).lowercased() } }
 }
 
 /// The repository's root, for the demo fleet and the policies.
@@ -88,4 +97,50 @@ struct DictionarySecrets: SecretResolver {
         }
         return value
     }
+}
+
+/// Generated fleets: `count` AKS clusters with managed identity in one subscription, without Flux.
+enum GeneratedFleet {
+    static let subscription = "7d2c1b0a-9e8f-4a6b-8c5d-3e2f1a0b9c8d"
+
+    static func clusterID(_ index: Int) -> String {
+        "/subscriptions/\(subscription)/resourceGroups/rg-gen/providers/Microsoft.ContainerService/managedClusters/aks-\(index)"
+    }
+
+    static func fleet(_ count: Int) throws -> Fleet {
+        let records = (0..<count).map { index in
+            #"""
+            {"id": "\#(clusterID(index))", "name": "aks-\#(index)", "type": "microsoft.containerservice/managedclusters",
+             "location": "westeurope", "resourceGroup": "rg-gen", "subscriptionId": "\#(subscription)", "tags": {},
+             "identity": {"type": "SystemAssigned", "principalId": "00000000-1111-4222-8333-444455556666"},
+             "properties": {"provisioningState": "Succeeded", "powerState": {"code": "Running"},
+               "servicePrincipalProfile": {"clientId": "msi"}}}
+            """#
+        }
+        let set = try JSONRecords.read(JSONBytes("[" + records.joined(separator: ",") + "]", source: "generated"))
+        return try Fleet.assemble(set.records.map { InventoryRecord(document: $0, file: "generated") })
+    }
+
+    /// One plan per cluster: install the extension with `body`.
+    static func plans(_ fleet: Fleet, body: JSON) -> [ClusterPlan] {
+        fleet.clusters.map { cluster in
+            ClusterPlan(
+                clusterId: cluster.id.description, name: cluster.name, fingerprint: "", decision: .change, reason: nil,
+                actions: [
+                    PlanAction(
+                        kind: .installExtension,
+                        resourceId: cluster.id.description
+                            + "/providers/Microsoft.KubernetesConfiguration/extensions/flux",
+                        resourceType: "Microsoft.KubernetesConfiguration/extensions", apiVersion: "2025-03-01",
+                        body: body, diff: [], reason: "missing", assignmentIds: [])
+                ])
+        }
+    }
+
+    static let extensionBody: JSON = .object([
+        "properties": .object([
+            "extensionType": .string("microsoft.flux"), "autoUpgradeMinorVersion": .bool(true),
+            "scope": .object(["cluster": .object(["releaseNamespace": .string("flux-system")])]),
+        ])
+    ])
 }
