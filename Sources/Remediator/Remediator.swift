@@ -109,7 +109,11 @@ public final class Remediator {
     /// at once (never more than ``RemediatorOptions/maxInFlight``); returns one outcome per cluster, in order.
     ///
     /// Operations that the journal shows already succeeded in `run` with the same desired body are skipped.
-    public func execute(_ clusters: [ClusterPlan], run: String, maxParallel: Int? = nil) -> [ClusterOutcome] {
+    /// With `failureLimit`, no further cluster is started once more than that many have failed; those not started
+    /// end `deferred` with the reason `runHalted` (the ones in flight finish).
+    public func execute(
+        _ clusters: [ClusterPlan], run: String, maxParallel: Int? = nil, failureLimit: Int? = nil
+    ) -> [ClusterOutcome] {
         let cap = max(1, min(maxParallel ?? options.maxInFlight, options.maxInFlight))
         var outcomes: [ClusterOutcome?] = Array(repeating: nil, count: clusters.count)
         var queue: [Int] = []
@@ -126,12 +130,15 @@ public final class Remediator {
             }
         }
         var next = 0
+        var failures = 0
         var active: [Worker] = []
         while next < queue.count || !active.isEmpty {
+            if let failureLimit, failures > failureLimit { next = queue.count }
             while active.count < cap, next < queue.count {
                 active.append(Worker(index: queue[next], plan: clusters[queue[next]], run: run, now: clock.now))
                 next += 1
             }
+            if active.isEmpty { break }
             var chosen = 0
             for position in active.indices.dropFirst() where active[position].readyAt < active[chosen].readyAt {
                 chosen = position
@@ -144,6 +151,7 @@ public final class Remediator {
             }
             step(&active[chosen])
             if let outcome = active[chosen].outcome {
+                if outcome.status == .failed { failures += 1 }
                 outcomes[active[chosen].index] = outcome
                 active.remove(at: chosen)
             }

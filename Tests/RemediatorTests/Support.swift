@@ -107,15 +107,20 @@ enum GeneratedFleet {
         "/subscriptions/\(subscription)/resourceGroups/rg-gen/providers/Microsoft.ContainerService/managedClusters/aks-\(index)"
     }
 
-    static func fleet(_ count: Int) throws -> Fleet {
+    /// `servicePrincipal` lists the clusters without a managed identity (ARM refuses their extension).
+    static func fleet(_ count: Int, servicePrincipal: Set<Int> = []) throws -> Fleet {
         let records = (0..<count).map { index in
-            #"""
-            {"id": "\#(clusterID(index))", "name": "aks-\#(index)", "type": "microsoft.containerservice/managedclusters",
-             "location": "westeurope", "resourceGroup": "rg-gen", "subscriptionId": "\#(subscription)", "tags": {},
-             "identity": {"type": "SystemAssigned", "principalId": "00000000-1111-4222-8333-444455556666"},
-             "properties": {"provisioningState": "Succeeded", "powerState": {"code": "Running"},
-               "servicePrincipalProfile": {"clientId": "msi"}}}
-            """#
+            let identity =
+                servicePrincipal.contains(index)
+                ? "null" : #"{"type": "SystemAssigned", "principalId": "00000000-1111-4222-8333-444455556666"}"#
+            let client = servicePrincipal.contains(index) ? "9b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e" : "msi"
+            return #"""
+                {"id": "\#(clusterID(index))", "name": "aks-\#(index)", "type": "microsoft.containerservice/managedclusters",
+                 "location": "westeurope", "resourceGroup": "rg-gen", "subscriptionId": "\#(subscription)", "tags": {},
+                 "identity": \#(identity),
+                 "properties": {"provisioningState": "Succeeded", "powerState": {"code": "Running"},
+                   "servicePrincipalProfile": {"clientId": "\#(client)"}}}
+                """#
         }
         let set = try JSONRecords.read(JSONBytes("[" + records.joined(separator: ",") + "]", source: "generated"))
         return try Fleet.assemble(set.records.map { InventoryRecord(document: $0, file: "generated") })
