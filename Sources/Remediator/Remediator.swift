@@ -174,7 +174,7 @@ public final class Remediator {
 
     /// Where the polling of a long-running operation goes.
     enum PollTarget {
-        case asyncOperation(String)
+        case asyncOperation(String, location: String?)
         case location(String)
         case resource
     }
@@ -361,6 +361,8 @@ public final class Remediator {
             retryTransient(&worker, failure(from: answer, remedy: nil), retryAfter: Self.retryAfter(answer))
             return nil
         }
+        // Retries count consecutive transient failures of one request.
+        worker.transientAttempts = 0
         return answer
     }
 
@@ -430,7 +432,8 @@ public final class Remediator {
             let deadline = clock.now + options.operationTimeout
             let wait = Self.retryAfter(answer) ?? options.defaultPollInterval
             if let async = answer.header("Azure-AsyncOperation") {
-                worker.phase = .poll(.asyncOperation(async), deadline: deadline)
+                worker.phase = .poll(
+                    .asyncOperation(async, location: answer.header("Location")), deadline: deadline)
             } else if let location = answer.header("Location") {
                 worker.phase = .poll(.location(location), deadline: deadline)
             } else {
@@ -471,16 +474,16 @@ public final class Remediator {
         }
         let url: String
         switch target {
-        case .asyncOperation(let link), .location(let link): url = link
+        case .asyncOperation(let link, _), .location(let link): url = link
         case .resource: url = "\(worker.current.action.resourceId)?api-version=\(worker.current.action.apiVersion)"
         }
         guard let answer = request(&worker, method: "GET", url: url) else { return }
         let wait = Self.retryAfter(answer) ?? options.defaultPollInterval
         switch target {
-        case .asyncOperation:
+        case .asyncOperation(_, let location):
             guard answer.status == 200 else {
                 // The status endpoint is gone: fall back to the Location header, then the resource itself.
-                worker.phase = .poll(.resource, deadline: deadline)
+                worker.phase = .poll(location.map { .location($0) } ?? .resource, deadline: deadline)
                 worker.readyAt = clock.now
                 return
             }
@@ -508,6 +511,10 @@ public final class Remediator {
                 } else {
                     operationSucceeded(&worker, answer)
                 }
+            case 404:
+                // The result endpoint is gone: read the resource's provisioningState.
+                worker.phase = .poll(.resource, deadline: deadline)
+                worker.readyAt = clock.now
             default:
                 fail(&worker, failure(from: answer, remedy: nil))
             }
