@@ -58,3 +58,38 @@ struct PollingTests {
         #expect(journal.entries.filter { $0.state == .failed }.count == outcomes.count)
     }
 }
+
+@Suite("waiting for Flux compliance")
+struct ComplianceWaitTests {
+    static func run(complianceDelay: Int64, timeout: Int64) throws -> (outcomes: [ClusterOutcome], elapsed: Int64) {
+        let inputs = try DemoInputs()
+        var configuration = EmulatorConfiguration()
+        configuration.complianceDelay = complianceDelay
+        let harness = EmulatorHarness(EmulatorState(inventory: inputs.fleet, configuration: configuration))
+        let plan = inputs.plan(inputs.fleet, at: harness.now)
+        var options = RemediatorOptions()
+        options.waitForCompliance = true
+        options.complianceTimeout = timeout
+        let remediator = Remediator(transport: harness, clock: harness, journal: InMemoryJournal(), options: options)
+        let start = harness.now
+        let outcomes = remediator.execute(plan.clusters.filter { $0.decision == .change }, run: "r")
+        return (outcomes, harness.now - start)
+    }
+
+    @Test("Compliant within the timeout: the cluster succeeds after Flux reports")
+    func compliant() throws {
+        let (outcomes, elapsed) = try Self.run(complianceDelay: 20 * 60_000, timeout: 30 * 60_000)
+        #expect(!outcomes.isEmpty)
+        #expect(outcomes.allSatisfy { $0.status == .succeeded })
+        #expect(elapsed >= 20 * 60_000)
+    }
+
+    @Test("still Pending at the timeout: the cluster fails with ComplianceTimedOut")
+    func timedOut() throws {
+        let (outcomes, elapsed) = try Self.run(complianceDelay: 20 * 60_000, timeout: 5 * 60_000)
+        #expect(!outcomes.isEmpty)
+        #expect(outcomes.allSatisfy { $0.status == .failed && $0.failure?.code == "ComplianceTimedOut" })
+        #expect(outcomes.allSatisfy { $0.failedAction == nil })
+        #expect(elapsed < 20 * 60_000)
+    }
+}
