@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RemediatorTests",
-            dependencies: ["Remediator", "ARMEmulator", "Planner", "PolicyEngine", "FleetCore", "FleetGenerator"],
+            dependencies: ["Remediator", "ARMEmulator", "Planner", "PolicyEngine", "FleetCore"],
             swiftSettings: strictness
         ),
         .testTarget(
