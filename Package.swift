@@ -34,6 +34,9 @@ let package = Package(
             swiftSettings: strictness),
         // The plan: per cluster change | noop | blocked | deferred | skipped, with ordered ARM actions. Pure.
         .target(name: "Planner", dependencies: ["FleetCore", "PolicyEngine"], swiftSettings: strictness),
+        // Applies plans to ARM: token buckets, retries, long-running operations, waves, the journal hook. No I/O of
+        // its own: a transport and a clock are injected.
+        .target(name: "Remediator", dependencies: ["FleetCore", "Planner"], swiftSettings: strictness),
         // The CLI: argument parsing and wiring only.
         .executableTarget(
             name: "fluxfleet",
@@ -92,6 +95,11 @@ let package = Package(
         .testTarget(
             name: "PlannerTests",
             dependencies: ["Planner", "PolicyEngine", "FleetCore"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "RemediatorTests",
+            dependencies: ["Remediator", "ARMEmulator", "Planner", "PolicyEngine", "FleetCore"],
             swiftSettings: strictness
         ),
         .testTarget(

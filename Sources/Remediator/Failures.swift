@@ -1,0 +1,69 @@
+/// Why an operation failed: ARM's error code and message, and what a person should do about it.
+public struct RemediationFailure: Sendable, Hashable, Error {
+    /// ARM's error code (`ExtensionOperationFailed`, …) or a Remediator code (`OperationTimedOut`,
+    /// `ConnectionDropped`, `SecretUnresolved`, `ComplianceTimedOut`, `RetriesExhausted`).
+    public var code: String
+    /// What went wrong (ARM's message; never a secret value).
+    public var message: String
+    /// The HTTP status, when an answer carried the failure.
+    public var status: Int?
+    /// What to do about it.
+    public var remedy: String
+
+    /// Creates a failure.
+    public init(code: String, message: String, status: Int? = nil, remedy: String) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.remedy = remedy
+    }
+}
+
+/// Classifies ARM answers: which ones are worth retrying, and a human remedy for the others.
+public enum ARMErrorClassifier {
+    /// Whether an HTTP status (with its ARM error code) is transient: 429, 5xx, and 409s that mean another
+    /// operation is still running.
+    public static func isRetryable(status: Int, code: String?) -> Bool {
+        if status == 429 || status == 408 || status >= 500 { return true }
+        if status == 409, let code, ["AnotherOperationInProgress", "OperationInProgress"].contains(code) {
+            return true
+        }
+        return false
+    }
+
+    /// The remedy for a non-retryable ARM error.
+    public static func remedy(status: Int, code: String) -> String {
+        switch code {
+        case "ExtensionOperationFailed":
+            return
+                "the cluster cannot take the extension: give an AKS cluster a managed identity (az aks update --enable-managed-identity) and remove Flux v1 sourceControlConfigurations, then re-plan"
+        case "OperationNotAllowed":
+            return
+                "the cluster is not in a state that allows the change (stopped, or an operation in flight): start it or wait, then re-plan"
+        case "PropertyChangeNotAllowed":
+            return
+                "scope and namespace of a fluxConfiguration cannot change: re-plan with --allow-replace to delete and re-create it"
+        case "MissingSubscriptionRegistration":
+            return "register the resource provider: az provider register --namespace Microsoft.KubernetesConfiguration"
+        case "AuthorizationFailed", "LinkedAuthorizationFailed":
+            return
+                "grant the identity a role that can write Microsoft.KubernetesConfiguration resources on the cluster (e.g. Kubernetes Extension Contributor)"
+        case "AuthenticationFailed", "InvalidAuthenticationToken", "ExpiredAuthenticationToken":
+            return "sign in again (az login, or check the workload identity / client secret in the environment)"
+        case "ResourceNotFound", "ParentResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound":
+            return "the cluster or its resource group no longer exists: re-scan the inventory and re-plan"
+        case "NoRegisteredProviderFound", "MissingApiVersionParameter":
+            return "the api-version is not served for this resource type: update FluxFleet"
+        case "InvalidRequestContent", "BadRequest", "InvalidParameter", "ValidationError":
+            return "ARM rejected the desired body: check the policy parameters that build it (fluxfleet policy explain)"
+        default:
+            switch status {
+            case 401: return "sign in again"
+            case 403: return "grant the identity write access to the cluster's extensions and fluxConfigurations"
+            case 404: return "the target no longer exists: re-scan and re-plan"
+            case 409: return "the resource is in a conflicting state: re-scan and re-plan"
+            default: return "see ARM's message; fix the cause, then re-plan"
+            }
+        }
+    }
+}
