@@ -309,7 +309,7 @@ struct HTMLRenderer {
             strings.append(text)
             return strings.count - 1
         }
-        var w = ReportJSONWriter(pretty: false, capacity: 256 + summary.clusterOrder.count * 160)
+        var w = JSONWriter(pretty: false, capacity: 256 + summary.clusterOrder.count * 160)
         w.beginObject()
         w.key("c")
         w.beginArray()

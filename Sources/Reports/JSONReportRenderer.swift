@@ -16,7 +16,7 @@ struct JSONReportRenderer {
     func render() -> [UInt8] {
         let data = context.data
         let summary = context.summary
-        var w = ReportJSONWriter(pretty: true, capacity: 8192 + data.results.count * 700 + data.clusters.count * 400)
+        var w = JSONWriter(pretty: true, capacity: 8192 + data.results.count * 700 + data.clusters.count * 400)
         w.beginObject()
         w.member("formatVersion", 1)
         w.member("generatedAt", context.generatedAt)
@@ -144,7 +144,7 @@ struct JSONReportRenderer {
         return w.bytes
     }
 
-    private func writeRun(_ w: inout ReportJSONWriter) {
+    private func writeRun(_ w: inout JSONWriter) {
         let run = context.data.run
         w.beginObject()
         w.key("id")
@@ -158,7 +158,7 @@ struct JSONReportRenderer {
         w.endObject()
     }
 
-    private func write(_ counts: StateCounts, _ w: inout ReportJSONWriter) {
+    private func write(_ counts: StateCounts, _ w: inout JSONWriter) {
         w.beginObject()
         w.member("total", counts.total)
         w.member("compliant", counts.compliant)
@@ -169,7 +169,7 @@ struct JSONReportRenderer {
         w.endObject()
     }
 
-    private func writeGroups(_ groups: [GroupSummary], _ w: inout ReportJSONWriter) {
+    private func writeGroups(_ groups: [GroupSummary], _ w: inout JSONWriter) {
         w.beginArray()
         for group in groups {
             w.beginObject()
@@ -186,7 +186,7 @@ struct JSONReportRenderer {
         w.endArray()
     }
 
-    private func writeStrictSummary(_ w: inout ReportJSONWriter) {
+    private func writeStrictSummary(_ w: inout JSONWriter) {
         let strict = context.summary.strict
         w.beginObject()
         w.member("entries", strict.entries)
@@ -207,7 +207,7 @@ struct JSONReportRenderer {
         w.endObject()
     }
 
-    private func writeClusters(_ w: inout ReportJSONWriter) {
+    private func writeClusters(_ w: inout JSONWriter) {
         let data = context.data
         w.beginArray()
         for rollup in context.summary.clusterRollups {
@@ -235,7 +235,7 @@ struct JSONReportRenderer {
         w.endArray()
     }
 
-    private func writeResults(_ w: inout ReportJSONWriter) {
+    private func writeResults(_ w: inout JSONWriter) {
         w.beginArray()
         for result in context.data.results {
             w.beginObject()
@@ -268,7 +268,7 @@ struct JSONReportRenderer {
         w.endArray()
     }
 
-    private func writeStrict(_ w: inout ReportJSONWriter) {
+    private func writeStrict(_ w: inout JSONWriter) {
         w.beginArray()
         for entry in context.data.strict {
             w.beginObject()

@@ -80,7 +80,7 @@ struct PolicyReportRenderer {
         var counts: [String: Int] = ["pass": 0, "fail": 0, "warn": 0, "error": 0, "skip": 0]
         for result in data.results { counts[Self.result(result.state), default: 0] += 1 }
         let seconds = Text.unixSeconds(data.run.evaluatedAt) ?? 0
-        var w = ReportJSONWriter(pretty: true, capacity: 4096 + data.results.count * 1400)
+        var w = JSONWriter(pretty: true, capacity: 4096 + data.results.count * 1400)
         w.beginObject()
         w.member("apiVersion", "wgpolicyk8s.io/v1alpha2")
         w.member("kind", "ClusterPolicyReport")

@@ -55,7 +55,7 @@ struct SARIFRenderer {
         let ruleIds = ruleDefinitions.map {
             nameCounts[ASCII.lowercased(Text.lastSegment($0))]! > 1 ? $0 : Text.lastSegment($0)
         }
-        var w = ReportJSONWriter(pretty: true, capacity: 8192 + data.results.count * 400)
+        var w = JSONWriter(pretty: true, capacity: 8192 + data.results.count * 400)
         w.beginObject()
         w.member("$schema", Self.schema)
         w.member("version", "2.1.0")

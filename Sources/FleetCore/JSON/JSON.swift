@@ -72,12 +72,13 @@ public struct JSONWriter: Sendable {
     /// Ends the output with a line break (for documents written to a terminal or a file).
     public mutating func newlineAtEnd() { bytes.append(0x0A) }
 
+    /// A line break followed by 64 levels of indentation; deeper levels add the rest one by one.
+    private static let indentation: [UInt8] = [0x0A] + Array(repeating: 0x20, count: 128)
+
     private mutating func newline() {
-        bytes.append(0x0A)
-        for _ in 0..<depth {
-            bytes.append(0x20)
-            bytes.append(0x20)
-        }
+        let spaces = depth * 2
+        bytes.append(contentsOf: Self.indentation[..<(1 + min(spaces, 128))])
+        if spaces > 128 { bytes.append(contentsOf: repeatElement(0x20, count: spaces - 128)) }
     }
 
     /// Writes the separator a new value needs at the current position.
@@ -142,6 +143,12 @@ public struct JSONWriter: Sendable {
 
     /// Writes an integer.
     public mutating func number(_ value: Int) {
+        prefix()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Writes a 64-bit integer.
+    public mutating func number(_ value: Int64) {
         prefix()
         bytes.append(contentsOf: String(value).utf8)
     }
