@@ -27,24 +27,20 @@ public enum DesiredBody {
     /// The member name of a secret marker.
     public static let secretMarker = "$secretReference"
 
-    /// `fnv1a64:` and 16 hex digits of the canonical JSON of `body` (keys sorted) as planned, secrets still as
-    /// references; a deletion (`nil`) hashes as `DELETE`.
+    /// The journal's hash of a desired body: `sha256:` and 64 hex digits.
+    ///
+    /// It hashes the compact JSON of `body` (keys sorted) as planned, secrets still as references; a
+    /// deletion (`nil`) hashes as `DELETE`. The same SHA-256 the plan's fingerprints use.
     public static func hash(of body: JSON?) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        let bytes: [UInt8]
+        var hash = SHA256()
         if let body {
             var writer = JSONWriter()
             writer.value(body)
-            bytes = writer.bytes
+            hash.update(writer.bytes)
         } else {
-            bytes = Array("DELETE".utf8)
+            hash.update(Array("DELETE".utf8))
         }
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+        return "sha256:" + hash.finalize()
     }
 
     /// The body with every `{"$secretReference": …}` replaced by the resolved value.
