@@ -1,3 +1,5 @@
+import FleetCore
+
 /// ARM's per-subscription request limits the Remediator keeps within.
 public struct ARMRateLimits: Sendable, Hashable {
     /// The write bucket's size (PUT, PATCH, DELETE, POST).
