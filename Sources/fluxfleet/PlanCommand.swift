@@ -74,30 +74,7 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Exit 2 when the plan has changes (0 when none, 1 on error).")
     var detailedExitcode = false
 
-    @Flag(
-        name: .long,
-        help: "Plan replace-configuration when a configuration's scope or namespace changed (destructive with prune).")
-    var allowReplace = false
-
-    @Flag(name: .long, help: "Plan deleting Flux v1 sourceControlConfigurations before installing Flux v2.")
-    var migrateFluxV1 = false
-
-    @Flag(name: .long, help: "Remediate DoNotEnforce assignments too (they are skipped otherwise).")
-    var includeDoNotEnforce = false
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "The tag that marks a cluster never to be touched (when its value is true).",
-            valueName: "name"))
-    var neverTouchTag: String = PlanOptions.defaultNeverTouchTag
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "The newest microsoft.flux version, for the N-2 support check (default: \(FluxVersionCatalog.builtIn.latest)).",
-            valueName: "version"))
-    var fluxLatest: String?
+    @OptionGroup var flags: PlanFlags
 
     @Option(
         name: .long,
@@ -106,61 +83,25 @@ struct PlanCommand: ParsableCommand {
             valueName: "path"))
     var db: String?
 
-    func validate() throws {
-        if let fluxLatest, SemanticVersion(fluxLatest) == nil {
-            throw ValidationError("--flux-latest '\(fluxLatest)' is not a version like 1.19.5")
-        }
-        if neverTouchTag.isEmpty { throw ValidationError("--never-touch-tag must not be empty") }
-    }
-
     func run() throws {
         let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
         let (inventory, bundle) = try inputs.load()
         // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
         let history = try db.map { try Self.openForWriting($0) }
-        var catalog = FluxVersionCatalog.builtIn
-        if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
-        let options = PlanOptions(
-            allowReplace: allowReplace, migrateFluxV1: migrateFluxV1, includeDoNotEnforce: includeDoNotEnforce,
-            neverTouchTag: neverTouchTag, catalog: catalog)
-        let scan = PolicyEvaluator.scan(fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: now))
-        let plan = Planner.plan(
-            scan: scan, fleet: inventory.fleet, bundle: bundle, options: options,
-            inputs: PlanInputs(
-                inventory: inputs.inventory, inventoryDigest: ScanCommand.digest(of: inventory),
-                policies: inputs.policies, policiesDigest: bundle.digest, evaluatedAt: now))
-        if let history, let db {
-            let run = ScanRun(
-                inventory: inputs.inventory, policies: inputs.policies, policiesDigest: bundle.digest,
-                evaluatedAt: now, clusters: inventory.fleet.clusters.count)
-            do {
-                let outcome = try history.record(
-                    scan: scan, fleet: inventory.fleet, run: run, kind: .plan, startedAt: startedAt,
-                    finishedAt: StoreTime.iso(Int64(time(nil))), inventoryDigest: plan.inputs.inventoryDigest,
-                    assignmentNames: ScanCommand.assignmentNames(bundle))
-                Console.stderr("recorded plan run \(outcome.runID) in \(db): \(outcome.rowsAdded) row(s) added")
-            } catch {
-                throw report(error)
-            }
+        let evaluation = Evaluation(
+            inventory: inventory, inventoryLabel: inputs.inventory, bundle: bundle, policiesPath: inputs.policies,
+            now: now, options: flags.options)
+        let plan = evaluation.plan
+        if let history {
+            try evaluation.record(into: history, kind: .plan, startedAt: startedAt)
             history.close()
         }
         let document = plan.jsonBytes()
-        if let out {
-            do {
-                try Data(document).write(to: URL(fileURLWithPath: out), options: .atomic)
-            } catch {
-                Console.error(
-                    "cannot write the plan to '\(out)': \(error.localizedDescription) — pass a writable --out path")
-                throw ExitStatus.usage.code
-            }
-        }
+        if let out { try writeAtomically(document, to: out, what: "the plan", flag: "--out") }
         switch output {
-        case .table:
-            let color = isatty(1) == 1 && (getenv("NO_COLOR").map { $0.pointee == 0 } ?? true)
-            Console.out(plan.table(color: color))
-        case .json:
-            Console.out(document)
+        case .table: Console.out(plan.table(color: colorOutput))
+        case .json: Console.out(document)
         }
         if let out { Console.stderr("wrote the plan to \(out) (\(document.count) bytes)") }
         if detailedExitcode && plan.hasChanges { throw ExitStatus.changes.code }
