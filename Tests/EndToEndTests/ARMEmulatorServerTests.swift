@@ -277,6 +277,26 @@ struct ARMEmulatorServerTests {
         #expect(arm.stop() == 0)
     }
 
+    @Test("--require-auth: 401 without a bearer token; the token endpoint hands one out that is accepted")
+    func requireAuth() async throws {
+        let arm = try EmulatorProcess(["--require-auth"])
+        let url = "\(arm.base)\(Self.cluster)?api-version=\(Self.aksVersion)"
+        let anonymous = try await send("GET", url)
+        #expect(anonymous.status == 401)
+        #expect(anonymous.json?["error"]?["code"]?.string == "AuthenticationFailed")
+        let token = try await send(
+            "POST", "\(arm.base)/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token",
+            body: "grant_type=client_credentials&client_id=app&client_secret=s3cret"
+                + "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+            headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(token.status == 200)
+        let accessToken = try #require(token.json?["access_token"]?.string)
+        let authorized = try await send("GET", url, headers: ["Authorization": "Bearer \(accessToken)"])
+        #expect(authorized.status == 200)
+        #expect(arm.stop() == 0)
+        #expect(!arm.stderr.contains("s3cret"))
+    }
+
     @Test("a dropped connection reaches the client as a transport error, not an HTTP answer")
     func droppedConnection() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("drop-\(UUID().uuidString).ndjson")
