@@ -79,6 +79,13 @@ struct EmulatorCommand: AsyncParsableCommand {
     )
     var requireAuth = false
 
+    @Flag(
+        name: .customLong("no-keep-alive"),
+        help:
+            "Answer with Connection: close, so clients open a connection per request (libcurl, and so URLSession on Linux, silently resends a request whose reused connection drops)."
+    )
+    var noKeepAlive = false
+
     @Flag(help: "Log every request to standard error.")
     var verbose = false
 
@@ -156,7 +163,8 @@ struct EmulatorCommand: AsyncParsableCommand {
         let host = EmulatorHost(
             state: state, clock: ScaledClock(start: state.now, scale: timeScale), requestLog: logFile,
             stateOut: stateOut)
-        let handler = EmulatorHTTPHandler(host: host, latency: delay, seed: seed, verbose: verbose)
+        let handler = EmulatorHTTPHandler(
+            host: host, latency: delay, seed: seed, keepAlive: !noKeepAlive, verbose: verbose)
         guard let address = ServerAddress.parse(host: self.host, port: UInt16(port)) else {
             throw ValidationError("--host must be an IPv4 or IPv6 address or localhost, found '\(self.host)'.")
         }

@@ -9,6 +9,8 @@ struct EmulatorHTTPHandler: HTTPHandler {
     let host: EmulatorHost
     let latency: LatencySpec
     let seed: UInt64
+    /// Whether clients may reuse the connection (`Connection: close` on every answer when not).
+    let keepAlive: Bool
     let verbose: Bool
 
     /// The control endpoint that answers (and writes) the state as an inventory snapshot.
@@ -56,6 +58,7 @@ struct EmulatorHTTPHandler: HTTPHandler {
         }
         var responseHeaders = HTTPHeaders()
         for (name, value) in answer.headers { responseHeaders[HTTPHeader(name)] = value }
+        if !keepAlive { responseHeaders[.connection] = "close" }
         return HTTPResponse(
             statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: responseHeaders,
             body: Data(answer.body))

@@ -333,6 +333,36 @@ struct ARMEmulatorServerTests {
         #expect(lines.allSatisfy { $0.contains("\"status\":0") })
     }
 
+    @Test("--no-keep-alive: with drops and one client session, the log has exactly one line per request sent")
+    func noKeepAlive() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("nka-\(UUID().uuidString).ndjson")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let arm = try await EmulatorProcess.start([
+            "--faults", "drop=30%", "--no-keep-alive", "--request-log", log.path, "--throttle", "off",
+        ])
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        var answered = 0
+        var dropped = 0
+        for _ in 0..<20 {
+            var request = URLRequest(url: URL(string: "\(arm.base)\(Self.cluster)?api-version=\(Self.aksVersion)")!)
+            request.timeoutInterval = 20
+            do {
+                let (_, response) = try await session.data(for: request)
+                #expect((response as? HTTPURLResponse)?.statusCode == 200)
+                answered += 1
+            } catch is URLError {
+                dropped += 1
+            }
+        }
+        #expect(answered + dropped == 20)
+        #expect(dropped > 0)
+        #expect(try await arm.stopped() == 0)
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 20)
+        #expect(lines.filter { $0.contains("\"status\":0") }.count == dropped)
+    }
+
     @Test("latency is slept outside the state's lock: 8 concurrent requests of 500 ms take well under 8 × 500 ms")
     func concurrentLatency() async throws {
         let arm = try await EmulatorProcess.start(["--latency", "500ms", "--throttle", "off"])
