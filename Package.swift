@@ -16,7 +16,8 @@ let package = Package(
         .library(name: "FleetCore", targets: ["FleetCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // The fleet model: JSON reader, ARM ids, cluster facts, eligibility, snapshot readers.
@@ -53,6 +54,18 @@ let package = Package(
         // The pure core of the ARM + Resource Graph + token endpoint emulator: (state, request) → (state, response)
         // on a virtual clock. No I/O and no third-party packages; the loopback server wraps it.
         .target(name: "ARMEmulator", dependencies: ["FleetCore"], swiftSettings: strictness),
+        // The emulator served over loopback HTTP (FlyingFox is used here only).
+        .executableTarget(
+            name: "arm-emulator",
+            dependencies: [
+                "ARMEmulator",
+                "FleetCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ],
+            swiftSettings: strictness
+        ),
         // Deterministic ARG-shaped fleets for tests and benchmarks.
         .target(name: "FleetGenerator", dependencies: ["FleetCore"], swiftSettings: strictness),
         .executableTarget(
@@ -109,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FleetCore", "fluxfleet"],
+            dependencies: ["FleetCore", "fluxfleet", "arm-emulator"],
             resources: [.copy("Golden")],
             swiftSettings: strictness
         ),

@@ -15,7 +15,7 @@ import FleetCore
 /// answered wrongly.
 ///
 /// The body's `subscriptions` limit the rows (all subscriptions when absent); `options.$top` (1…1000,
-/// default 100) sizes the page and `options.$skipToken` continues a query. The envelope is
+/// default 100, capped by ``EmulatorConfiguration/resourceGraphMaxPageSize``) sizes the page and `options.$skipToken` continues a query. The envelope is
 /// `{totalRecords, count, data, facets, resultTruncated: "false", $skipToken?}`. Every answer carries
 /// `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after`; over the quota, 429 `RateLimiting`.
 public enum ResourceGraph {
@@ -85,6 +85,7 @@ public enum ResourceGraph {
             }
             top = Int(t)
         }
+        top = min(top, max(1, state.configuration.resourceGraphMaxPageSize))
         let rows = self.rows(query, subscriptions: subscriptions, state: state)
         var start = 0
         if let token = options.member(ignoringCase: "$skipToken")?.string, !token.isEmpty {
