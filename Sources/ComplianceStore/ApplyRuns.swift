@@ -207,7 +207,8 @@ extension ComplianceStore {
         var out: [OperationRecord] = []
         for id in try chain(endingAt: run) {
             for record in try operations(run: id) {
-                let key = JournalKey(clusterId: record.clusterId, resourceId: record.resourceId, hash: record.desiredHash)
+                let key = JournalKey(
+                    clusterId: record.clusterId, resourceId: record.resourceId, hash: record.desiredHash)
                 if let at = latest[key] {
                     out[at] = record
                 } else {
@@ -223,7 +224,8 @@ extension ComplianceStore {
     /// chain that ends at `run` (see ``journal(chainEndingAt:)``).
     public func journalSummary(run: Int64) throws(StoreError) -> JournalSummary {
         let records = try journal(chainEndingAt: run)
-        var summary = JournalSummary(operations: records.count, byState: [:], byAction: [:], failures: [], unfinished: [])
+        var summary = JournalSummary(
+            operations: records.count, byState: [:], byAction: [:], failures: [], unfinished: [])
         for record in records {
             summary.byState[record.state, default: 0] += 1
             summary.byAction[record.action, default: [:]][record.state, default: 0] += 1

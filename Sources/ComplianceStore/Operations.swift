@@ -80,9 +80,10 @@ public struct RunStart: Sendable, Hashable {
 }
 
 extension ComplianceStore {
-    /// Starts a run that records operations: status `running` until ``finishApplyRun(_:status:succeeded:failed:deferred:at:)``
-    /// (or ``finishRun(_:status:at:)``). A resume run starts with ``beginResume(of:startedAt:)``, which links it to the
-    /// run it finishes.
+    /// Starts a run that records operations (an apply): status `running` until it is finished.
+    ///
+    /// Finish it with ``finishApplyRun(_:status:succeeded:failed:deferred:at:)`` (or ``finishRun(_:status:at:)``).
+    /// A resume run starts with ``beginResume(of:startedAt:)``, which links it to the run it finishes.
     public func beginRun(_ start: RunStart) throws(StoreError) -> Int64 {
         try requireLease()
         return try guarded {

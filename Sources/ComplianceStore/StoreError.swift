@@ -92,9 +92,11 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             return
                 "plan \(id) was already applied by run \(run) at \(at) (\(path)) — a plan is applied once: run `fluxfleet plan` again for a new plan, or `fluxfleet resume` to finish run \(run)"
         case .unknownPlan(let id, let path):
-            return "\(path) has no plan \(id) — record it first (`fluxfleet plan --db \(path) …`), or pass the right --db"
+            return
+                "\(path) has no plan \(id) — record it first (`fluxfleet plan --db \(path) …`), or pass the right --db"
         case .notResumable(let run, let reason, let path):
-            return "run \(run) in \(path) cannot be resumed: \(reason) — `fluxfleet db check --db \(path)` lists the runs"
+            return
+                "run \(run) in \(path) cannot be resumed: \(reason) — `fluxfleet db check --db \(path)` lists the runs"
         case .journalRunMismatch(let entry, let journal, let path):
             return
                 "\(path): the apply journal of run \(journal) was given an entry of run '\(entry)' — pass the journal's run id to the Remediator (this is a FluxFleet bug: report it)"

@@ -90,7 +90,8 @@ public final class StoreJournal: RemediationJournal {
                             """
                         ).run(
                             .text(entry.state.rawValue), .text(entry.action), .text(time),
-                            entry.requestId.map(SQLValue.text) ?? .null, entry.correlationId.map(SQLValue.text) ?? .null,
+                            entry.requestId.map(SQLValue.text) ?? .null,
+                            entry.correlationId.map(SQLValue.text) ?? .null,
                             errorCode.map(SQLValue.text) ?? .null, .integer(row))
                         id = row
                     } else {
@@ -103,7 +104,8 @@ public final class StoreJournal: RemediationJournal {
                         ).run(
                             .integer(run), .text(entry.clusterId), .text(entry.resourceId), .text(entry.desiredHash),
                             .text(entry.action), .text(entry.state.rawValue),
-                            entry.requestId.map(SQLValue.text) ?? .null, entry.correlationId.map(SQLValue.text) ?? .null,
+                            entry.requestId.map(SQLValue.text) ?? .null,
+                            entry.correlationId.map(SQLValue.text) ?? .null,
                             errorCode.map(SQLValue.text) ?? .null, .text(time), .text(time))
                         id = store.database.lastInsertRowID
                     }

@@ -39,7 +39,10 @@ struct StoreJournalTests {
         let store = try Fixture.writer(dir.appendingPathComponent("j.sqlite").path)
         let run = try JournalFixture.applyRun(store)
         let journal = try StoreJournal(store: store, run: run)
-        #expect(journal.lastState(run: String(run), clusterId: JournalFixture.cluster(1), resourceId: JournalFixture.extensionId(1), desiredHash: "sha256:0001") == nil)
+        #expect(
+            journal.lastState(
+                run: String(run), clusterId: JournalFixture.cluster(1), resourceId: JournalFixture.extensionId(1),
+                desiredHash: "sha256:0001") == nil)
         journal.record(JournalFixture.entry(run: run, 1, .pending))
         journal.record(JournalFixture.entry(run: run, 1, .sent, at: 5))
         journal.record(JournalFixture.entry(run: run, 1, .accepted, at: 1_250, requestId: "req-1"))
@@ -140,7 +143,8 @@ struct StoreJournalTests {
                 clusterId: JournalFixture.cluster(2).uppercased(),
                 message: "cannot clone https://bot:CANARY-TOKEN@git.example.com/fleet.git: 403") == false)
         // Cluster 2 failed in the apply run, not in this resume: a message goes on this run's rows only.
-        try store.finishApplyRun(resume, status: .partial, succeeded: 3, failed: 1, deferred: 0, at: "2026-11-21T19:05:00Z")
+        try store.finishApplyRun(
+            resume, status: .partial, succeeded: 3, failed: 1, deferred: 0, at: "2026-11-21T19:05:00Z")
         #expect(try store.run(resume).status == "partial")
         #expect(try store.applyCounts(resume) == (3, 1, 0))
         #expect(try store.resumableRun() == nil)
