@@ -163,14 +163,16 @@ extension ComplianceStore {
     /// Everything a report renders about one run, plus the history inside the window.
     ///
     /// - Parameters:
-    ///   - run: The run (nil: the latest).
+    ///   - run: The run (nil: the latest scan or plan run; apply and resume runs hold no results).
     ///   - window: How far back the trend and the intervals go, counted from the run's evaluation time.
     /// - Returns: The run's clusters (present at that run; facts as last recorded), its results
-    ///   (each with `since`: when its current state began), its strict view, one trend point per run
-    ///   in the window up to this one, and every state interval that overlaps the window (an
-    ///   interval that ended after this run is shown open).
+    ///   (each with `since`: when its current state began), its strict view, one trend point per
+    ///   scan or plan run in the window up to this one, and every state interval that overlaps the
+    ///   window (an interval that ended after this run is shown open).
     /// - Throws: ``StoreError``.
     public func reportData(run id: Int64? = nil, since window: ReportWindow = .all) throws(StoreError) -> ReportData {
+        let latest = id == nil ? try latestEvaluation() : id
+        guard let id = latest else { throw StoreError.noRuns(path: path) }
         let run = try run(id)
         let runEpoch = try guarded { try epoch(of: run.id) }
         let cutoff: Int64
@@ -186,13 +188,28 @@ extension ComplianceStore {
             let strict = try strict(at: run.id)
             var trend: [ReportRunPoint] = []
             try database.statement(
-                "SELECT \(Self.runColumns) FROM runs WHERE id <= ? AND evaluated_epoch >= ? ORDER BY id"
+                """
+                SELECT \(Self.runColumns) FROM runs
+                WHERE id <= ? AND evaluated_epoch >= ? AND kind IN ('scan', 'plan') ORDER BY id
+                """
             ).query(.integer(run.id), .integer(cutoff)) { trend.append(Self.storedRun($0).point) }
             return ReportData(
                 run: ReportRun(
                     id: run.id, kind: run.kind, startedAt: run.startedAt, evaluatedAt: run.evaluatedAt,
                     inventory: run.inventory, policies: run.policies, policiesDigest: run.policiesDigest),
                 clusters: clusters, results: results, strict: strict, trend: trend, intervals: intervals)
+        }
+    }
+
+    /// The latest run that evaluated the fleet (a scan or a plan; apply and resume runs record
+    /// operations, not results), or nil when there is none.
+    func latestEvaluation() throws(StoreError) -> Int64? {
+        try guarded {
+            var id: Int64?
+            try database.statement("SELECT max(id) FROM runs WHERE kind IN ('scan', 'plan')").query {
+                id = $0.optionalInt64(0)
+            }
+            return id
         }
     }
 

@@ -1,7 +1,9 @@
 import ComplianceStore
+import FleetCore
 import Foundation
 import PolicyEngine
 import Remediator
+import Reports
 import Testing
 
 @Suite("schema version 2: plans and the apply journal")
@@ -190,6 +192,29 @@ struct SchemaV2Tests {
         _ = try store.prune(olderThan: StoreDuration("5d")!, now: start + 20 * day)
         #expect(try store.runs().map(\.id) == [apply, resume])
         #expect(try store.operations(run: apply).count == 1)
+        #expect(try store.check().ok)
+    }
+
+    @Test("reports, trends and last-seen runs are about scans: an apply run in between changes none of them")
+    func applyRunsAreNotEvaluations() throws {
+        let dir = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Fixture.writer(dir.appendingPathComponent("a.sqlite").path)
+        let first = try Fixture.record(store).runID
+        let before = try store.reportData()
+        let apply = try JournalFixture.applyRun(store)
+        try store.finishApplyRun(apply, status: .succeeded, succeeded: 0, failed: 0, deferred: 0, at: Fixture.now)
+        let after = try store.reportData()
+        #expect(after.run.id == first && after.results == before.results && after.trend == before.trend)
+        // A cluster missing from the next scan was last seen by the first scan, not by the apply.
+        let full = Fixture.demo.fleet
+        let gone = try #require(full.clusters.last)
+        let fleet = Fleet(clusters: Array(full.clusters.dropLast()), findings: [])
+        let next = try Fixture.record(store, fleet: fleet, now: "2026-11-22T18:00:00Z").runID
+        #expect(try store.reportData().trend.map(\.runId) == [first, next])
+        let lastSeen = try store.database.scalarInt(
+            "SELECT last_seen_run FROM clusters WHERE arm_id = '\(gone.id.description)'")
+        #expect(lastSeen == first)
         #expect(try store.check().ok)
     }
 }
