@@ -21,6 +21,23 @@ public enum ApplyRunStatus: String, Sendable, CaseIterable {
     public var isResumable: Bool { self == .running || self == .interrupted }
 }
 
+/// The clusters an apply or resume run finished with, by outcome.
+public struct ApplyCounts: Sendable, Hashable {
+    /// Clusters whose actions all succeeded.
+    public var succeeded: Int
+    /// Clusters with a failed action.
+    public var failed: Int
+    /// Clusters deferred by the plan or not reached (halted, interrupted).
+    public var deferred: Int
+
+    /// Creates counts.
+    public init(succeeded: Int, failed: Int, deferred: Int) {
+        self.succeeded = succeeded
+        self.failed = failed
+        self.deferred = deferred
+    }
+}
+
 /// An apply chain that `fluxfleet resume` can finish.
 public struct ResumableRun: Sendable, Hashable {
     /// The run to resume: the last of the chain (the apply run itself, or its latest resume run).
@@ -132,19 +149,6 @@ extension ComplianceStore {
         }
         guard changed else { throw StoreError.unknownRun(run, path: path) }
         if status != .running { begunRuns.remove(run) }
-    }
-
-    /// The cluster counts an apply or resume run was finished with (succeeded, failed, deferred).
-    public func applyCounts(_ run: Int64) throws(StoreError) -> (succeeded: Int, failed: Int, deferred: Int) {
-        let counts: (Int, Int, Int)? = try guarded {
-            var out: (Int, Int, Int)?
-            try database.statement(
-                "SELECT clusters_succeeded, clusters_failed, clusters_deferred FROM runs WHERE id = ?"
-            ).query(.integer(run)) { out = ($0.int(0), $0.int(1), $0.int(2)) }
-            return out
-        }
-        guard let counts else { throw StoreError.unknownRun(run, path: path) }
-        return counts
     }
 
     /// The apply chain `fluxfleet resume` should finish, or nil.

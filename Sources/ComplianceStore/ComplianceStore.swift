@@ -212,8 +212,14 @@ public final class ComplianceStore {
         }
     }
 
-    /// Refreshes the heartbeat when the last one is at least `seconds` old on the lease's clock
-    /// (the journal calls it inside its writes, so a long apply keeps its lease without extra commits).
+    /// Whether the last heartbeat is at least `seconds` old on the lease's clock (the journal then
+    /// refreshes it inside its write, so a long apply keeps its lease without extra commits).
+    func heartbeatDue(every seconds: Int64) -> Bool {
+        guard leaseToken != nil, let lease else { return false }
+        return lease.clock() - lastHeartbeat >= seconds
+    }
+
+    /// Refreshes the heartbeat when ``heartbeatDue(every:)``.
     func heartbeatIfDue(every seconds: Int64) throws {
         guard let token = leaseToken, let lease else { return }
         let now = lease.clock()

@@ -18,7 +18,8 @@ public struct StoredRun: Sendable, Hashable {
     public var id: Int64
     /// `scan`, `plan`, `apply` or `resume`.
     public var kind: String
-    /// `running`, `succeeded`, `failed` or `interrupted`.
+    /// A scan or plan: `running`, `succeeded`, `failed` or `interrupted`; an apply or resume: an
+    /// ``ApplyRunStatus`` (`running`, `succeeded`, `partial`, `halted`, `interrupted`, `failed`).
     public var status: String
     /// When it started (ISO 8601 UTC).
     public var startedAt: String
@@ -44,6 +45,10 @@ public struct StoredRun: Sendable, Hashable {
     public var intervalsOpened: Int
     /// Intervals the run closed.
     public var intervalsClosed: Int
+    /// For a resume run, the run it finishes (the previous run of its apply chain).
+    public var resumes: Int64? = nil
+    /// For an apply or resume run, its cluster counts as finished (zero while running).
+    public var applied = ApplyCounts(succeeded: 0, failed: 0, deferred: 0)
 }
 
 /// One period of one subject in a cluster's timeline.
@@ -112,7 +117,7 @@ extension ComplianceStore {
     static let runColumns = """
         id, kind, status, started_at, finished_at, evaluated_at, inventory, inventory_digest, policies,
         policies_digest, clusters, results, resources, compliant, non_compliant, exempt, unknown, error,
-        intervals_opened, intervals_closed
+        intervals_opened, intervals_closed, resumes, clusters_succeeded, clusters_failed, clusters_deferred
         """
 
     static func storedRun(_ row: Statement) -> StoredRun {
@@ -124,7 +129,8 @@ extension ComplianceStore {
             point: ReportRunPoint(
                 runId: row.int64(0), at: row.text(5), resources: row.int(12), compliant: row.int(13),
                 nonCompliant: row.int(14), exempt: row.int(15), unknown: row.int(16), error: row.int(17)),
-            intervalsOpened: row.int(18), intervalsClosed: row.int(19))
+            intervalsOpened: row.int(18), intervalsClosed: row.int(19), resumes: row.optionalInt64(20),
+            applied: ApplyCounts(succeeded: row.int(21), failed: row.int(22), deferred: row.int(23)))
     }
 
     /// Every run, oldest first.

@@ -77,47 +77,58 @@ public final class StoreJournal: RemediationJournal {
         let errorCode = entry.errorCode.map(Details.masked)
         do {
             try store.requireLease()
+            // One statement is its own transaction (committed when it returns); with the heartbeat
+            // due, both go in one.
             let written: Int64 = try store.guarded {
-                try store.database.transaction {
-                    let id: Int64
-                    if let row {
-                        try store.database.statement(
-                            """
-                            UPDATE operations SET state = ?, action = ?, updated_at = ?,
-                                request_id = coalesce(?, request_id), correlation_id = coalesce(?, correlation_id),
-                                error_code = coalesce(?, error_code)
-                            WHERE id = ?
-                            """
-                        ).run(
-                            .text(entry.state.rawValue), .text(entry.action), .text(time),
-                            entry.requestId.map(SQLValue.text) ?? .null,
-                            entry.correlationId.map(SQLValue.text) ?? .null,
-                            errorCode.map(SQLValue.text) ?? .null, .integer(row))
-                        id = row
-                    } else {
-                        try store.database.statement(
-                            """
-                            INSERT INTO operations (run, cluster_id, resource_id, desired_hash, action, state,
-                                request_id, correlation_id, error_code, created_at, updated_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """
-                        ).run(
-                            .integer(run), .text(entry.clusterId), .text(entry.resourceId), .text(entry.desiredHash),
-                            .text(entry.action), .text(entry.state.rawValue),
-                            entry.requestId.map(SQLValue.text) ?? .null,
-                            entry.correlationId.map(SQLValue.text) ?? .null,
-                            errorCode.map(SQLValue.text) ?? .null, .text(time), .text(time))
-                        id = store.database.lastInsertRowID
+                if store.heartbeatDue(every: Self.heartbeatInterval) {
+                    return try store.database.transaction {
+                        let id = try write(entry, row: row, time: time, errorCode: errorCode)
+                        try store.heartbeatIfDue(every: Self.heartbeatInterval)
+                        return id
                     }
-                    try store.heartbeatIfDue(every: Self.heartbeatInterval)
-                    return id
                 }
+                return try write(entry, row: row, time: time, errorCode: errorCode)
             }
             index[key] = (written, entry.state)
             recorded += 1
         } catch {
             failure = error
         }
+    }
+
+    /// Inserts the first record of a key in this run, or updates its row; returns the row id.
+    private func write(_ entry: JournalEntry, row: Int64?, time: String, errorCode: String?) throws -> Int64 {
+        let id: Int64
+        if let row {
+            try store.database.statement(
+                """
+                UPDATE operations SET state = ?, action = ?, updated_at = ?,
+                    request_id = coalesce(?, request_id), correlation_id = coalesce(?, correlation_id),
+                    error_code = coalesce(?, error_code)
+                WHERE id = ?
+                """
+            ).run(
+                .text(entry.state.rawValue), .text(entry.action), .text(time),
+                entry.requestId.map(SQLValue.text) ?? .null,
+                entry.correlationId.map(SQLValue.text) ?? .null,
+                errorCode.map(SQLValue.text) ?? .null, .integer(row))
+            id = row
+        } else {
+            try store.database.statement(
+                """
+                INSERT INTO operations (run, cluster_id, resource_id, desired_hash, action, state,
+                    request_id, correlation_id, error_code, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ).run(
+                .integer(run), .text(entry.clusterId), .text(entry.resourceId), .text(entry.desiredHash),
+                .text(entry.action), .text(entry.state.rawValue),
+                entry.requestId.map(SQLValue.text) ?? .null,
+                entry.correlationId.map(SQLValue.text) ?? .null,
+                errorCode.map(SQLValue.text) ?? .null, .text(time), .text(time))
+            id = store.database.lastInsertRowID
+        }
+        return id
     }
 
     /// The latest state of the operation in the chain of `run` (this journal's run; another run is

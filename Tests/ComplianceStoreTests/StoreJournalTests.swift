@@ -30,8 +30,38 @@ enum JournalFixture {
     }
 }
 
+/// A wall clock the test moves.
+private final class TestClock: @unchecked Sendable {
+    var now: Int64 = 1_800_000_000
+}
+
 @Suite("the apply journal in the store")
 struct StoreJournalTests {
+    @Test("journal writes refresh the lease's heartbeat every 30 s, so a long apply keeps its lease")
+    func heartbeat() throws {
+        let dir = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clock = TestClock()
+        let store = try ComplianceStore(
+            path: dir.appendingPathComponent("h.sqlite").path,
+            access: .write(LeaseRequest(holder: "fluxfleet apply", clock: { clock.now })))
+        let run = try JournalFixture.applyRun(store)
+        let journal = try StoreJournal(store: store, run: run)
+        func heartbeat() throws -> String? { try store.leaseHolder()?.heartbeatAt }
+        #expect(try heartbeat() == "2027-01-15T08:00:00Z")
+        clock.now += 29
+        journal.record(JournalFixture.entry(run: run, 1, .pending))
+        #expect(try heartbeat() == "2027-01-15T08:00:00Z")
+        clock.now += 1
+        journal.record(JournalFixture.entry(run: run, 1, .sent))
+        #expect(try heartbeat() == "2027-01-15T08:00:30Z")
+        clock.now += 600
+        journal.record(JournalFixture.entry(run: run, 1, .accepted))
+        #expect(try heartbeat() == "2027-01-15T08:10:30Z")
+        #expect(journal.failure == nil && journal.recorded == 3)
+        #expect(try store.operations(run: run).map(\.state) == [.accepted])
+    }
+
     @Test("a key's records update one row through pending → sent → accepted → succeeded; ids ignore case")
     func roundTrip() throws {
         let dir = try Fixture.directory()
@@ -146,7 +176,8 @@ struct StoreJournalTests {
         try store.finishApplyRun(
             resume, status: .partial, succeeded: 3, failed: 1, deferred: 0, at: "2026-11-21T19:05:00Z")
         #expect(try store.run(resume).status == "partial")
-        #expect(try store.applyCounts(resume) == (3, 1, 0))
+        #expect(try store.run(resume).applied == ApplyCounts(succeeded: 3, failed: 1, deferred: 0))
+        #expect(try store.run(resume).resumes == apply && store.run(apply).resumes == nil)
         #expect(try store.resumableRun() == nil)
         let check = try store.check()
         #expect(check.ok, "\(check.problems)")
