@@ -156,7 +156,9 @@ extension ComplianceStore {
     /// Only the newest apply chain is a candidate (an older one left unfinished was superseded by a
     /// later apply; resuming it would re-send an older desired state): it is returned when its last
     /// run is `running` — its process died, and the lease it left is stale or taken over — or
-    /// `interrupted`. A run this store began itself is never returned.
+    /// `interrupted`. A run this store began itself is never returned. Ask a store opened for
+    /// writing: it holds the lease, so a `running` run of another process is certainly abandoned
+    /// (to a reader it may still be live).
     public func resumableRun() throws(StoreError) -> ResumableRun? {
         let found: (root: Int64, startedAt: String)? = try guarded {
             var out: (Int64, String)?

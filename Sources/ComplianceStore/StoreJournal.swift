@@ -37,15 +37,16 @@ public final class StoreJournal: RemediationJournal {
 
     /// Opens the journal of `run`, loading the chain's journal into memory.
     ///
-    /// - Throws: ``StoreError/unknownRun(_:path:)`` when `run` is not an apply or resume run, or the
-    ///   error of reading the journal.
+    /// - Throws: ``StoreError/unknownRun(_:path:)``, ``StoreError/notResumable(_:reason:path:)`` when
+    ///   `run` is not an apply or resume run, or the error of reading the journal.
     public init(store: ComplianceStore, run: Int64) throws(StoreError) {
         self.store = store
         self.run = run
         self.runText = String(run)
         let kind = try store.run(run).kind
         guard kind == RunKind.apply.rawValue || kind == RunKind.resume.rawValue else {
-            throw StoreError.unknownRun(run, path: store.path)
+            throw StoreError.notResumable(
+                run, reason: "it is a \(kind) run; only apply and resume runs keep a journal", path: store.path)
         }
         chain = try store.chain(endingAt: run)
         for id in chain {
