@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The compliance history in SQLite: runs, clusters, state intervals, the apply journal, the lease.
         .target(
-            name: "ComplianceStore", dependencies: ["CSQLite", "FleetCore", "PolicyEngine", "Reports"],
+            name: "ComplianceStore", dependencies: ["CSQLite", "FleetCore", "PolicyEngine", "Reports", "Remediator"],
             swiftSettings: strictness),
         // The plan: per cluster change | noop | blocked | deferred | skipped, with ordered ARM actions. Pure.
         .target(name: "Planner", dependencies: ["FleetCore", "PolicyEngine"], swiftSettings: strictness),
@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ComplianceStoreTests",
-            dependencies: ["ComplianceStore", "FleetCore", "PolicyEngine", "Reports"],
+            dependencies: ["ComplianceStore", "FleetCore", "PolicyEngine", "Reports", "Remediator"],
             swiftSettings: strictness
         ),
         .testTarget(
