@@ -53,6 +53,8 @@ let package = Package(
         // The pure core of the ARM + Resource Graph + token endpoint emulator: (state, request) → (state, response)
         // on a virtual clock. No I/O and no third-party packages; the loopback server wraps it.
         .target(name: "ARMEmulator", dependencies: ["FleetCore"], swiftSettings: strictness),
+        // Live Azure: the URLSession transport (the only FoundationNetworking import) and the Resource Graph inventory.
+        .target(name: "AzureARM", dependencies: ["FleetCore"], swiftSettings: strictness),
         // Deterministic ARG-shaped fleets for tests and benchmarks.
         .target(name: "FleetGenerator", dependencies: ["FleetCore"], swiftSettings: strictness),
         .executableTarget(
@@ -105,6 +107,11 @@ let package = Package(
         .testTarget(
             name: "ARMEmulatorTests",
             dependencies: ["ARMEmulator", "FleetCore"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "AzureARMTests",
+            dependencies: ["AzureARM", "ARMEmulator", "FleetCore", "FleetGenerator", "Planner"],
             swiftSettings: strictness
         ),
         .testTarget(
