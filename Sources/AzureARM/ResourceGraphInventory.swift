@@ -179,7 +179,7 @@ public struct ResourceGraphInventory: Sendable {
         }
         let fleet: Fleet
         do {
-            fleet = try Fleet.assemble(records, parallelism: 1)
+            fleet = try Fleet.assemble(records)
         } catch {
             throw AzureARMError(
                 .badResponse, what: "Resource Graph returned rows that are not usable ARM resources: \(error)",
@@ -313,7 +313,8 @@ extension ResourceGraphInventory {
                 let body = requestBody(
                     query, subscriptions: subscriptions, managementGroup: managementGroup, skipToken: token)
                 let response = try send(body, place: place)
-                let label = "\(options.endpoint)\(ResourceGraphInventory.path) \(query.table) page \(number)"
+                let label =
+                    "\(options.endpoint)\(ResourceGraphInventory.path) \(query.table)\(batchLabel.map { ", \($0)," } ?? "") page \(number)"
                 let set: JSONRecordSet
                 do {
                     set = try JSONRecords.read(JSONBytes(response.body, source: label), parallelism: 1)

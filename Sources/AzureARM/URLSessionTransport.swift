@@ -137,11 +137,12 @@ public final class URLSessionTransport: ARMTransport, Sendable {
 
     /// Maps a URLSession failure to a transport error that names the host and what failed.
     static func map(_ error: any Error, host: String) -> TransportError {
-        guard let urlError = error as? URLError else {
-            return .unreachable("the request to \(host) failed: \(error.localizedDescription)")
+        let failure = error as NSError
+        guard failure.domain == NSURLErrorDomain else {
+            return .unreachable("the request to \(host) failed: \(failure.localizedDescription)")
         }
-        let detail = urlError.localizedDescription
-        switch urlError.code {
+        let detail = failure.localizedDescription
+        switch URLError.Code(rawValue: failure.code) {
         case .networkConnectionLost, .badServerResponse, .zeroByteResource, .cannotParseResponse:
             // Reset, closed or empty reply after the request went out (curl: RECV/SEND ECONNRESET, GOT_NOTHING).
             return .droppedConnection
