@@ -284,6 +284,8 @@ extension ResourceGraphInventory {
         var statistics = ResourceGraphStatistics()
         /// When the quota window reopens after `x-ms-user-quota-remaining: 0`.
         var quotaReopensAt: Int64?
+        /// One `x-ms-correlation-request-id` for every request of the read, so ARM's logs tie them together.
+        let correlationId = UUID().uuidString.lowercased()
 
         init(transport: any ARMTransport, clock: any RemediationClock, options: ResourceGraphOptions) {
             self.transport = transport
@@ -396,6 +398,7 @@ extension ResourceGraphInventory {
                     headers: [
                         "Content-Type": "application/json", "Accept": "application/json",
                         "x-ms-client-request-id": UUID().uuidString.lowercased(),
+                        "x-ms-correlation-request-id": correlationId,
                         "User-Agent": "fluxfleet/\(FleetCoreVersion.string)",
                     ],
                     body: body)

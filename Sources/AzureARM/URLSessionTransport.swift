@@ -15,7 +15,8 @@ import Foundation
 ///
 /// A relative request URL (`/subscriptions/…?api-version=…`) is put behind the endpoint; an absolute one (from an
 /// `Azure-AsyncOperation` or `Location` header) is used as it is. The `Authorization` header from the provider is
-/// sent only to the endpoint's own host, so a token never follows a URL to another host.
+/// sent only to the endpoint's own host, so a token never follows a URL to another host; redirects are not
+/// followed (ARM does not redirect; a 3xx comes back as the answer).
 ///
 /// Failures without an HTTP answer map to ``TransportError``: a connection lost, reset or closed before an answer
 /// is ``TransportError/droppedConnection``; a timeout is ``TransportError/timedOut``; a refused connection, an
@@ -79,7 +80,7 @@ public final class URLSessionTransport: ARMTransport, Sendable {
         configuration.urlCache = nil
         configuration.urlCredentialStorage = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        self.session = URLSession(configuration: configuration)
+        self.session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
     deinit {
@@ -187,6 +188,16 @@ public final class URLSessionTransport: ARMTransport, Sendable {
     /// A URL for a message: scheme, host and path, without the query.
     private static func safeDescription(of url: String) -> String {
         String(url.prefix { $0 != "?" }.prefix(200))
+    }
+}
+
+/// Refuses every redirect, so a request (and its `Authorization` header) goes only where the caller sent it.
+private final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }
 

@@ -37,7 +37,13 @@ struct ResourceGraphInventoryTests {
 
         // Every request: POST to the documented path and api-version, objectArray, $top 4, continuation tokens.
         let bodies = try recording.bodies()
+        let correlation = recording.requests.first?.headers["x-ms-correlation-request-id"]
+        #expect(correlation?.count == 36)
+        #expect(
+            Set(recording.requests.compactMap { $0.headers["x-ms-client-request-id"] }).count
+                == recording.requests.count)
         for request in recording.requests {
+            #expect(request.headers["x-ms-correlation-request-id"] == correlation)
             #expect(request.method == "POST")
             #expect(request.url == "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01")
             #expect(request.headers["Content-Type"] == "application/json")

@@ -84,6 +84,27 @@ struct URLSessionTransportTests {
         #expect(String(decoding: same.body, as: UTF8.self) == "/operations/2 auth=Bearer t")
     }
 
+    @Test("a redirect is returned as the answer, not followed")
+    func redirectNotFollowed() throws {
+        let server = try LoopbackServer { request in
+            request.target == "/moved"
+                ? LoopbackServer.answer(200, body: "followed auth=\(request.headers["authorization"] ?? "none")")
+                : LoopbackServer.answer(
+                    302,
+                    headers: [
+                        "Location":
+                            "http://localhost:\(request.headers["host"]?.split(separator: ":").last ?? "")/moved"
+                    ])
+        }
+        defer { server.stop() }
+        let transport = try URLSessionTransport(
+            endpoint: server.endpoint, requestTimeout: 10, resourceTimeout: 20, authorization: { "Bearer t" })
+        let response = try transport.send(ARMHTTPRequest(method: "GET", url: "/start"))
+        #expect(response.status == 302)
+        #expect(response.header("location")?.hasSuffix("/moved") == true)
+        #expect(!String(decoding: response.body, as: UTF8.self).contains("followed"))
+    }
+
     @Test("a connection closed without an answer is a dropped connection")
     func closedWithoutAnswer() throws {
         let server = try LoopbackServer { _ in nil }
