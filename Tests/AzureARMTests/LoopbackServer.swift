@@ -59,9 +59,14 @@ final class LoopbackServer: @unchecked Sendable {
 
     /// An HTTP answer's bytes.
     static func answer(_ status: Int, headers: [String: String] = [:], body: String = "") -> [UInt8] {
-        var text = "HTTP/1.1 \(status) Status\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n"
+        answer(status, headers: headers, bytes: Array(body.utf8))
+    }
+
+    /// An HTTP answer's bytes, with a binary body.
+    static func answer(_ status: Int, headers: [String: String] = [:], bytes body: [UInt8]) -> [UInt8] {
+        var text = "HTTP/1.1 \(status) Status\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
-        return Array((text + "\r\n" + body).utf8)
+        return Array((text + "\r\n").utf8) + body
     }
 
     /// A port on 127.0.0.1 that nothing listens on (bound, then closed).
