@@ -408,6 +408,10 @@ extension ResourceGraphInventory {
                     response = try transport.send(request)
                 } catch {
                     switch error {
+                    case .unreachable(let what) where what.hasPrefix(URLSessionTransport.credentialFailure):
+                        throw AzureARMError(
+                            .unauthorized, what: "cannot sign in to Resource Graph: \(what)", location: place,
+                            remedy: "sign in (`az login`) or set up the credential, then re-run")
                     case .unreachable(let what):
                         throw AzureARMError(
                             .unreachable, what: "cannot reach Resource Graph: \(what)", location: place,

@@ -15,7 +15,8 @@ import Foundation
 ///
 /// A relative request URL (`/subscriptions/…?api-version=…`) is put behind the endpoint; an absolute one (from an
 /// `Azure-AsyncOperation` or `Location` header) is used as it is. The `Authorization` header from the provider is
-/// sent only to the endpoint's own host, so a token never follows a URL to another host; redirects are not
+/// sent only to the endpoint's own host (an `Authorization` header in the request too), so a token never follows a
+/// URL to another host; redirects are not
 /// followed (ARM does not redirect; a 3xx comes back as the answer).
 ///
 /// Failures without an HTTP answer map to ``TransportError``: a connection lost, reset or closed before an answer
@@ -87,6 +88,10 @@ public final class URLSessionTransport: ARMTransport, Sendable {
         session.finishTasksAndInvalidate()
     }
 
+    /// How a ``TransportError/unreachable(_:)`` message starts when the `authorization` provider failed (the
+    /// credential, not the network): `no access token for HOST: …`.
+    public static let credentialFailure = "no access token for "
+
     /// The URL a request goes to: an absolute URL as it is, a relative one behind ``endpoint``.
     public func resolve(_ url: String) -> String {
         let lower = url.prefix(8).lowercased()
@@ -105,12 +110,15 @@ public final class URLSessionTransport: ARMTransport, Sendable {
         var urlRequest = URLRequest(
             url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: requestTimeout)
         urlRequest.httpMethod = request.method
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        if let authorization, Self.authority(of: url) == endpointHost {
+        let toEndpoint = Self.authority(of: url) == endpointHost
+        for (name, value) in request.headers where toEndpoint || name.lowercased() != "authorization" {
+            urlRequest.setValue(value, forHTTPHeaderField: name)
+        }
+        if let authorization, toEndpoint {
             do {
                 urlRequest.setValue(try authorization(), forHTTPHeaderField: "Authorization")
             } catch {
-                throw .unreachable("no access token for \(host): \(error)")
+                throw .unreachable("\(Self.credentialFailure)\(host): \(error)")
             }
         }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }

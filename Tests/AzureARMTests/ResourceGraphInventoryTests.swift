@@ -325,6 +325,18 @@ struct ResourceGraphInventoryTests {
         #expect(error?.what.contains("connection refused") == true)
     }
 
+    @Test("a credential that cannot give a token is an unauthorised error, not a network one")
+    func credentialFailure() throws {
+        let transport = Scripted([
+            .failure(.unreachable(URLSessionTransport.credentialFailure + "management.azure.com: not signed in"))
+        ])
+        let error = #expect(throws: AzureARMError.self) {
+            _ = try ResourceGraphInventory.read(transport: transport, clock: VirtualClock())
+        }
+        #expect(error?.category == .unauthorized)
+        #expect(error?.what.contains("not signed in") == true)
+    }
+
     @Test("a rejected query is an error with ARM's code and message, not retried")
     func rejectedQuery() throws {
         let body = #"""

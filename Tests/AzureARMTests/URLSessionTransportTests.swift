@@ -78,7 +78,9 @@ struct URLSessionTransportTests {
         let transport = try URLSessionTransport(
             endpoint: server.endpoint, requestTimeout: 10, resourceTimeout: 20, authorization: { "Bearer t" })
         let other = try transport.send(
-            ARMHTTPRequest(method: "GET", url: "http://localhost:\(server.port)/operations/1?api-version=1"))
+            ARMHTTPRequest(
+                method: "GET", url: "http://localhost:\(server.port)/operations/1?api-version=1",
+                headers: ["authorization": "Bearer from-the-caller"]))
         #expect(String(decoding: other.body, as: UTF8.self) == "/operations/1?api-version=1 auth=none")
         let same = try transport.send(ARMHTTPRequest(method: "GET", url: "\(server.endpoint)/operations/2"))
         #expect(String(decoding: same.body, as: UTF8.self) == "/operations/2 auth=Bearer t")
