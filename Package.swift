@@ -66,6 +66,8 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // Live Azure: the URLSession transport (the only FoundationNetworking import) and the Resource Graph inventory.
+        .target(name: "AzureARM", dependencies: ["FleetCore"], swiftSettings: strictness),
         // Deterministic ARG-shaped fleets for tests and benchmarks.
         .target(name: "FleetGenerator", dependencies: ["FleetCore"], swiftSettings: strictness),
         .executableTarget(
@@ -118,6 +120,11 @@ let package = Package(
         .testTarget(
             name: "ARMEmulatorTests",
             dependencies: ["ARMEmulator", "FleetCore"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "AzureARMTests",
+            dependencies: ["AzureARM", "ARMEmulator", "FleetCore", "FleetGenerator", "Planner"],
             swiftSettings: strictness
         ),
         .testTarget(

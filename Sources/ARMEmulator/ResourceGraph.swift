@@ -214,6 +214,14 @@ public enum ResourceGraph {
         row.set("subscriptionId", .string(id.subscriptionId))
         row.set("resourceGroup", .string(id.resourceGroup ?? ""))
         if let tenant { row.set("tenantId", .string(tenant)) }
+        // Resource Graph always has these columns (empty or null when unset); ARM GET leaves them out.
+        for key in ["kind", "location", "managedBy"] where row.member(ignoringCase: key) == nil {
+            row.set(key, .string(""))
+        }
+        for key in ["sku", "plan", "tags", "zones", "extendedLocation", "identity"]
+        where row.member(ignoringCase: key) == nil {
+            row.set(key, .null)
+        }
         return row
     }
 
