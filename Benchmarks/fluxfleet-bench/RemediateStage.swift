@@ -54,6 +54,27 @@ struct RemediateOptions {
     var seed: UInt64 = 1
     var maxParallel = 2_000
     var policies = "policies"
+    /// Keep the generated Flux v2 resources (most clusters then need one write or none) instead of removing them
+    /// so that every eligible cluster needs the extension and the configuration.
+    var keepFlux = false
+    /// The emulator's long-running operation delays in ms (extension, configuration); nil for its defaults.
+    var provisioningDelay: Int64? = 5_000
+}
+
+/// The policies of `directory` with the first enforced (Default) assignment re-scoped to the whole tenant and the
+/// others dropped, so every generated cluster is planned for remediation.
+func enforcedPolicies(_ directory: String) -> PolicyBundle {
+    let loaded = PolicyLoader.load(directory: directory)
+    guard !loaded.hasErrors, var assignment = loaded.bundle.assignments.first(where: { $0.enforcementMode == .default })
+    else {
+        fail("policies in \(directory) do not load or have no enforced assignment: \(loaded.diagnostics.prefix(3))")
+    }
+    assignment.scope = "/"
+    assignment.notScopes = []
+    var bundle = loaded.bundle
+    bundle.assignments = [assignment]
+    bundle.exemptions = []
+    return bundle
 }
 
 /// Runs the stage and returns its JSON fields.
@@ -64,24 +85,38 @@ func remediateStage(_ options: RemediateOptions) -> [(String, JSON)] {
     let fleet: Fleet
     do {
         let set = try JSONRecords.read(JSONBytes(generator.generate(format: .array), source: "generated fleet"))
-        fleet = try Fleet.assemble(set.records.map { InventoryRecord(document: $0, file: "generated fleet") })
+        let fluxTypes = [
+            "microsoft.kubernetesconfiguration/extensions", "microsoft.kubernetesconfiguration/fluxconfigurations",
+        ]
+        let records = set.records.filter { record in
+            options.keepFlux || !fluxTypes.contains { record.root["type"]?.stringEqualsIgnoringCase($0) == true }
+        }
+        fleet = try Fleet.assemble(records.map { InventoryRecord(document: $0, file: "generated fleet") })
     } catch {
         fail("the generated fleet does not load: \(error)")
     }
-    let bundle = benchmarkPolicies(options.policies)
+    let bundle = enforcedPolicies(options.policies)
     let start = EmulatorClock.defaultStart
-    let scan = PolicyEvaluator.scan(fleet: fleet, bundle: bundle, options: ScanOptions(now: EmulatorClock.iso8601(start)))
+    let scan = PolicyEvaluator.scan(
+        fleet: fleet, bundle: bundle, options: ScanOptions(now: EmulatorClock.iso8601(start)))
     let plan = Planner.plan(
         scan: scan, fleet: fleet, bundle: bundle, options: PlanOptions(migrateFluxV1: true),
         inputs: PlanInputs(evaluatedAt: EmulatorClock.iso8601(start)))
     let planned = ContinuousClock.now
 
-    let emulator = InProcessARM(EmulatorState(inventory: fleet, configuration: EmulatorConfiguration(), now: start))
+    var configuration = EmulatorConfiguration()
+    if let delay = options.provisioningDelay {
+        configuration.extensionProvisioningDelay = delay
+        configuration.configurationProvisioningDelay = delay
+        configuration.deletionDelay = delay
+    }
+    let emulator = InProcessARM(EmulatorState(inventory: fleet, configuration: configuration, now: start))
     let arm = CountingARM(emulator)
     var remediatorOptions = RemediatorOptions()
     remediatorOptions.maxInFlight = options.maxParallel
     let remediator = Remediator(transport: arm, clock: arm, journal: InMemoryJournal(), options: remediatorOptions)
-    let summary = remediator.apply(plan.clusters, waves: [Wave(name: "all", selector: .rest, maxParallel: options.maxParallel)], run: "bench")
+    let summary = remediator.apply(
+        plan.clusters, waves: [Wave(name: "all", selector: .rest, maxParallel: options.maxParallel)], run: "bench")
     let applied = ContinuousClock.now
 
     var allowed = 0.0
@@ -104,7 +139,9 @@ func remediateStage(_ options: RemediateOptions) -> [(String, JSON)] {
     return [
         ("case", .string("remediate")), ("clusters", .int(options.clusters)),
         ("subscriptions", .int(options.subscriptions)), ("maxParallel", .int(options.maxParallel)),
-        ("changeClusters", .int(plan.summary[.change] ?? 0)),
+        ("fluxKept", .bool(options.keepFlux)),
+        ("extensionProvisioningSeconds", rounded(Double(configuration.extensionProvisioningDelay) / 1000, 1)),
+        ("plan", .object(Dictionary(uniqueKeysWithValues: plan.summary.map { ($0.key.rawValue, JSON.int($0.value)) }))),
         ("actions", .int(plan.clusters.reduce(0) { $0 + $1.actions.count })),
         ("succeeded", .int(summary.outcomes(.succeeded).count)), ("failed", .int(summary.outcomes(.failed).count)),
         ("throttlingFailures", .int(throttlingFailures)),

@@ -60,6 +60,8 @@ struct Options {
     var subscriptions = 10
     var maxParallel = 2_000
     var clustersGiven = false
+    var keepFlux = false
+    var provisioningDelay: Int64? = 5_000
 }
 
 func fail(_ message: String) -> Never {
@@ -106,6 +108,15 @@ func parseOptions() -> Options {
         case "--subscriptions":
             guard let n = Int(value(arg)), n > 0 else { fail("--subscriptions takes a positive number") }
             options.subscriptions = n
+        case "--keep-flux": options.keepFlux = true
+        case "--provisioning-seconds":
+            let text = value(arg)
+            if text == "default" {
+                options.provisioningDelay = nil
+            } else {
+                guard let n = Double(text), n >= 0 else { fail("--provisioning-seconds takes seconds or 'default'") }
+                options.provisioningDelay = Int64(n * 1000)
+            }
         case "--max-parallel":
             guard let n = Int(value(arg)), n > 0 else { fail("--max-parallel takes a positive number") }
             options.maxParallel = n
@@ -116,6 +127,7 @@ func parseOptions() -> Options {
                 usage: fluxfleet-bench [--clusters 10000,100000] [--seed 1] [--repeat 3] [--workdir DIR] [--stages a,b]
                        fluxfleet-bench --stage STAGE --inventory FILE
                        fluxfleet-bench --stage remediate [--clusters 2000] [--subscriptions 10] [--max-parallel 2000]
+                                       [--keep-flux] [--provisioning-seconds 5|default]
                 stages: \(Stage.allCases.map(\.rawValue).joined(separator: ", "))
                 """)
             exit(0)
@@ -306,6 +318,8 @@ if options.stage == .remediate {
     remediate.subscriptions = options.subscriptions
     remediate.seed = options.seed
     remediate.maxParallel = options.maxParallel
+    remediate.keepFlux = options.keepFlux
+    remediate.provisioningDelay = options.provisioningDelay
     remediate.policies = options.policies
     emit(remediateStage(remediate))
     exit(0)

@@ -203,9 +203,11 @@ public struct PlanOptions: Sendable, Hashable {
     public var neverTouchTag: String
     /// The `microsoft.flux` version catalog (N-2 support and feature minimums).
     public var catalog: FluxVersionCatalog
-    /// The change windows (from `rollout.json`): a cluster that a window applies to is planned only while one of
-    /// the windows applying to it is open at the plan's evaluation time (``PlanInputs/evaluatedAt``); otherwise it
-    /// is `skipped` with the reason `outsideChangeWindow`. Empty: no restriction.
+    /// The change windows (from `rollout.json`); empty for no restriction.
+    ///
+    /// A cluster that a window applies to is planned only while one of the windows applying to it is open at the
+    /// plan's evaluation time (``PlanInputs/evaluatedAt``); otherwise it is `skipped` with the reason
+    /// `outsideChangeWindow`.
     public var changeWindows: [ChangeWindow]
 
     /// Creates options; the defaults are the safe ones.

@@ -195,9 +195,17 @@ public final class Remediator {
                 emit(.clusterStarted(clusterId: worker.plan.clusterId, name: worker.plan.name))
             }
             if active.isEmpty { break }
+            // The step due first; among steps due together (workers waiting on the same bucket), the cluster with
+            // the most operations left goes first, so long chains do not straggle after the bucket's queue.
             var chosen = 0
-            for position in active.indices.dropFirst() where active[position].readyAt < active[chosen].readyAt {
-                chosen = position
+            for position in active.indices.dropFirst() {
+                let candidate = active[position]
+                let best = active[chosen]
+                if candidate.readyAt < best.readyAt
+                    || (candidate.readyAt == best.readyAt && candidate.operationsLeft > best.operationsLeft)
+                {
+                    chosen = position
+                }
             }
             let due = active[chosen].readyAt
             let now = clock.now
@@ -332,6 +340,7 @@ public final class Remediator {
         }
 
         var current: Operation { operations[position] }
+        var operationsLeft: Int { operations.count - position }
         var desiredHash: String { DesiredBody.hash(of: current.method == "DELETE" ? nil : current.action.body) }
     }
 
