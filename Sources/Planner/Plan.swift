@@ -291,6 +291,17 @@ public enum ClusterSelector: Sendable, Hashable {
         return Int(hash % 10_000)
     }
 
+    /// The selector as `rollout.json` and `--wave` write it: `clusters=a,b`, `tag=KEY=VALUE`, `5%` or `rest`.
+    public var text: String {
+        switch self {
+        case .clusters(let names): return "clusters=" + names.joined(separator: ",")
+        case .tag(let key, let value): return "tag=\(key)=\(value)"
+        case .percent(let share):
+            return (share == share.rounded() ? String(Int(share)) : String(share)) + "%"
+        case .rest: return "rest"
+        }
+    }
+
     /// Whether the selector takes a cluster (`tags` are the cluster's tags).
     public func matches(clusterId: String, name: String, tags: [String: String]) -> Bool {
         switch self {

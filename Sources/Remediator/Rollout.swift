@@ -99,6 +99,15 @@ public struct Rollout: Sendable, Hashable {
         self.neverTouchTag = neverTouchTag
     }
 
+    /// `options` with the rollout's change windows and, when the file sets one, its "never touch" tag: what the
+    /// planner needs from the rollout.
+    public func planOptions(_ options: PlanOptions) -> PlanOptions {
+        var result = options
+        result.changeWindows = changeWindows
+        if let neverTouchTag { result.neverTouchTag = neverTouchTag }
+        return result
+    }
+
     /// The rollout when none is given: one wave, `all`, of every cluster with the CLI's defaults.
     public static func standard(_ defaults: WaveDefaults = WaveDefaults()) -> Rollout {
         Rollout(

@@ -73,6 +73,26 @@ struct ChangeWindowPlanTests {
         #expect(none.cluster("c1")?.decision == .change)
     }
 
+    @Test("the plan document lists the windows under inputs.options, and has no such key without windows")
+    func document() throws {
+        var scoped = Self.nights
+        scoped.selector = .tag(key: "ring", value: "prod")
+        let text = String(decoding: try Self.plan(windows: [scoped], tags: ["ring": "prod"]).jsonBytes(), as: UTF8.self)
+        let json = try JSON.parse(text)
+        let windows = json["inputs"]?["options"]?["changeWindows"]
+        #expect(
+            windows
+                == .array([
+                    .object([
+                        "name": .string("weekend-nights"), "window": .string("Fri,Sat,Sun 22:00–06:00 UTC"),
+                        "selector": .string("tag=ring=prod"),
+                    ])
+                ]))
+        let plain = String(decoding: try Self.plan(windows: []).jsonBytes(), as: UTF8.self)
+        #expect(!plain.contains("changeWindows"))
+        #expect(text.contains("\"reason\": \"outsideChangeWindow\""))
+    }
+
     @Test("windows with no readable evaluation time skip the clusters they apply to")
     func noTime() throws {
         var fixture = Fixture()

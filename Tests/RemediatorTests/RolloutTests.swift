@@ -26,6 +26,10 @@ struct RolloutTests {
         #expect(window.days == [.friday, .saturday, .sunday])
         #expect(window.start == 22 * 60 && window.end == 6 * 60 && window.utcOffset == 0)
         #expect(window.selector == .tag(key: "fluxfleet.io/change-window", value: "weekend-nights"))
+        let options = rollout.planOptions(PlanOptions(migrateFluxV1: true, neverTouchTag: "frozen"))
+        #expect(options.changeWindows == [window])
+        #expect(options.neverTouchTag == "fluxfleet.io/never-touch")
+        #expect(options.migrateFluxV1)
     }
 
     @Test("the policy loader ignores rollout.json: same bundle digest with and without it, no diagnostics about it")
