@@ -81,7 +81,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "fluxfleet-bench",
-            dependencies: ["FleetCore", "FleetGenerator", "PolicyEngine", "ComplianceStore", "Reports"],
+            dependencies: [
+                "FleetCore", "FleetGenerator", "PolicyEngine", "ComplianceStore", "Reports", "Planner", "Remediator",
+                "ARMEmulator",
+            ],
             path: "Benchmarks/fluxfleet-bench",
             swiftSettings: strictness
         ),

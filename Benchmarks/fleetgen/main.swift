@@ -33,6 +33,12 @@ struct FleetGen: ParsableCommand {
     @Option(help: "The seed of every generated value.")
     var seed: UInt64 = 1
 
+    @Option(
+        help: ArgumentHelp(
+            "The number of subscriptions to spread the clusters over (default: one per 1,000 clusters).",
+            discussion: "The default keeps the bytes of every fleet generated before this option existed."))
+    var subscriptions: Int?
+
     @Option(help: "The file to write ('-' for standard output).")
     var out: String
 
@@ -51,10 +57,16 @@ struct FleetGen: ParsableCommand {
         }
         if churnFrom != nil {
             if clusters != nil { throw ValidationError("--clusters cannot be combined with --churn-from") }
+            if subscriptions != nil {
+                throw ValidationError("--subscriptions cannot be combined with --churn-from (the input's are kept)")
+            }
             guard let churn else { throw ValidationError("--churn-from needs --churn, such as --churn 2%") }
             _ = try Self.parseFraction(churn)
         } else {
             if churn != nil { throw ValidationError("--churn needs --churn-from FILE") }
+            if let subscriptions, subscriptions < 1 || subscriptions > 100_000 {
+                throw ValidationError("--subscriptions must be between 1 and 100000 (got \(subscriptions))")
+            }
             guard let clusters else { throw ValidationError("give --clusters N, or --churn-from FILE --churn P") }
             guard clusters >= 1 else { throw ValidationError("--clusters must be at least 1 (got \(clusters))") }
             guard clusters <= 10_000_000 else {
@@ -101,7 +113,7 @@ struct FleetGen: ParsableCommand {
         let start = clock.now
         let requested = format.flatMap(FleetFormat.init(rawValue:))
         guard let churnFrom else {
-            let generator = FleetGenerator(clusters: clusters ?? 0, seed: seed)
+            let generator = FleetGenerator(clusters: clusters ?? 0, seed: seed, subscriptions: subscriptions)
             let output = try OutputFile(path: out)
             sink = output
             try generator.write(format: requested ?? .array) { try output.write($0) }

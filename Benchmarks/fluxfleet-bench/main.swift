@@ -42,6 +42,10 @@ enum Stage: String, CaseIterable {
     /// Every report format over a year of synthesised history, after a scan (ReportsStage.swift); one line
     /// per format.
     case reports
+    /// Remediation of a generated fleet over several subscriptions with the in-process emulator on a virtual
+    /// clock, ARM's throttling on (RemediateStage.swift); not in the default run. Generates its own fleet:
+    /// `--clusters 2000 --subscriptions 10` by default.
+    case remediate
 }
 
 struct Options {
@@ -51,8 +55,13 @@ struct Options {
     var repeats = 3
     var stage: Stage?
     var inventory: String?
-    var stages = Stage.allCases
+    var stages = Stage.allCases.filter { $0 != .remediate }
     var policies = "policies"
+    var subscriptions = 10
+    var maxParallel = 2_000
+    var clustersGiven = false
+    var keepFlux = false
+    var provisioningDelay: Int64? = 5_000
 }
 
 func fail(_ message: String) -> Never {
@@ -70,6 +79,7 @@ func parseOptions() -> Options {
     while let arg = args.popFirst() {
         switch arg {
         case "--clusters":
+            options.clustersGiven = true
             options.clusters = value(arg).split(separator: ",").map {
                 guard let n = Int($0.replacing("_", with: "")), n > 0 else {
                     fail("--clusters takes numbers like 10000,100000")
@@ -95,12 +105,29 @@ func parseOptions() -> Options {
                 return s
             }
         case "--inventory": options.inventory = value(arg)
+        case "--subscriptions":
+            guard let n = Int(value(arg)), n > 0 else { fail("--subscriptions takes a positive number") }
+            options.subscriptions = n
+        case "--keep-flux": options.keepFlux = true
+        case "--provisioning-seconds":
+            let text = value(arg)
+            if text == "default" {
+                options.provisioningDelay = nil
+            } else {
+                guard let n = Double(text), n >= 0 else { fail("--provisioning-seconds takes seconds or 'default'") }
+                options.provisioningDelay = Int64(n * 1000)
+            }
+        case "--max-parallel":
+            guard let n = Int(value(arg)), n > 0 else { fail("--max-parallel takes a positive number") }
+            options.maxParallel = n
         case "--policies": options.policies = value(arg)
         case "-h", "--help":
             print(
                 """
                 usage: fluxfleet-bench [--clusters 10000,100000] [--seed 1] [--repeat 3] [--workdir DIR] [--stages a,b]
                        fluxfleet-bench --stage STAGE --inventory FILE
+                       fluxfleet-bench --stage remediate [--clusters 2000] [--subscriptions 10] [--max-parallel 2000]
+                                       [--keep-flux] [--provisioning-seconds 5|default]
                 stages: \(Stage.allCases.map(\.rawValue).joined(separator: ", "))
                 """)
             exit(0)
@@ -238,7 +265,7 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
         case .record: fields += try recordStage(inventory: path, policies: policies)
         case .year: fields += try yearStage(inventory: path, policies: policies)
         case .reportData: fields += try reportStage(inventory: path)
-        case .reports: break  // handled above
+        case .reports, .remediate: break  // handled above
         case .inventoryJSON:
             let inventory = try SnapshotReader.load(path: path)
             var length = 0
@@ -285,6 +312,18 @@ func fleetFile(clusters: Int, options: Options) -> String {
 }
 
 let options = parseOptions()
+if options.stage == .remediate {
+    var remediate = RemediateOptions()
+    if options.clustersGiven, let clusters = options.clusters.first { remediate.clusters = clusters }
+    remediate.subscriptions = options.subscriptions
+    remediate.seed = options.seed
+    remediate.maxParallel = options.maxParallel
+    remediate.keepFlux = options.keepFlux
+    remediate.provisioningDelay = options.provisioningDelay
+    remediate.policies = options.policies
+    emit(remediateStage(remediate))
+    exit(0)
+}
 if let stage = options.stage {
     guard let inventory = options.inventory else { fail("--stage needs --inventory FILE") }
     runStage(stage, inventory: inventory, policies: options.policies)

@@ -3,13 +3,16 @@ struct FleetTopology: Sendable {
     var tenantId: String
     var subscriptions: [String]
 
-    /// A tenant and `max(1, ⌈clusters / 1000⌉)` subscriptions derived from the seed.
-    init(seed: UInt64, clusters: Int) {
+    /// A tenant and `subscriptions` subscriptions derived from the seed; by default `max(1, ⌈clusters / 1000⌉)`.
+    ///
+    /// The ids come from one generator in order, so a fleet with the default count keeps its bytes and a larger
+    /// count only adds subscriptions after the default ones.
+    init(seed: UInt64, clusters: Int, subscriptions requested: Int? = nil) {
         var rng = SplitMix64(seed, 0x7E_4A47)
         var w = ByteWriter(capacity: 36)
         w.guidText(rng.next(), rng.next())
         tenantId = String(decoding: w.bytes, as: UTF8.self)
-        let count = max(1, (clusters + 999) / 1000)
+        let count = max(1, requested ?? (clusters + 999) / 1000)
         subscriptions = (0..<count).map { _ in
             var g = ByteWriter(capacity: 36)
             g.guidText(rng.next(), rng.next())

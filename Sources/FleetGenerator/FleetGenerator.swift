@@ -31,18 +31,20 @@ public struct FleetGenerator: Sendable {
     /// The fixed "now" of every generated fleet, as ISO 8601 text.
     public static let referenceTime = "2026-11-21T18:00:00Z"
 
-    /// Creates a generator for `clusters` clusters (zero or more).
-    public init(clusters: Int, seed: UInt64) {
+    /// Creates a generator for `clusters` clusters (zero or more) spread over `subscriptions` subscriptions
+    /// (at least one; by default `max(1, ⌈clusters / 1000⌉)`, which keeps every earlier fleet's bytes).
+    public init(clusters: Int, seed: UInt64, subscriptions: Int? = nil) {
         precondition(clusters >= 0, "the number of clusters cannot be negative")
+        precondition(subscriptions.map { $0 >= 1 } ?? true, "a fleet needs at least one subscription")
         self.clusters = clusters
         self.seed = seed
-        topology = FleetTopology(seed: seed, clusters: clusters)
+        topology = FleetTopology(seed: seed, clusters: clusters, subscriptions: subscriptions)
     }
 
     /// The tenant id of the fleet.
     public var tenantId: String { topology.tenantId }
 
-    /// The subscription ids of the fleet: `max(1, ⌈clusters / 1000⌉)` of them.
+    /// The subscription ids of the fleet: as many as asked, by default `max(1, ⌈clusters / 1000⌉)`.
     public var subscriptionIds: [String] { topology.subscriptions }
 
     /// The plan of cluster `index` (1-based).

@@ -38,6 +38,18 @@ extension Plan {
         w.member("migrateFluxV1", options.migrateFluxV1)
         w.member("includeDoNotEnforce", options.includeDoNotEnforce)
         w.member("neverTouchTag", options.neverTouchTag)
+        if !options.changeWindows.isEmpty {
+            w.key("changeWindows")
+            w.beginArray()
+            for window in options.changeWindows {
+                w.beginObject()
+                w.member("name", window.name)
+                w.member("window", window.summary)
+                w.member("selector", window.selector?.text)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.member("fluxLatest", options.catalog.latest.description)
         w.endObject()
         w.endObject()

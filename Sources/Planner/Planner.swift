@@ -5,6 +5,8 @@ import PolicyEngine
 public enum PlannerCode {
     /// Skipped: the cluster carries the "never touch" tag.
     public static let neverTouchTag = "neverTouchTag"
+    /// Skipped: change windows apply to the cluster and none is open at the plan's evaluation time.
+    public static let outsideChangeWindow = "outsideChangeWindow"
     /// Skipped: every DeployIfNotExists result of the cluster is covered by an exemption.
     public static let exempt = "exempt"
     /// Skipped: the only assignments that want a change are DoNotEnforce (no `--include-do-not-enforce`).
@@ -67,13 +69,14 @@ public enum Planner {
         for entry in scan.strict {
             strictByCluster[ResourceIDKey(entry.clusterId), default: []].append(entry)
         }
+        let evaluatedAt = ChangeWindow.parseTime(inputs.evaluatedAt)
         var clusters: [ClusterPlan] = []
         for cluster in fleet.clusters where inScope(cluster, bundle) {
             let key = cluster.id.key
             clusters.append(
                 planCluster(
                     cluster, results: resultsByCluster[key] ?? [], strict: strictByCluster[key] ?? [],
-                    options: options))
+                    options: options, evaluatedAt: evaluatedAt))
         }
         return Plan(inputs: inputs, options: options, clusters: clusters)
     }
@@ -97,7 +100,8 @@ public enum Planner {
     }
 
     static func planCluster(
-        _ cluster: Cluster, results: [PolicyResult], strict: [StrictResult], options: PlanOptions
+        _ cluster: Cluster, results: [PolicyResult], strict: [StrictResult], options: PlanOptions,
+        evaluatedAt: Int64? = nil
     ) -> ClusterPlan {
         let fingerprint = Fingerprint.of(cluster)
         func decided(_ decision: PlanDecision, _ reason: PlanReason?, others: [PlanReason] = []) -> ClusterPlan {
@@ -115,6 +119,9 @@ public enum Planner {
                 PlanReason(
                     code: PlannerCode.neverTouchTag, message: "tagged \(options.neverTouchTag)=\(value)",
                     remedy: "remove the tag \(options.neverTouchTag) to let FluxFleet manage the cluster"))
+        }
+        if let reason = changeWindowReason(cluster, options.changeWindows, at: evaluatedAt) {
+            return decided(.skipped, reason)
         }
         let deploy = results.filter { ASCII.equalsIgnoringCase($0.effect, "DeployIfNotExists") }
         let enforced = deploy.filter {
@@ -348,6 +355,31 @@ public enum Planner {
         var plan = decided(.change, nil)
         plan.actions = ordered
         return plan
+    }
+
+    /// Why a cluster is outside its change windows, or nil when no window applies to it or one of them is open at
+    /// `time` (a plan without a readable evaluation time is outside every window: it cannot show one is open).
+    static func changeWindowReason(_ cluster: Cluster, _ windows: [ChangeWindow], at time: Int64?) -> PlanReason? {
+        let tags = cluster.tags
+        let applying = windows.filter { $0.applies(clusterId: cluster.id.description, name: cluster.name, tags: tags) }
+        guard !applying.isEmpty else { return nil }
+        let names = applying.map { "'\($0.name)' (\($0.summary))" }.joined(separator: ", ")
+        guard let time else {
+            return PlanReason(
+                code: PlannerCode.outsideChangeWindow,
+                message: "change window \(names) applies, and the plan has no evaluation time to check it against",
+                remedy: "plan with an evaluation time (fluxfleet plan sets it to now)")
+        }
+        if applying.contains(where: { $0.isOpen(at: time) }) { return nil }
+        let next = applying.compactMap { window in window.nextOpening(after: time).map { (window, $0) } }
+            .min { $0.1 < $1.1 }
+        let opening = next.map { "; the next opens at \(ChangeWindow.iso8601($0.1)) ('\($0.0.name)')" } ?? ""
+        return PlanReason(
+            code: PlannerCode.outsideChangeWindow,
+            message: "outside change window \(names) at \(ChangeWindow.iso8601(time))\(opening)",
+            remedy:
+                "plan and apply again inside the window\(next.map { " (from \(ChangeWindow.iso8601($0.1)))" } ?? ""), or change the window in rollout.json"
+        )
     }
 
     /// The strict drift of a desired resource, from the first wanting assignment that has an entry.

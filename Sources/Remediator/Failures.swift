@@ -9,13 +9,23 @@ public struct RemediationFailure: Sendable, Hashable, Error {
     public var status: Int?
     /// What to do about it.
     public var remedy: String
+    /// ARM's `x-ms-request-id` of the answer that carried the failure, for a support case.
+    public var requestId: String?
+    /// ARM's `x-ms-correlation-request-id` of the answer that carried the failure (it ties the operation's
+    /// requests together in the Azure activity log).
+    public var correlationId: String?
 
     /// Creates a failure.
-    public init(code: String, message: String, status: Int? = nil, remedy: String) {
+    public init(
+        code: String, message: String, status: Int? = nil, remedy: String, requestId: String? = nil,
+        correlationId: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.status = status
         self.remedy = remedy
+        self.requestId = requestId
+        self.correlationId = correlationId
     }
 }
 

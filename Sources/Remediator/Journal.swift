@@ -68,6 +68,15 @@ public protocol RemediationJournal: AnyObject {
 public final class InMemoryJournal: RemediationJournal {
     /// Every entry in the order recorded.
     public private(set) var entries: [JournalEntry] = []
+    /// The last state per run, cluster, resource (both lowercased) and desired hash.
+    private var latest: [Key: JournalState] = [:]
+
+    private struct Key: Hashable {
+        var run: String
+        var clusterId: String
+        var resourceId: String
+        var desiredHash: String
+    }
 
     /// An empty journal.
     public init() {}
@@ -75,13 +84,18 @@ public final class InMemoryJournal: RemediationJournal {
     /// Appends an entry.
     public func record(_ entry: JournalEntry) {
         entries.append(entry)
+        latest[
+            Key(
+                run: entry.run, clusterId: entry.clusterId.lowercased(), resourceId: entry.resourceId.lowercased(),
+                desiredHash: entry.desiredHash)] = entry.state
     }
 
     /// The state of the last entry with the same run, cluster, resource and desired hash.
     public func lastState(run: String, clusterId: String, resourceId: String, desiredHash: String) -> JournalState? {
-        entries.last {
-            $0.run == run && $0.clusterId.lowercased() == clusterId.lowercased()
-                && $0.resourceId.lowercased() == resourceId.lowercased() && $0.desiredHash == desiredHash
-        }?.state
+        latest[
+            Key(
+                run: run, clusterId: clusterId.lowercased(), resourceId: resourceId.lowercased(),
+                desiredHash: desiredHash)
+        ]
     }
 }

@@ -32,6 +32,11 @@ public struct ClusterOutcome: Sendable, Hashable {
     /// Operations skipped because the journal shows they already succeeded (a resumed run).
     public var operationsSkipped: Int
 
+    /// ARM's `x-ms-request-id` of the answer that carried the failure, when there was one.
+    public var requestId: String? { failure?.requestId }
+    /// ARM's `x-ms-correlation-request-id` of the answer that carried the failure, when there was one.
+    public var correlationId: String? { failure?.correlationId }
+
     /// Creates an outcome.
     public init(
         clusterId: String, name: String, status: Status, failure: RemediationFailure? = nil,
@@ -64,6 +69,17 @@ public struct RemediationStatistics: Sendable, Hashable {
     /// Zero counters.
     public init() {}
 
+    /// The counters gathered since `base` was taken.
+    public func since(_ base: RemediationStatistics) -> RemediationStatistics {
+        var result = self
+        result.requests -= base.requests
+        result.writes -= base.writes
+        result.transientRetries -= base.transientRetries
+        result.throttled -= base.throttled
+        result.throttleWait -= base.throttleWait
+        return result
+    }
+
     /// Adds another set of counters.
     public mutating func add(_ other: RemediationStatistics) {
         requests += other.requests
@@ -91,6 +107,17 @@ public final class Remediator {
     let secrets: any SecretResolver
     var limiter: SubscriptionRateLimiter
     private var requestNumber: UInt64 = 0
+    /// The run's progress, reported with every event.
+    var progress = RemediationProgress()
+    private var progressBase = RemediationStatistics()
+    private var runDepth = 0
+
+    /// Asked before each cluster and each operation starts: once it returns true, no new cluster or operation
+    /// starts, operations already sent are followed to their end, and unfinished clusters end `deferred` with
+    /// the reason `interrupted` (see ``RemediationStop``).
+    public var shouldStop: () -> Bool = { false }
+    /// Receives every ``RemediationEvent`` with the run's progress at that moment (on the Remediator's thread).
+    public var observer: ((RemediationEvent, RemediationProgress) -> Void)?
 
     /// Creates a Remediator.
     public init(
@@ -110,10 +137,14 @@ public final class Remediator {
     ///
     /// Operations that the journal shows already succeeded in `run` with the same desired body are skipped.
     /// With `failureLimit`, no further cluster is started once more than that many have failed; those not started
-    /// end `deferred` with the reason `runHalted` (the ones in flight finish).
+    /// end `deferred` with the reason `runHalted` (the ones in flight finish). When ``shouldStop`` turns true,
+    /// no cluster or operation starts any more, operations already sent finish, and the clusters left end
+    /// `deferred` with the reason `interrupted`.
     public func execute(
         _ clusters: [ClusterPlan], run: String, maxParallel: Int? = nil, failureLimit: Int? = nil
     ) -> [ClusterOutcome] {
+        beginRun(total: clusters.filter { $0.decision == .change }.count)
+        defer { endRun() }
         let cap = max(1, min(maxParallel ?? options.maxInFlight, options.maxInFlight))
         var outcomes: [ClusterOutcome?] = Array(repeating: nil, count: clusters.count)
         var queue: [Int] = []
@@ -131,17 +162,50 @@ public final class Remediator {
         }
         var next = 0
         var failures = 0
+        var stopping = false
         var active: [Worker] = []
+        func finish(_ position: Int) {
+            guard let outcome = active[position].outcome else { return }
+            if outcome.status == .failed { failures += 1 }
+            outcomes[active[position].index] = outcome
+            active.remove(at: position)
+            progress.inFlight -= 1
+            record(outcome)
+        }
         while next < queue.count || !active.isEmpty {
             if let failureLimit, failures > failureLimit { next = queue.count }
+            if !stopping, shouldStop() {
+                stopping = true
+                next = queue.count
+                emit(.stopping(draining: active.filter { !$0.stoppable }.count))
+            }
+            if stopping {
+                // The drain: a cluster with nothing in flight stops now; the others finish their operation.
+                for position in active.indices.reversed() where active[position].stoppable {
+                    interrupt(&active[position])
+                    finish(position)
+                }
+                if active.isEmpty { break }
+            }
             while active.count < cap, next < queue.count {
-                active.append(Worker(index: queue[next], plan: clusters[queue[next]], run: run, now: clock.now))
+                let worker = Worker(index: queue[next], plan: clusters[queue[next]], run: run, now: clock.now)
+                active.append(worker)
                 next += 1
+                progress.inFlight += 1
+                emit(.clusterStarted(clusterId: worker.plan.clusterId, name: worker.plan.name))
             }
             if active.isEmpty { break }
+            // The step due first; among steps due together (workers waiting on the same bucket), the cluster with
+            // the most operations left goes first, so long chains do not straggle after the bucket's queue.
             var chosen = 0
-            for position in active.indices.dropFirst() where active[position].readyAt < active[chosen].readyAt {
-                chosen = position
+            for position in active.indices.dropFirst() {
+                let candidate = active[position]
+                let best = active[chosen]
+                if candidate.readyAt < best.readyAt
+                    || (candidate.readyAt == best.readyAt && candidate.operationsLeft > best.operationsLeft)
+                {
+                    chosen = position
+                }
             }
             let due = active[chosen].readyAt
             let now = clock.now
@@ -149,19 +213,57 @@ public final class Remediator {
                 clock.sleep(until: due)
                 if active[chosen].waitingOnThrottle { statistics.throttleWait += clock.now - now }
             }
-            step(&active[chosen])
-            if let outcome = active[chosen].outcome {
-                if outcome.status == .failed { failures += 1 }
-                outcomes[active[chosen].index] = outcome
-                active.remove(at: chosen)
+            if stopping, active[chosen].stoppable {
+                interrupt(&active[chosen])
+            } else {
+                step(&active[chosen])
             }
+            finish(chosen)
         }
+        let reason = stopping ? "interrupted" : "runHalted"
         return outcomes.enumerated().map { index, outcome in
-            outcome
-                ?? ClusterOutcome(
-                    clusterId: clusters[index].clusterId, name: clusters[index].name, status: .deferred,
-                    reason: "runHalted")
+            if let outcome { return outcome }
+            let deferred = ClusterOutcome(
+                clusterId: clusters[index].clusterId, name: clusters[index].name, status: .deferred, reason: reason)
+            record(deferred)
+            return deferred
         }
+    }
+
+    // MARK: - Progress
+
+    /// Starts the run's progress when no run is in progress (``apply(_:waves:run:tags:)`` runs waves inside one).
+    func beginRun(total: Int) {
+        if runDepth == 0 {
+            progress = RemediationProgress()
+            progress.total = total
+            progress.startedAt = clock.now
+            progressBase = statistics
+        }
+        runDepth += 1
+    }
+
+    func endRun() { runDepth -= 1 }
+
+    /// Counts an ended cluster (one that had actions) and reports it.
+    func record(_ outcome: ClusterOutcome) {
+        switch outcome.status {
+        case .succeeded: progress.succeeded += 1
+        case .failed: progress.failed += 1
+        case .deferred: progress.deferred += 1
+        case .notRun: return
+        }
+        progress.finished += 1
+        emit(.clusterFinished(outcome))
+    }
+
+    /// Sends an event to the observer with the progress so far.
+    func emit(_ event: RemediationEvent) {
+        guard let observer else { return }
+        var snapshot = progress
+        snapshot.now = clock.now
+        snapshot.statistics = statistics.since(progressBase)
+        observer(event, snapshot)
     }
 
     // MARK: - One cluster
@@ -206,6 +308,18 @@ public final class Remediator {
         var skipped = 0
         var outcome: ClusterOutcome?
 
+        /// Whether a stop may end the cluster now: nothing is in ARM's hands (a long-running operation being
+        /// followed, or a write whose earlier attempt may have reached ARM, must finish first) and work is left
+        /// (a cluster whose operations are all done goes on to succeed; a compliance wait is cut short).
+        var stoppable: Bool {
+            switch phase {
+            case .poll: false
+            case .send: !mayHaveTakenEffect
+            case .start: position < operations.count
+            case .verify: true
+            }
+        }
+
         init(index: Int, plan: ClusterPlan, run: String, now: Int64) {
             self.index = index
             self.plan = plan
@@ -226,6 +340,7 @@ public final class Remediator {
         }
 
         var current: Operation { operations[position] }
+        var operationsLeft: Int { operations.count - position }
         var desiredHash: String { DesiredBody.hash(of: current.method == "DELETE" ? nil : current.action.body) }
     }
 
@@ -289,6 +404,15 @@ public final class Remediator {
         succeed(&worker)
     }
 
+    /// Ends a cluster that a stop caught with nothing in flight: its pending operation is journalled
+    /// `cancelled`, and it is `deferred` with the reason `interrupted`.
+    private func interrupt(_ worker: inout Worker) {
+        if case .send = worker.phase, worker.position < worker.operations.count { journal(worker, .cancelled) }
+        worker.outcome = ClusterOutcome(
+            clusterId: worker.plan.clusterId, name: worker.plan.name, status: .deferred, reason: "interrupted",
+            operationsDone: worker.done, operationsSkipped: worker.skipped)
+    }
+
     private func succeed(_ worker: inout Worker) {
         worker.outcome = ClusterOutcome(
             clusterId: worker.plan.clusterId, name: worker.plan.name, status: .succeeded,
@@ -322,6 +446,7 @@ public final class Remediator {
         if ready > now {
             worker.readyAt = ready
             worker.waitingOnThrottle = true
+            emit(.throttled(subscription: worker.subscription, kind: kind, wait: ready - now, serverSide: false))
             return nil
         }
         _ = limiter.take(worker.subscription, kind, at: now)
@@ -355,6 +480,7 @@ public final class Remediator {
             let wait = Self.retryAfter(answer) ?? backoff(worker, attempt: worker.throttleAttempts)
             worker.readyAt = clock.now + wait
             worker.waitingOnThrottle = true
+            emit(.throttled(subscription: worker.subscription, kind: kind, wait: wait, serverSide: true))
             return nil
         }
         if ARMErrorClassifier.isRetryable(status: answer.status, code: Self.errorCode(answer)) {
@@ -499,7 +625,9 @@ public final class Remediator {
                         code: code,
                         message: error?["message"]?.string
                             ?? "the long-running operation ended \(json?["status"]?.string ?? "")",
-                        status: answer.status, remedy: ARMErrorClassifier.remedy(status: 200, code: code)))
+                        status: answer.status, remedy: ARMErrorClassifier.remedy(status: 200, code: code),
+                        requestId: answer.header("x-ms-request-id"),
+                        correlationId: answer.header("x-ms-correlation-request-id")))
             default: worker.readyAt = clock.now + wait
             }
         case .location:
@@ -580,7 +708,8 @@ public final class Remediator {
         let message = error?["message"]?.string ?? "ARM answered \(answer.status)"
         return RemediationFailure(
             code: code, message: Redaction.url(message), status: answer.status,
-            remedy: remedy ?? ARMErrorClassifier.remedy(status: answer.status, code: code))
+            remedy: remedy ?? ARMErrorClassifier.remedy(status: answer.status, code: code),
+            requestId: answer.header("x-ms-request-id"), correlationId: answer.header("x-ms-correlation-request-id"))
     }
 
     static func json(_ answer: ARMHTTPResponse) -> JSON? {

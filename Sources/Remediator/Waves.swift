@@ -1,45 +1,10 @@
 import FleetCore
 import Planner
 
-/// Which clusters a wave takes (among those no earlier wave took).
-public enum WaveSelector: Sendable, Hashable {
-    /// Clusters named by name or ARM id (ignoring case): a canary list.
-    case clusters([String])
-    /// Clusters with a tag of this value (the key and the value compared ignoring case).
-    case tag(key: String, value: String)
-    /// A share of the whole fleet, 0…100, chosen by a hash of the cluster id (see ``WaveSelector/bucket(of:)``), so
-    /// that plan and apply, and every run, pick the same clusters; percentages are cumulative (`5`, then `25`
-    /// adds 20% more).
-    case percent(Double)
-    /// Every cluster left.
-    case rest
-
-    /// A cluster's bucket, 0…9,999: FNV-1a of its lowercased id, modulo 10,000.
-    public static func bucket(of clusterId: String) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in clusterId.lowercased().utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return Int(hash % 10_000)
-    }
-
-    /// Whether the selector takes a cluster (`tags` are the cluster's tags).
-    public func matches(clusterId: String, name: String, tags: [String: String]) -> Bool {
-        switch self {
-        case .clusters(let names):
-            return names.contains { $0.lowercased() == name.lowercased() || $0.lowercased() == clusterId.lowercased() }
-        case .tag(let key, let value):
-            return tags.contains {
-                $0.key.lowercased() == key.lowercased() && $0.value.lowercased() == value.lowercased()
-            }
-        case .percent(let share):
-            return Double(Self.bucket(of: clusterId)) < share * 100
-        case .rest:
-            return true
-        }
-    }
-}
+/// Which clusters a wave takes (among those no earlier wave took): the Planner's ``ClusterSelector``.
+///
+/// Text form, as `--wave` and `rollout.json` write it: see ``ClusterSelector/init(parsing:)``.
+public typealias WaveSelector = ClusterSelector
 
 /// How many failures a wave tolerates before the run halts.
 public enum FailureBudget: Sendable, Hashable {
@@ -144,6 +109,12 @@ public struct RunSummary: Sendable, Hashable {
                 "halted: wave \(wave.name) had \(wave.failed) failure(s), over its budget of \(wave.allowedFailures); later clusters were not touched"
             )
         }
+        let interrupted = outcomes.filter { $0.reason == "interrupted" }.count
+        if interrupted > 0 {
+            lines.append(
+                "interrupted: \(interrupted) cluster(s) not finished (operations in flight were drained); resume the run to finish them"
+            )
+        }
         for wave in waves {
             lines.append("wave \(wave.name): \(wave.succeeded) succeeded, \(wave.failed) failed of \(wave.clusters)")
         }
@@ -153,6 +124,11 @@ public struct RunSummary: Sendable, Hashable {
                 "failed \(outcome.name): \(outcome.failedAction?.rawValue ?? "verify"): \(failure?.code ?? "") — \(failure?.message ?? "")"
             )
             if let remedy = failure?.remedy { lines.append("    fix: \(remedy)") }
+            if let requestId = outcome.requestId {
+                lines.append(
+                    "    ARM request id \(requestId)"
+                        + (outcome.correlationId.map { ", correlation id \($0)" } ?? ""))
+            }
         }
         for outcome in outcomes(.deferred) {
             lines.append("deferred \(outcome.name): \(outcome.reason ?? "")")
@@ -178,22 +154,34 @@ extension Remediator {
     ) -> RunSummary {
         let start = clock.now
         let before = statistics
+        beginRun(total: clusters.filter { $0.decision == .change }.count)
+        defer { endRun() }
         let assignments = Wave.assign(clusters, to: waves, tags: tags)
         var outcomes: [ClusterOutcome?] = Array(repeating: nil, count: clusters.count)
         var results: [WaveResult] = []
         var haltedBy: String?
+        var interrupted = false
+        func leave(_ members: [Int], _ reason: String) {
+            for index in members {
+                if clusters[index].decision == .change {
+                    let outcome = Self.deferred(clusters[index], reason)
+                    record(outcome)
+                    outcomes[index] = outcome
+                } else {
+                    outcomes[index] = execute([clusters[index]], run: run).first
+                }
+            }
+        }
         for (position, wave) in waves.enumerated() {
             let members = assignments[position]
-            if haltedBy != nil {
-                for index in members {
-                    outcomes[index] =
-                        clusters[index].decision == .change
-                        ? Self.deferred(clusters[index], "runHalted") : execute([clusters[index]], run: run).first
-                }
+            if !interrupted, shouldStop() { interrupted = true }
+            if haltedBy != nil || interrupted {
+                leave(members, interrupted ? "interrupted" : "runHalted")
                 continue
             }
             let working = members.filter { clusters[$0].decision == .change }
             let allowed = wave.failureBudget.allowed(in: working.count)
+            emit(.waveStarted(name: wave.name, clusters: working.count))
             let waveOutcomes = execute(
                 members.map { clusters[$0] }, run: run, maxParallel: wave.maxParallel, failureLimit: allowed)
             for (index, outcome) in zip(members, waveOutcomes) { outcomes[index] = outcome }
@@ -202,27 +190,28 @@ extension Remediator {
                 succeeded: waveOutcomes.filter { $0.status == .succeeded }.count,
                 failed: waveOutcomes.filter { $0.status == .failed }.count, allowedFailures: allowed)
             results.append(result)
+            emit(.waveFinished(result))
+            if waveOutcomes.contains(where: { $0.reason == "interrupted" }) { interrupted = true }
             if !result.withinBudget {
                 haltedBy = wave.name
-            } else if position < waves.count - 1, wave.soak > 0, !working.isEmpty {
-                clock.sleep(until: clock.now + wave.soak)
+            } else if position < waves.count - 1, wave.soak > 0, !working.isEmpty, !interrupted {
+                soak(wave)
             }
         }
-        for index in assignments[waves.count] {
-            outcomes[index] =
-                clusters[index].decision == .change
-                ? Self.deferred(clusters[index], "notInAnyWave")
-                : execute([clusters[index]], run: run).first
-        }
-        var statistics = self.statistics
-        statistics.requests -= before.requests
-        statistics.writes -= before.writes
-        statistics.transientRetries -= before.transientRetries
-        statistics.throttled -= before.throttled
-        statistics.throttleWait -= before.throttleWait
+        leave(assignments[waves.count], "notInAnyWave")
         return RunSummary(
             outcomes: outcomes.enumerated().map { $0.element ?? Self.deferred(clusters[$0.offset], "runHalted") },
-            waves: results, haltedBy: haltedBy, statistics: statistics, startedAt: start, finishedAt: clock.now)
+            waves: results, haltedBy: haltedBy, statistics: statistics.since(before), startedAt: start,
+            finishedAt: clock.now)
+    }
+
+    /// Waits `wave.soak` on the clock in steps of at most a second, so that a stop cuts the soak short.
+    func soak(_ wave: Wave) {
+        let end = clock.now + wave.soak
+        emit(.soaking(wave: wave.name, until: end))
+        while clock.now < end, !shouldStop() {
+            clock.sleep(until: min(end, clock.now + 1_000))
+        }
     }
 
     static func deferred(_ plan: ClusterPlan, _ reason: String) -> ClusterOutcome {

@@ -103,19 +103,26 @@ struct DictionarySecrets: SecretResolver {
 enum GeneratedFleet {
     static let subscription = "7d2c1b0a-9e8f-4a6b-8c5d-3e2f1a0b9c8d"
 
-    static func clusterID(_ index: Int) -> String {
+    /// The `number`th subscription (0 is ``subscription``).
+    static func subscription(_ number: Int) -> String {
+        number == 0 ? subscription : String(format: "7d2c1b0a-9e8f-4a6b-8c5d-%012x", number)
+    }
+
+    static func clusterID(_ index: Int, subscription: String = subscription) -> String {
         "/subscriptions/\(subscription)/resourceGroups/rg-gen/providers/Microsoft.ContainerService/managedClusters/aks-\(index)"
     }
 
-    /// `servicePrincipal` lists the clusters without a managed identity (ARM refuses their extension).
-    static func fleet(_ count: Int, servicePrincipal: Set<Int> = []) throws -> Fleet {
+    /// `servicePrincipal` lists the clusters without a managed identity (ARM refuses their extension); cluster `i`
+    /// is in subscription `i % subscriptions`.
+    static func fleet(_ count: Int, servicePrincipal: Set<Int> = [], subscriptions: Int = 1) throws -> Fleet {
         let records = (0..<count).map { index in
+            let subscription = Self.subscription(index % subscriptions)
             let identity =
                 servicePrincipal.contains(index)
                 ? "null" : #"{"type": "SystemAssigned", "principalId": "00000000-1111-4222-8333-444455556666"}"#
             let client = servicePrincipal.contains(index) ? "9b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e" : "msi"
             return #"""
-                {"id": "\#(clusterID(index))", "name": "aks-\#(index)", "type": "microsoft.containerservice/managedclusters",
+                {"id": "\#(clusterID(index, subscription: subscription))", "name": "aks-\#(index)", "type": "microsoft.containerservice/managedclusters",
                  "location": "westeurope", "resourceGroup": "rg-gen", "subscriptionId": "\#(subscription)", "tags": {},
                  "identity": \#(identity),
                  "properties": {"provisioningState": "Succeeded", "powerState": {"code": "Running"},

@@ -18,7 +18,7 @@ struct WaveTests {
 
     @Test("percentage selectors are deterministic, cumulative and near their share")
     func percentages() {
-        let ids = (0..<2_000).map(GeneratedFleet.clusterID)
+        let ids = (0..<2_000).map { GeneratedFleet.clusterID($0) }
         let ten = ids.filter { WaveSelector.percent(10).matches(clusterId: $0, name: "", tags: [:]) }
         let thirty = ids.filter { WaveSelector.percent(30).matches(clusterId: $0, name: "", tags: [:]) }
         #expect(ten.count > 140 && ten.count < 260)
