@@ -47,6 +47,9 @@ let package = Package(
                 "ComplianceStore",
                 "Reports",
                 "Planner",
+                "Remediator",
+                "ARMEmulator",
+                "AzureARM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness

@@ -163,6 +163,15 @@ public enum ARMEmulator {
             response.headers["Retry-After"] = String(seconds)
             return response
         }
+        if Mix.chance(faults.throttled, context.seed, 5, context.number) {
+            let seconds = 1 + Int(Mix.hash(context.seed, 6, context.number) % 3)
+            var response = ARMError.response(
+                429, "SubscriptionRequestsThrottled",
+                "Number of requests for subscription '\(route.subscription ?? "unknown")' exceeded the limit (injected by the emulator). Please try again after '\(seconds)' seconds."
+            )
+            response.headers["Retry-After"] = String(seconds)
+            return response
+        }
         if Mix.chance(faults.serverErrors, context.seed, 3, context.number) {
             if Mix.hash(context.seed, 4, context.number) & 1 == 0 {
                 return ARMError.response(

@@ -6,10 +6,12 @@ public enum ApplyRunStatus: String, Sendable, CaseIterable {
     case running
     /// Every cluster the plan changes succeeded (or there was nothing to change).
     case succeeded
-    /// Finished, but some clusters failed or were deferred within the failure budget; not resumable
-    /// (re-plan to retry them).
+    /// Finished, but some clusters failed or were refused (their fingerprint moved). Resumable: a resume
+    /// retries the failed operations and skips the succeeded ones (DESIGN §9: exit 75, work left undone
+    /// but resumable); refused clusters need a new plan.
     case partial
-    /// A wave exceeded its failure budget and the run stopped starting clusters; not resumable.
+    /// A wave exceeded its failure budget and the run stopped starting clusters. Resumable once the cause
+    /// is fixed: the resume goes on with the waves not reached.
     case halted
     /// Stopped before the end (SIGINT, or a crash recorded by the resume that followed): in-flight
     /// operations were drained and recorded. Resumable.
@@ -18,7 +20,7 @@ public enum ApplyRunStatus: String, Sendable, CaseIterable {
     case failed
 
     /// Whether `fluxfleet resume` may finish a run left in this state.
-    public var isResumable: Bool { self == .running || self == .interrupted }
+    public var isResumable: Bool { self == .running || self == .interrupted || self == .partial || self == .halted }
 }
 
 /// The clusters an apply or resume run finished with, by outcome.

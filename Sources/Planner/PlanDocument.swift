@@ -119,17 +119,83 @@ extension Plan {
             guard let latest = SemanticVersion(latestText) else {
                 throw fail("$.inputs.options.fluxLatest", "'\(latestText)' is not a version", nil)
             }
-            let planOptions = PlanOptions(
+            var planOptions = PlanOptions(
                 allowReplace: try bool(options["allowReplace"], "$.inputs.options.allowReplace"),
                 migrateFluxV1: try bool(options["migrateFluxV1"], "$.inputs.options.migrateFluxV1"),
                 includeDoNotEnforce: try bool(options["includeDoNotEnforce"], "$.inputs.options.includeDoNotEnforce"),
                 neverTouchTag: try string(options["neverTouchTag"], "$.inputs.options.neverTouchTag"),
                 catalog: FluxVersionCatalog.builtIn.with(latest: latest))
+            if options["changeWindows"] != nil {
+                let items = try array(options["changeWindows"], "$.inputs.options.changeWindows")
+                for (index, item) in items.enumerated() {
+                    planOptions.changeWindows.append(try window(item, "$.inputs.options.changeWindows[\(index)]"))
+                }
+            }
             var clusters: [ClusterPlan] = []
             for (index, item) in try array(root["clusters"], "$.clusters").enumerated() {
                 clusters.append(try cluster(item, "$.clusters[\(index)]"))
             }
             return Plan(inputs: planInputs, options: planOptions, clusters: clusters)
+        }
+
+        /// A change window as the document writes it: a name, `Fri,Sat 22:00–06:00 +01:00` and a selector text.
+        func window(_ item: JSON, _ path: String) throws(PlanDocumentError) -> ChangeWindow {
+            let name = try string(item["name"], path + ".name")
+            let text = try string(item["window"], path + ".window")
+            let parts = text.split(separator: " ")
+            let times = parts.count == 3 ? parts[1].split(separator: "–") : []
+            guard parts.count == 3, times.count == 2, let start = Self.minutes(times[0]),
+                let end = Self.minutes(times[1]), let offset = Self.offset(parts[2])
+            else {
+                throw fail(path + ".window", "'\(text)' is not a window like 'Fri,Sat 22:00–06:00 +01:00'", nil)
+            }
+            var days: Set<ChangeWindow.Weekday> = []
+            for day in parts[0].split(separator: ",") {
+                guard let weekday = ChangeWindow.Weekday(name: String(day)) else {
+                    throw fail(path + ".window", "'\(day)' is not a day", nil)
+                }
+                days.insert(weekday)
+            }
+            var selector: ClusterSelector?
+            if let selectorText = try optionalString(item["selector"], path + ".selector") {
+                guard let parsed = Self.selector(selectorText) else {
+                    throw fail(path + ".selector", "'\(selectorText)' is not a selector", nil)
+                }
+                selector = parsed
+            }
+            return ChangeWindow(
+                name: name, days: days, start: start, end: end, utcOffset: offset, selector: selector)
+        }
+
+        /// `22:00` → 1320.
+        static func minutes(_ text: Substring) -> Int? {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]) else { return nil }
+            return h * 60 + m
+        }
+
+        /// `UTC`, `+01:00`, `-05:30` → minutes.
+        static func offset(_ text: Substring) -> Int? {
+            if text == "UTC" { return 0 }
+            guard let sign = text.first, sign == "+" || sign == "-", let minutes = minutes(text.dropFirst()) else {
+                return nil
+            }
+            return sign == "-" ? -minutes : minutes
+        }
+
+        /// The selector texts ``ClusterSelector/text`` writes.
+        static func selector(_ text: String) -> ClusterSelector? {
+            if text == "rest" { return .rest }
+            if text.hasSuffix("%"), let share = Double(text.dropLast()) { return .percent(share) }
+            if text.hasPrefix("clusters=") {
+                return .clusters(text.dropFirst("clusters=".count).split(separator: ",").map(String.init))
+            }
+            if text.hasPrefix("tag="), let equals = text.dropFirst(4).firstIndex(of: "=") {
+                return .tag(
+                    key: String(text[text.index(text.startIndex, offsetBy: 4)..<equals]),
+                    value: String(text[text.index(after: equals)...]))
+            }
+            return nil
         }
 
         func reason(code: JSON?, message: JSON?, remedy: JSON?, _ path: String) throws(PlanDocumentError)

@@ -35,6 +35,18 @@ public struct TargetRefusal: Sendable, Hashable {
     public var remedy: String
     /// The fingerprint now (nil when the target could not be read).
     public var currentFingerprint: String?
+
+    /// Creates a refusal.
+    public init(
+        clusterId: String, name: String, code: String, message: String, remedy: String, currentFingerprint: String?
+    ) {
+        self.clusterId = clusterId
+        self.name = name
+        self.code = code
+        self.message = message
+        self.remedy = remedy
+        self.currentFingerprint = currentFingerprint
+    }
 }
 
 /// Reads clusters and their Flux resources back from ARM, as `apply` does before it changes anything.

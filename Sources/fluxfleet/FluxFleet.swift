@@ -30,8 +30,8 @@ struct FluxFleet: ParsableCommand {
             """,
         version: FleetCoreVersion.string,
         subcommands: [
-            InventoryCommand.self, ScanCommand.self, PlanCommand.self, ReportCommand.self, HistoryCommand.self,
-            PolicyCommand.self, DBCommand.self,
+            InventoryCommand.self, ScanCommand.self, PlanCommand.self, ApplyCommand.self, ResumeCommand.self,
+            RunCommand.self, ReportCommand.self, HistoryCommand.self, PolicyCommand.self, DBCommand.self,
         ]
     )
 }

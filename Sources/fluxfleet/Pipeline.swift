@@ -4,6 +4,7 @@ import FleetCore
 import Foundation
 import Planner
 import PolicyEngine
+import Remediator
 
 #if canImport(Glibc)
     import Glibc
@@ -45,13 +46,18 @@ struct PlanFlags: ParsableArguments {
         if neverTouchTag.isEmpty { throw ValidationError("--never-touch-tag must not be empty") }
     }
 
-    /// The planner options these flags ask for.
-    var options: PlanOptions {
+    /// The planner options these flags ask for, with the rollout file's change windows and never-touch tag (an
+    /// explicit --never-touch-tag wins over the file's).
+    func options(_ rollout: Rollout? = nil) -> PlanOptions {
         var catalog = FluxVersionCatalog.builtIn
         if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
-        return PlanOptions(
+        let options = PlanOptions(
             allowReplace: allowReplace, migrateFluxV1: migrateFluxV1, includeDoNotEnforce: includeDoNotEnforce,
             neverTouchTag: neverTouchTag, catalog: catalog)
+        guard let rollout else { return options }
+        var merged = rollout.planOptions(options)
+        if neverTouchTag != PlanOptions.defaultNeverTouchTag { merged.neverTouchTag = neverTouchTag }
+        return merged
     }
 }
 
@@ -74,8 +80,8 @@ struct Evaluation {
 
     /// Evaluates and plans.
     init(
-        inventory: Inventory, inventoryLabel: String, bundle: PolicyBundle, policiesPath: String, now: String,
-        options: PlanOptions
+        inventory: Inventory, inventoryLabel: String, inventoryDigest: String, bundle: PolicyBundle,
+        policiesPath: String, now: String, options: PlanOptions
     ) {
         self.inventory = inventory
         self.inventoryLabel = inventoryLabel
@@ -86,7 +92,7 @@ struct Evaluation {
         plan = Planner.plan(
             scan: scan, fleet: inventory.fleet, bundle: bundle, options: options,
             inputs: PlanInputs(
-                inventory: inventoryLabel, inventoryDigest: ScanCommand.digest(of: inventory),
+                inventory: inventoryLabel, inventoryDigest: inventoryDigest,
                 policies: policiesPath, policiesDigest: bundle.digest, evaluatedAt: now))
     }
 

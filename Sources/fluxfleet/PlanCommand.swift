@@ -86,12 +86,14 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
-        let (inventory, bundle) = try inputs.load()
+        let (inventory, bundle, digest) = try inputs.load()
+        let rollout = try inputs.loadRollout()
         // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
         let history = try db.map { try Self.openForWriting($0) }
         let evaluation = Evaluation(
-            inventory: inventory, inventoryLabel: inputs.inventory, bundle: bundle, policiesPath: inputs.policies,
-            now: now, options: flags.options)
+            inventory: inventory, inventoryLabel: inputs.inventoryLabel, inventoryDigest: digest, bundle: bundle,
+            policiesPath: inputs.policies,
+            now: now, options: flags.options(rollout))
         let plan = evaluation.plan
         if let history {
             try evaluation.record(into: history, kind: .plan, startedAt: startedAt)

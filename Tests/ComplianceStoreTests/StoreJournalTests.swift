@@ -178,13 +178,16 @@ struct StoreJournalTests {
         #expect(try store.run(resume).status == "partial")
         #expect(try store.run(resume).applied == ApplyCounts(succeeded: 3, failed: 1, deferred: 0))
         #expect(try store.run(resume).resumes == apply && store.run(apply).resumes == nil)
-        #expect(try store.resumableRun() == nil)
+        // A partial run is resumable (its failed operation is retried; the succeeded ones are skipped).
+        #expect(try store.resumableRun()?.run == resume)
+        #expect(try store.resumableRun()?.status == .partial)
         let check = try store.check()
         #expect(check.ok, "\(check.problems)")
         #expect(check.operations == 6)
-        // A finished chain cannot be resumed again, nor can a run resumed already.
-        #expect(throws: StoreError.self) { _ = try store.beginResume(of: resume, startedAt: Fixture.now) }
+        // A run resumed already cannot be resumed again; the partial resume run can.
         #expect(throws: StoreError.self) { _ = try store.beginResume(of: apply, startedAt: Fixture.now) }
+        let again = try store.beginResume(of: resume, startedAt: Fixture.now)
+        #expect(try store.chain(endingAt: again) == [apply, resume, again])
     }
 
     @Test("error codes and failure messages are stored with URL credentials masked, nowhere in the file")

@@ -14,6 +14,22 @@ struct PlanDocumentTests {
         #expect(read.clusters.contains { !$0.actions.isEmpty })
     }
 
+    @Test("change windows in the options read back, so the planId still matches")
+    func windows() throws {
+        var options = PlanOptions()
+        options.changeWindows = [
+            ChangeWindow(
+                name: "weekend nights", days: [.friday, .saturday], start: 22 * 60, end: 6 * 60, utcOffset: 60),
+            ChangeWindow(
+                name: "canary", days: [.tuesday], start: 9 * 60, end: 17 * 60, utcOffset: -330,
+                selector: .tag(key: "ring", value: "canary")),
+        ]
+        let plan = try demoPlan(options)
+        let (read, planId) = try Plan.read(plan.jsonBytes(), file: "plan.json")
+        #expect(read.options.changeWindows == options.changeWindows)
+        #expect(planId == plan.planId)
+    }
+
     @Test("a plan edited after it was written is refused, naming planId")
     func edited() throws {
         let plan = try demoPlan()
