@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FleetCore", "fluxfleet", "arm-emulator"],
+            dependencies: ["FleetCore", "ComplianceStore", "fluxfleet", "arm-emulator"],
             resources: [.copy("Golden")],
             swiftSettings: strictness
         ),

@@ -148,8 +148,7 @@ public struct TargetReader {
             default:
                 attempt += 1
                 if ARMErrorClassifier.isRetryable(status: response.status, code: code), attempt <= maxRetries {
-                    let retryAfter = response.header("Retry-After").flatMap { Int64($0.trimmingASCIISpaces()) }
-                    clock.sleep(until: clock.now + (retryAfter.map { $0 * 1000 } ?? backoff(attempt)))
+                    clock.sleep(until: clock.now + (Remediator.retryAfter(response) ?? backoff(attempt)))
                     continue
                 }
                 let requestId = response.header("x-ms-request-id").map { " (request id \($0))" } ?? ""

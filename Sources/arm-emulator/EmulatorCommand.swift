@@ -164,7 +164,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             state: state, clock: ScaledClock(start: state.now, scale: timeScale), requestLog: logFile,
             stateOut: stateOut)
         let handler = EmulatorHTTPHandler(
-            host: host, latency: delay, seed: seed, keepAlive: !noKeepAlive, verbose: verbose)
+            host: host, latency: delay, seed: seed, keepAlive: !noKeepAlive, verbose: verbose, timeScale: timeScale)
         guard let address = ServerAddress.parse(host: self.host, port: UInt16(port)) else {
             throw ValidationError("--host must be an IPv4 or IPv6 address or localhost, found '\(self.host)'.")
         }

@@ -12,6 +12,8 @@ struct EmulatorHTTPHandler: HTTPHandler {
     /// Whether clients may reuse the connection (`Connection: close` on every answer when not).
     let keepAlive: Bool
     let verbose: Bool
+    /// Virtual milliseconds per real millisecond (`--time-scale`).
+    var timeScale: Double = 1
 
     /// The control endpoint that answers (and writes) the state as an inventory snapshot.
     static let statePath = "/_emulator/state"
@@ -58,6 +60,11 @@ struct EmulatorHTTPHandler: HTTPHandler {
         }
         var responseHeaders = HTTPHeaders()
         for (name, value) in answer.headers { responseHeaders[HTTPHeader(name)] = value }
+        // Retry-After counts virtual seconds; with a time scale, `retry-after-ms` (which Azure also sends) gives the
+        // real wait, so a client polls at the pace of the scaled clock.
+        if timeScale != 1, let text = answer.header("Retry-After"), let seconds = Double(text) {
+            responseHeaders[HTTPHeader("retry-after-ms")] = String(Int64((seconds * 1000 / timeScale).rounded(.up)))
+        }
         if !keepAlive { responseHeaders[.connection] = "close" }
         return HTTPResponse(
             statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: responseHeaders,
