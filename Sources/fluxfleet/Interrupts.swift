@@ -25,6 +25,13 @@ enum Interrupts {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A parent may have started us with these signals blocked (posix_spawn keeps the caller's mask):
+        // unblock them, or a drain request would wait unseen until the run ends.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// Whether a stop was asked for.

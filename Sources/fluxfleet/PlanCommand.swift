@@ -79,7 +79,7 @@ struct PlanCommand: ParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Record the plan's evaluation in this compliance history as a run of kind plan (default: nothing is written).",
+            "Record the plan's evaluation (a run of kind plan) and the plan document in this compliance history (default: nothing is written).",
             valueName: "path"))
     var db: String?
 
@@ -96,7 +96,14 @@ struct PlanCommand: ParsableCommand {
             now: now, options: flags.options(rollout))
         let plan = evaluation.plan
         if let history {
-            try evaluation.record(into: history, kind: .plan, startedAt: startedAt)
+            let run = try evaluation.record(into: history, kind: .plan, startedAt: startedAt)
+            do {
+                _ = try history.savePlan(
+                    id: plan.planId, document: plan.jsonBytes(), clusters: plan.clusters.count, run: run,
+                    at: startedAt)
+            } catch {
+                throw report(error)
+            }
             history.close()
         }
         let document = plan.jsonBytes()

@@ -198,7 +198,9 @@ struct RemediationResult {
     /// refused targets, an interrupted run), else 0 (also when the only outcome is deferred clusters).
     var exitStatus: ExitStatus {
         if !refusals.isEmpty || !summary.outcomes(.failed).isEmpty || summary.haltedBy != nil { return .resumable }
-        if summary.outcomes.contains(where: { $0.status == .deferred && $0.reason == "runHalted" }) {
+        if summary.outcomes.contains(where: {
+            $0.status == .deferred && ($0.reason == "runHalted" || $0.reason == "interrupted")
+        }) {
             return .resumable
         }
         return .success

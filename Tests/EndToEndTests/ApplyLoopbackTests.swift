@@ -138,6 +138,44 @@ struct ApplyLoopbackTests {
         #expect(applied.stdout.contains("2 succeeded, 0 failed"), "stdout: \(applied.stdout)")
     }
 
+    @Test("SIGINT drains: apply ends interrupted with exit 75, nothing left sent-but-unknown; resume finishes")
+    func interruptDrains() throws {
+        let emulator = try Self.emulator(timeScale: "50")
+        defer { Self.finish(emulator) }
+        let planFile = emulator.file("plan.json")
+        let db = emulator.file("h.sqlite")
+        _ = try Self.plan(emulator, out: planFile)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = [
+            "apply", planFile, "--arm-endpoint", emulator.base, "--yes", "--db", db, "--wave", "rest", "--max-parallel",
+            "1",
+        ]
+        process.currentDirectoryURL = CLI.root
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        usleep(700_000)
+        kill(process.processIdentifier, SIGINT)
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 75, "stdout: \(stdout)\nstderr: \(stderr)")
+        #expect(stderr.contains("draining"), "stderr: \(stderr)")
+        let store = try ComplianceStore(path: db, access: .read)
+        let apply = try #require(try store.runs().first { $0.kind == "apply" })
+        #expect(apply.status == "interrupted")
+        let unsettled = try store.operations(run: apply.id).filter { $0.state == .sent || $0.state == .accepted }
+        #expect(unsettled.isEmpty, "a drain leaves nothing in flight: \(unsettled.map(\.resourceId))")
+        store.close()
+        let resumed = try CLI.run(["resume", "--arm-endpoint", emulator.base, "--db", db, "--wave", "rest"])
+        #expect(resumed.status == 0, "stdout: \(resumed.stdout)\nstderr: \(resumed.stderr)")
+        let again = try Self.plan(emulator, detailed: true)
+        #expect(again.status == 0, "not converged: \(again.stdout)")
+    }
+
     @Test("kill -9 of apply at 20 random moments, each followed by resume: converges, no completed operation resent")
     func killAndResume() throws {
         var generator = SeededGenerator(
