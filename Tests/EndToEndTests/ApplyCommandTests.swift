@@ -98,4 +98,114 @@ struct ApplyCommandTests {
         #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         #expect(result.stdout.contains("Verify Plan: no changes;"), "stdout: \(result.stdout)")
     }
+
+    /// The repository's policies with a secure `gitToken` (initiative parameter → extension definition →
+    /// `configurationProtectedSettings`), assigned in prod as `{"fromEnv": "FLUXFLEET_E2E_GIT_TOKEN"}`.
+    static func policiesWithSecret(in dir: URL) throws -> String {
+        let policies = dir.appendingPathComponent("policies")
+        try FileManager.default.copyItem(at: CLI.root.appendingPathComponent("policies"), to: policies)
+        func edit(_ path: String, _ change: (inout [String: Any]) throws -> Void) throws {
+            let url = policies.appendingPathComponent(path)
+            var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            try change(&root)
+            try JSONSerialization.data(withJSONObject: root).write(to: url)
+        }
+        try edit("definitions/deploy-flux-extension.json") { root in
+            var properties = try #require(root["properties"] as? [String: Any])
+            var parameters = try #require(properties["parameters"] as? [String: Any])
+            parameters["gitToken"] = ["type": "String", "defaultValue": ""]
+            properties["parameters"] = parameters
+            var rule = try #require(properties["policyRule"] as? [String: Any])
+            var then = try #require(rule["then"] as? [String: Any])
+            var details = try #require(then["details"] as? [String: Any])
+            var deployment = try #require(details["deployment"] as? [String: Any])
+            var deploymentProperties = try #require(deployment["properties"] as? [String: Any])
+            var deploymentParameters = try #require(deploymentProperties["parameters"] as? [String: Any])
+            deploymentParameters["gitToken"] = ["value": "[parameters('gitToken')]"]
+            deploymentProperties["parameters"] = deploymentParameters
+            var template = try #require(deploymentProperties["template"] as? [String: Any])
+            var templateParameters = try #require(template["parameters"] as? [String: Any])
+            templateParameters["gitToken"] = ["type": "securestring"]
+            template["parameters"] = templateParameters
+            let resources = try #require(template["resources"] as? [[String: Any]])
+            template["resources"] = resources.map { resource -> [String: Any] in
+                var resource = resource
+                var resourceProperties = resource["properties"] as? [String: Any] ?? [:]
+                resourceProperties["configurationProtectedSettings"] = ["gitToken": "[parameters('gitToken')]"]
+                resource["properties"] = resourceProperties
+                return resource
+            }
+            deploymentProperties["template"] = template
+            deployment["properties"] = deploymentProperties
+            details["deployment"] = deployment
+            then["details"] = details
+            rule["then"] = then
+            properties["policyRule"] = rule
+            root["properties"] = properties
+        }
+        try edit("initiatives/gitops-baseline.json") { root in
+            var properties = try #require(root["properties"] as? [String: Any])
+            var parameters = try #require(properties["parameters"] as? [String: Any])
+            parameters["gitToken"] = ["type": "String", "defaultValue": ""]
+            properties["parameters"] = parameters
+            var references = try #require(properties["policyDefinitions"] as? [[String: Any]])
+            for index in references.indices
+            where references[index]["policyDefinitionReferenceId"] as? String == "fluxExtension" {
+                var referenceParameters = references[index]["parameters"] as? [String: Any] ?? [:]
+                referenceParameters["gitToken"] = ["value": "[parameters('gitToken')]"]
+                references[index]["parameters"] = referenceParameters
+            }
+            properties["policyDefinitions"] = references
+            root["properties"] = properties
+        }
+        try edit("assignments/prod.json") { root in
+            var properties = try #require(root["properties"] as? [String: Any])
+            var parameters = try #require(properties["parameters"] as? [String: Any])
+            parameters["gitToken"] = ["fromEnv": "FLUXFLEET_E2E_GIT_TOKEN"]
+            properties["parameters"] = parameters
+            root["properties"] = properties
+        }
+        return policies.path
+    }
+
+    @Test("a secret given by reference is resolved at apply time and appears in no output, plan, report or database")
+    func secretCanary() throws {
+        let canary = "CANARY-e2e-7c41-never-print"
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policies = try Self.policiesWithSecret(in: dir)
+        let plan = dir.appendingPathComponent("plan.json").path
+        let db = dir.appendingPathComponent("h.sqlite").path
+        let planned = try CLI.run(
+            [
+                "plan", "--inventory", "fleet-examples/demo", "--policies", policies, "--now", Self.now, "--out", plan,
+                "--db", db,
+            ])
+        #expect(planned.status == 0, "stderr: \(planned.stderr)")
+        let document = try String(contentsOfFile: plan, encoding: .utf8)
+        #expect(document.contains("FLUXFLEET_E2E_GIT_TOKEN"), "the plan holds the reference")
+        // Without the variable the cluster that needs the extension fails, naming the variable, not a value.
+        let missing = try CLI.run(["apply", plan, "--simulate", "--yes", "--db", db, "--wave", "rest"])
+        #expect(missing.status == 75, "stdout: \(missing.stdout)\nstderr: \(missing.stderr)")
+        #expect((missing.stdout + missing.stderr).contains("FLUXFLEET_E2E_GIT_TOKEN"))
+        // With it, a fresh run applies everything.
+        let run = try CLI.run(
+            [
+                "run", "--inventory", "fleet-examples/demo", "--policies", policies, "--simulate", "--now", Self.now,
+                "--db", db, "--report-dir", dir.appendingPathComponent("r").path,
+                "--state-out", dir.appendingPathComponent("after.json").path,
+            ], environment: ["FLUXFLEET_E2E_GIT_TOKEN": canary])
+        #expect(run.status == 0, "stdout: \(run.stdout)\nstderr: \(run.stderr)")
+        #expect(!run.stdout.contains(canary) && !run.stderr.contains(canary))
+        #expect(!missing.stdout.contains(canary) && !missing.stderr.contains(canary))
+        var files = [plan, db, db + "-wal", dir.appendingPathComponent("after.json").path]
+        let reports = dir.appendingPathComponent("r")
+        files += try FileManager.default.contentsOfDirectory(atPath: reports.path).map {
+            reports.appendingPathComponent($0).path
+        }
+        for file in files where FileManager.default.fileExists(atPath: file) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect(bytes.range(of: Data(canary.utf8)) == nil, "the secret is in \(file)")
+        }
+    }
 }
