@@ -86,7 +86,7 @@ public enum ResourceGraph {
             top = Int(t)
         }
         top = min(top, max(1, state.configuration.resourceGraphMaxPageSize))
-        let rows = self.rows(query, subscriptions: subscriptions, state: state)
+        let rows = rowReferences(query, subscriptions: subscriptions, state: state)
         var start = 0
         if let token = options.member(ignoringCase: "$skipToken")?.string, !token.isEmpty {
             guard let offset = decodeToken(token, query: queryText), offset <= rows.count else {
@@ -96,7 +96,8 @@ public enum ResourceGraph {
         }
         let end = min(rows.count, start + top)
         var envelope: [String: JSON] = [
-            "totalRecords": .int(rows.count), "count": .int(end - start), "data": .array(Array(rows[start..<end])),
+            "totalRecords": .int(rows.count), "count": .int(end - start),
+            "data": .array(render(rows[start..<end], state: state)),
             "facets": .array([]), "resultTruncated": .string("false"),
         ]
         if end < rows.count { envelope["$skipToken"] = .string(encodeToken(end, query: queryText)) }
@@ -180,31 +181,51 @@ public enum ResourceGraph {
 
     /// The rows of a table, ordered by id, limited to subscriptions and types.
     static func rows(_ query: Query, subscriptions: Set<String>?, state: EmulatorState) -> [JSON] {
-        var rows: [JSON] = []
+        let refs = rowReferences(query, subscriptions: subscriptions, state: state)
+        return render(refs[...], state: state)
+    }
+
+    /// One row before it is rendered: a cluster, or a child of one.
+    enum RowReference {
+        case cluster(EmulatedCluster, ResourceID)
+        case child(EmulatedResource, EmulatedCluster, ResourceID)
+    }
+
+    /// The rows of a table in order, not yet rendered: a page renders only its own slice.
+    static func rowReferences(_ query: Query, subscriptions: Set<String>?, state: EmulatorState) -> [RowReference] {
+        var refs: [RowReference] = []
         for key in state.clusterOrder {
             guard let cluster = state.clusters[key], let id = try? ResourceID(parsing: cluster.id) else { continue }
             if let subscriptions, !subscriptions.contains(ASCII.lowercased(id.subscriptionId)) { continue }
-            let tenant = cluster.tenantId ?? state.tenantId
             switch query.table {
             case .resources:
                 if let types = query.types, !types.contains(ASCII.lowercased(cluster.kind.resourceType)) { continue }
-                rows.append(row(cluster.body, id: id, tenant: tenant))
+                refs.append(.cluster(cluster, id))
             case .kubernetesconfigurationresources:
-                var children: [(ResourceIDKey, JSON)] = []
+                var children: [(ResourceIDKey, EmulatedResource)] = []
                 for type in ChildType.allCases {
                     if let types = query.types, !types.contains(ASCII.lowercased(type.armType)) { continue }
-                    for child in cluster.children(type) {
-                        children.append(
-                            (
-                                ResourceIDKey(child.id),
-                                row(Rendering.resource(child, in: cluster, state: state), id: id, tenant: tenant)
-                            ))
-                    }
+                    for child in cluster.children(type) { children.append((ResourceIDKey(child.id), child)) }
                 }
-                rows.append(contentsOf: children.sorted { $0.0 < $1.0 }.map(\.1))
+                children.sort { $0.0 < $1.0 }
+                for (_, child) in children { refs.append(.child(child, cluster, id)) }
             }
         }
-        return rows
+        return refs
+    }
+
+    /// Renders rows as Resource Graph returns them.
+    static func render(_ refs: ArraySlice<RowReference>, state: EmulatorState) -> [JSON] {
+        refs.map { ref in
+            switch ref {
+            case .cluster(let cluster, let id):
+                return row(cluster.body, id: id, tenant: cluster.tenantId ?? state.tenantId)
+            case .child(let child, let cluster, let id):
+                return row(
+                    Rendering.resource(child, in: cluster, state: state), id: id,
+                    tenant: cluster.tenantId ?? state.tenantId)
+            }
+        }
     }
 
     /// A resource as a Resource Graph row: lowercased type and the scope columns.
