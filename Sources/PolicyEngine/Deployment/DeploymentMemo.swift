@@ -210,10 +210,10 @@ final class DeploymentMemo {
         let dependsOn: [SymbolicText]
         /// The slots the body's symbols stand for (most bodies have none: only ids name the cluster).
         let bodySlots: [Int]
-        /// The body's drift plan, when the body has no symbols.
-        let plan: DriftPlan?
+        /// The body's drift plan (with the comparisons it made), when the body has no symbols.
+        let plan: DriftMemo?
         /// Specialised bodies and their plans by the values of ``bodySlots`` (a location, say).
-        var bodies: [[String]: (body: JSON, plan: DriftPlan)] = [:]
+        var bodies: [[String]: (body: JSON, plan: DriftMemo)] = [:]
 
         init(_ resource: DesiredResource) {
             self.resource = resource
@@ -225,16 +225,16 @@ final class DeploymentMemo {
             var slots: Set<Int> = []
             _ = SymbolTrap.collect(resource.body, into: &slots)
             self.bodySlots = slots.sorted()
-            self.plan = slots.isEmpty ? DriftPlan(desired: resource.body) : nil
+            self.plan = slots.isEmpty ? DriftMemo(DriftPlan(desired: resource.body)) : nil
         }
 
         /// The body for these slot values, with its plan.
-        func body(_ values: [String]) -> (body: JSON, plan: DriftPlan) {
+        func body(_ values: [String]) -> (body: JSON, plan: DriftMemo) {
             if let plan { return (resource.body, plan) }
             let key = bodySlots.map { values[$0] }
             if let known = bodies[key] { return known }
             let body = SymbolTrap.substitute(resource.body, values)
-            let made = (body, DriftPlan(desired: body))
+            let made = (body, DriftMemo(DriftPlan(desired: body)))
             if bodies.count < 1024 { bodies[key] = made }
             return made
         }
@@ -258,8 +258,8 @@ final class DeploymentMemo {
     /// The desired resources with their drift plans, when the memo has them.
     func desired(
         policy index: Int, deployment: JSON, policyParameters: PolicyExpressionContext, cluster: ResourceID
-    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftPlan?)] {
-        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftPlan?)] {
+    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftMemo?)] {
+        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
             resources.map { ($0, nil) }
         }
         var state = states.removeValue(forKey: index) ?? prepare(deployment, policyParameters: policyParameters)
@@ -461,7 +461,7 @@ final class DeploymentMemo {
 
     /// The symbolic output with every symbol replaced by the cluster's values.
     static func specialise(_ resources: [SymbolicResource], _ values: [String])
-        -> [(resource: DesiredResource, plan: DriftPlan?)]
+        -> [(resource: DesiredResource, plan: DriftMemo?)]
     {
         resources.map { entry in
             let (body, plan) = entry.body(values)

@@ -16,6 +16,9 @@ public struct ScanOptions: Sendable {
     /// Share DeployIfNotExists evaluations between clusters that differ only in names (see ``DeploymentMemo``);
     /// off only in tests that compare both ways.
     var memoizesDeployments = true
+    /// Share condition results (and drift comparisons) between resources that read the same values (see
+    /// ``ConditionMemo`` and ``DriftMemo``); off only in tests that compare both ways.
+    var memoizesConditions = true
     /// ``now`` parsed once (nil when it does not parse: every status is then stale).
     private(set) var parsedNow: ExpressionDateTime?
 
@@ -102,6 +105,14 @@ final class AssignedPolicy: @unchecked Sendable {
     }
 }
 
+/// What one worker thread remembers across the clusters it evaluates (never shared between threads).
+final class ScanMemo {
+    /// DeployIfNotExists templates by cluster shape.
+    let deployments = DeploymentMemo()
+    /// Condition results by the values they read.
+    let conditions = ConditionMemo()
+}
+
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
 ///
 /// Pure: the fleet, the bundle and the options in; a ``ScanResult`` out. Clusters are evaluated in
@@ -147,7 +158,7 @@ public enum PolicyEvaluator {
         let work: @Sendable (Int) -> Void = { k in
             var results: [PolicyResult] = []
             var strict: [StrictResult] = []
-            let memo = DeploymentMemo()
+            let memo = ScanMemo()
             for index in (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts) {
                 evaluate(
                     clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
@@ -436,7 +447,7 @@ public enum PolicyEvaluator {
 
     static func evaluate(
         _ cluster: Cluster, policies: [AssignedPolicy], broken: [(PolicyAssignment, String?, String, String)],
-        exemptions: [PolicyExemption], options: ScanOptions, memo: DeploymentMemo, results: inout [PolicyResult],
+        exemptions: [PolicyExemption], options: ScanOptions, memo: ScanMemo, results: inout [PolicyResult],
         strict: inout [StrictResult]
     ) {
         let clusterId = cluster.id.description
@@ -538,7 +549,7 @@ public enum PolicyEvaluator {
     /// Evaluates one candidate; nil when the policy does not apply to it.
     static func evaluate(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, children: [Candidate], options: ScanOptions,
-        memo: DeploymentMemo, strict: inout [StrictResult]
+        memo: ScanMemo, strict: inout [StrictResult]
     ) -> PolicyResult? {
         let context = PolicyExpressionContext(
             parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
@@ -549,9 +560,23 @@ public enum PolicyEvaluator {
             policyDefinitionId: policy.definition.id, policyDefinitionReferenceId: policy.referenceId,
             effect: policy.effect, state: .compliant, reasons: [], enforcementMode: policy.assignment.enforcementMode,
             exemptionId: nil, desiredResources: [], error: nil)
-        // Decide without reasons (fast); collect them only where a result shows them.
-        let evaluation = ConditionEvaluator(collectsReasons: false).evaluate(
-            policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
+        // Decide without reasons (fast); collect them only where a result shows them. Memoised results come
+        // with their reasons.
+        let entry =
+            options.memoizesConditions
+            ? memo.conditions.entry(
+                policy.condition, slot: 2 * policy.index, resource: candidate.resource, resourceType: candidate.type,
+                context: context, fieldFunctionReadsContext: false) : nil
+        let evaluation =
+            entry?.result
+            ?? ConditionEvaluator(collectsReasons: false).evaluate(
+                policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
+        func leaves() -> [PolicyReason] {
+            entry?.reasons(candidate: nil)
+                ?? reasons(
+                    ConditionEvaluator().evaluate(
+                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+        }
         if let error = evaluation.error {
             result.state = .error
             result.error = error
@@ -560,22 +585,14 @@ public enum PolicyEvaluator {
         switch policy.effect {
         case "AuditIfNotExists", "DeployIfNotExists":
             guard evaluation.matched else { return nil }  // Not applicable: the `if` decides.
-            if options.explain {
-                result.reasons = reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
-            }
+            if options.explain { result.reasons = leaves() }
             return existence(
                 candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
                 memo: memo, result: result, strict: &strict)
         case "Manual":
             result.state = evaluation.matched ? policy.manualDefaultState : .compliant
         default:
-            if options.explain && !evaluation.matched {
-                result.reasons = reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
-            }
+            if options.explain && !evaluation.matched { result.reasons = leaves() }
             // Audit, Deny (reported as would-deny), Modify, Append.
             if evaluation.matched {
                 result.state = .nonCompliant
@@ -585,9 +602,7 @@ public enum PolicyEvaluator {
                             expression: "effect Deny", path: "", actual: nil, target: nil, operator: "deny",
                             message: "Azure would deny creating or updating this resource as it is."))
                 }
-                result.reasons += reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+                result.reasons += leaves()
             }
         }
         return result
@@ -595,7 +610,7 @@ public enum PolicyEvaluator {
 
     static func existence(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
-        children: [Candidate], options: ScanOptions, memo: DeploymentMemo, result: PolicyResult,
+        children: [Candidate], options: ScanOptions, memo: ScanMemo, result: PolicyResult,
         strict: inout [StrictResult]
     ) -> PolicyResult {
         var result = result
@@ -621,28 +636,35 @@ public enum PolicyEvaluator {
                 matched = true
                 break
             }
-            let evaluation = ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
-                condition, resource: resource.resource, resourceType: resource.type, context: context)
+            let entry =
+                options.memoizesConditions
+                ? memo.conditions.entry(
+                    condition, slot: 2 * policy.index + 1, resource: resource.resource, resourceType: resource.type,
+                    context: context, fieldFunctionReadsContext: true) : nil
+            let evaluation =
+                entry?.result
+                ?? ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
+                    condition, resource: resource.resource, resourceType: resource.type, context: context)
             if let error = evaluation.error {
                 result.state = .error
                 result.error = "existenceCondition on \(resource.id): \(error)"
                 return result
             }
-            if evaluation.matched || options.explain {
-                let leaves = reasons(
-                    ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
-                        condition, resource: resource.resource, resourceType: resource.type, context: context),
-                    candidate: lastSegment(resource.id))
-                if options.explain { explained += leaves }
-                if evaluation.matched {
-                    matched = true
-                    break
-                }
+            func leaves(candidate: String?) -> [PolicyReason] {
+                entry?.reasons(candidate: candidate)
+                    ?? reasons(
+                        ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
+                            condition, resource: resource.resource, resourceType: resource.type, context: context),
+                        candidate: candidate)
             }
-            let leaves = reasons(
-                ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
-                    condition, resource: resource.resource, resourceType: resource.type, context: context))
-            if best == nil || leaves.count < best!.count { best = leaves }
+            // A scan shows the leaves of the best non-matching candidate; explain shows every candidate's.
+            if options.explain { explained += leaves(candidate: lastSegment(resource.id)) }
+            if evaluation.matched {
+                matched = true
+                break
+            }
+            let failing = leaves(candidate: nil)
+            if best == nil || failing.count < best!.count { best = failing }
         }
         if !matched {
             result.state = .nonCompliant
@@ -659,7 +681,7 @@ public enum PolicyEvaluator {
             result.reasons += explained
         }
         if policy.effect == "DeployIfNotExists", let deployment = policy.deployment {
-            var plans: [DriftPlan?] = []
+            var plans: [DriftMemo?] = []
             do {
                 let clusterContext = PolicyExpressionContext(
                     parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
@@ -667,7 +689,7 @@ public enum PolicyEvaluator {
                         json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
                 let desired =
                     options.memoizesDeployments
-                    ? try memo.desired(
+                    ? try memo.deployments.desired(
                         policy: policy.index, deployment: deployment, policyParameters: clusterContext,
                         cluster: cluster.id)
                     : try DeploymentEvaluator.desiredResources(
@@ -690,7 +712,12 @@ public enum PolicyEvaluator {
                     runtime = RuntimeHealth.assess(
                         configuration: observed, now: options.parsedNow, staleAfterSeconds: options.staleAfterSeconds)
                 }
-                let drift = (plan ?? DriftPlan(desired: desired.body)).compare(observed: observed)
+                let drift: [DriftEntry]
+                if let plan {
+                    drift = options.memoizesConditions ? plan.compare(observed: observed) : plan.plan.compare(observed: observed)
+                } else {
+                    drift = DriftPlan(desired: desired.body).compare(observed: observed)
+                }
                 strict.append(
                     StrictResult(
                         clusterId: cluster.id.description, resourceId: desired.id, assignmentId: policy.assignment.id,
