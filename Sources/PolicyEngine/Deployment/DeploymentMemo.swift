@@ -157,7 +157,12 @@ struct SymbolicText {
     /// The text with each symbol replaced by its slot's value.
     func text(_ values: [String]) -> String {
         if let literal { return literal }
-        var out = pieces[0]
+        var length = 0
+        for piece in pieces { length += piece.utf8.count }
+        for slot in slots { length += slot < values.count ? values[slot].utf8.count : 11 }
+        var out = ""
+        out.reserveCapacity(length)
+        out += pieces[0]
         for (k, slot) in slots.enumerated() {
             out += slot < values.count ? values[slot] : SymbolTrap.symbol(slot)
             out += pieces[k + 1]
@@ -180,8 +185,8 @@ struct SymbolicText {
 ///
 /// One memo per worker thread (not shared, no locks); entries are keyed by policy.
 final class DeploymentMemo {
-    /// What the memo knows about one policy's deployment.
-    struct PolicyState {
+    /// What the memo knows about one policy's deployment (a class: updated in place, never copied).
+    final class PolicyState {
         /// The deployment's `properties` (nil when they do not read: the full path reports the error).
         var properties: [String: JSON]?
         /// Supplied parameters that do not depend on the resource, evaluated once.
@@ -241,6 +246,8 @@ final class DeploymentMemo {
     }
 
     private var states: [Int: PolicyState] = [:]
+    /// The last resource type read and its index in ``AliasCatalog/supportedTypes`` (clusters come in two types).
+    private var lastType: (type: String, index: Int?)?
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -262,8 +269,13 @@ final class DeploymentMemo {
         func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
             resources.map { ($0, nil) }
         }
-        var state = states.removeValue(forKey: index) ?? prepare(deployment, policyParameters: policyParameters)
-        defer { states[index] = state }
+        let state: PolicyState
+        if let known = states[index] {
+            state = known
+        } else {
+            state = prepare(deployment, policyParameters: policyParameters)
+            states[index] = state
+        }
         guard !state.disabled, let properties = state.properties, let constants = state.constants,
             let resourceGroup = cluster.resourceGroup
         else {
@@ -277,10 +289,19 @@ final class DeploymentMemo {
         if let compiled = state.dynamicValues {
             for (_, value, text, field) in compiled {
                 if let field, let resource = policyParameters.resource {
-                    // `[field('name')]` and the like: read the resource directly, as field() would.
-                    switch field.value(in: resource.json, resourceType: resource.type) {
-                    case .value(let json): values.append(json)
-                    case .collection(let items): values.append(.array(items))
+                    // `[field('name')]` and the like: read the resource directly, as field() would
+                    // (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
+                    let typeIndex: Int?
+                    if let lastType, lastType.type == resource.type {
+                        typeIndex = lastType.index
+                    } else {
+                        typeIndex = AliasCatalog.typeIndex(of: resource.type)
+                        lastType = (resource.type, typeIndex)
+                    }
+                    switch field.read(in: resource.json, typeIndex: typeIndex) {
+                    case .tape(let value): values.append(value.materialize())
+                    case .text(let text): values.append(.string(text))
+                    case .collection(let items): values.append(.array(items.map { $0?.materialize() ?? .null }))
                     case .missing: values.append(field.isCollection ? .array([]) : .string(""))
                     }
                     continue
@@ -372,7 +393,7 @@ final class DeploymentMemo {
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
     private func prepare(_ deployment: JSON, policyParameters: PolicyExpressionContext) -> PolicyState {
-        var state = PolicyState()
+        let state = PolicyState()
         guard let (properties, propertiesPath) = try? DeploymentEvaluator.deploymentProperties(deployment) else {
             return state
         }
@@ -446,17 +467,28 @@ final class DeploymentMemo {
     /// Whether a value can stand behind a symbol: a plain name segment (letters, digits, `-`, `_`, `.`),
     /// not `providers`, not containing a symbol itself.
     static func isPlainName(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard !bytes.isEmpty, bytes.count <= 256 else { return false }
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-                continue
-            default: return false
+        var contiguous = text
+        return contiguous.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= 256 else { return false }
+            let p = SymbolTrap.prefix
+            for (i, b) in bytes.enumerated() {
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                    // A symbol (`ffsymq7x` + two digits + `z`) inside is not a plain name.
+                    if b == p[0], i + 11 <= bytes.count, bytes[i + 1] == p[1], bytes[i + 2] == p[2],
+                        bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
+                        bytes[i + 7] == p[7], (bytes[i + 8] &- UInt8(ascii: "0")) < 10,
+                        (bytes[i + 9] &- UInt8(ascii: "0")) < 10, bytes[i + 10] == UInt8(ascii: "z")
+                    {
+                        return false
+                    }
+                    continue
+                default: return false
+                }
             }
+            return bytes.count != 9 || !ASCII.equalsIgnoringCase(text, "providers")
         }
-        return !ASCII.equalsIgnoringCase(text, "providers") && !SymbolTrap.scan(text, { _ in })
     }
 
     /// The symbolic output with every symbol replaced by the cluster's values.

@@ -65,6 +65,20 @@ final class AssignedPolicy: @unchecked Sendable {
     var locationOverrides: [PolicyOverride] = []
     /// The position in the compiled list (the deployment memo's key).
     var index = 0
+    /// ``types`` as a list: candidates are matched by comparing a few strings, not by hashing.
+    let typeList: [String]?
+    /// Whether selectors or overrides read the resource's location.
+    let readsLocation: Bool
+    /// The assignment's scope and notScopes, and whether the scope is a management group (kept apart so that
+    /// checking a cluster does not copy the assignment).
+    private let scope: String
+    private let notScopes: [String]
+    private let scopeIsManagementGroup: Bool
+
+    /// Whether the assignment's scope covers `id` (``PolicyEvaluator/inScope(_:_:)``).
+    func covers(_ id: ResourceID) -> Bool {
+        (scopeIsManagementGroup || id.hasPrefix(scope: scope)) && !notScopes.contains { id.hasPrefix(scope: $0) }
+    }
 
     init(
         assignment: PolicyAssignment, definition: PolicyDefinition, referenceId: String?, parameters: [String: JSON],
@@ -91,6 +105,11 @@ final class AssignedPolicy: @unchecked Sendable {
         self.deployment = deployment
         self.manualDefaultState = manualDefaultState
         self.locationOverrides = locationOverrides
+        self.typeList = types.map { Array($0) }
+        self.readsLocation = !assignment.resourceSelectors.isEmpty || !locationOverrides.isEmpty
+        self.scope = assignment.scope
+        self.notScopes = assignment.notScopes
+        self.scopeIsManagementGroup = PolicyEvaluator.isManagementGroup(assignment.scope)
     }
 
     /// The same policy with another effect (a location override); keeps the index.
@@ -465,29 +484,33 @@ public enum PolicyEvaluator {
                     desiredResources: [], error: message))
         }
         for policy in policies {
-            guard inScope(cluster.id, policy.assignment) else { continue }
+            guard policy.covers(cluster.id) else { continue }
             var candidates: [Candidate] = []
-            if let types = policy.types {
+            if let types = policy.typeList {
                 if types.contains(clusterCandidate.typeKey) { candidates.append(clusterCandidate) }
                 for child in childCandidates where types.contains(child.typeKey) { candidates.append(child) }
             } else {
                 candidates.append(clusterCandidate)
             }
-            let readsLocation = !policy.assignment.resourceSelectors.isEmpty || !policy.locationOverrides.isEmpty
             for candidate in candidates {
-                // Selectors and location overrides see the evaluated resource: clusters have a
-                // location, extension resources do not.
-                let candidateLocation = readsLocation && candidate.isCluster ? location : ""
-                guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else { continue }
-                var effect = policy.effect
-                for override in policy.locationOverrides
-                where override.selectors.allSatisfy({ selector in
-                    !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
-                        || selects(selector, value: candidateLocation, normalize: true)
-                }) {
-                    effect = canonicalEffect(override.value)
+                var effective = policy
+                if policy.readsLocation {
+                    // Selectors and location overrides see the evaluated resource: clusters have a
+                    // location, extension resources do not.
+                    let candidateLocation = candidate.isCluster ? location : ""
+                    guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
+                        continue
+                    }
+                    var effect = policy.effect
+                    for override in policy.locationOverrides
+                    where override.selectors.allSatisfy({ selector in
+                        !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
+                            || selects(selector, value: candidateLocation, normalize: true)
+                    }) {
+                        effect = canonicalEffect(override.value)
+                    }
+                    if effect != policy.effect { effective = policy.with(effect: effect) }
                 }
-                let effective = effect == policy.effect ? policy : policy.with(effect: effect)
                 guard effective.effect != "Disabled",
                     var result = evaluate(
                         candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
