@@ -213,4 +213,31 @@ struct ConditionMemoTests {
             #expect(a.resourceId == b.resourceId && a.drift == b.drift && a.runtime == b.runtime, "\(a.resourceId)")
         }
     }
+
+    @Test("a fleet scanned in parts, joined by moving, equals the same clusters scanned in small fleets one after another")
+    func partsJoinInOrder() throws {
+        let fleet = try generatedFleet(clusters: 600, seed: 31)
+        let bundle = try tenantWideBaseline()
+        var options = ScanOptions(now: "2026-11-21T18:00:00Z", parallelism: 2)
+        let whole = PolicyEvaluator.scan(fleet: fleet, bundle: bundle, options: options)
+        options.parallelism = 1
+        var results: [PolicyResult] = []
+        var strict: [StrictResult] = []
+        // Fewer than 256 clusters: one part, nothing to join.
+        for start in stride(from: 0, to: fleet.clusters.count, by: 200) {
+            let slice = Fleet(clusters: Array(fleet.clusters[start..<(start + 200)]), findings: [])
+            let scan = PolicyEvaluator.scan(fleet: slice, bundle: bundle, options: options)
+            results += scan.results
+            strict += scan.strict
+        }
+        #expect(whole.results.count == results.count && whole.results.count > 1200)
+        for (a, b) in zip(whole.results, results) {
+            #expect(a.resourceId == b.resourceId && a.policyDefinitionId == b.policyDefinitionId, "\(a.resourceId)")
+            #expect(a.state == b.state && a.reasons == b.reasons && a.desiredResources == b.desiredResources)
+        }
+        #expect(whole.strict.count == strict.count)
+        for (a, b) in zip(whole.strict, strict) {
+            #expect(a.resourceId == b.resourceId && a.drift == b.drift && a.runtime == b.runtime, "\(a.resourceId)")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import FleetCore
+import Foundation
 
 /// Options of a scan.
 public struct ScanOptions: Sendable {
@@ -124,12 +125,81 @@ final class AssignedPolicy: @unchecked Sendable {
     }
 }
 
-/// What one worker thread remembers across the clusters it evaluates (never shared between threads).
+/// What one worker thread remembers across the clusters it evaluates (never used by two threads at once).
 final class ScanMemo {
     /// DeployIfNotExists templates by cluster shape.
     let deployments = DeploymentMemo()
     /// Condition results by the values they read.
     let conditions = ConditionMemo()
+}
+
+/// Memos not in use, handed to the next part of the fleet that starts.
+final class MemoPool: @unchecked Sendable {
+    // @unchecked: `free` is only touched under `lock`; a memo taken out is used by one thread until given back.
+    private let lock = NSLock()
+    private var free: [ScanMemo] = []
+
+    /// A memo for one part: a used one when there is one (it already knows the fleet's shapes).
+    func take() -> ScanMemo {
+        lock.lock()
+        defer { lock.unlock() }
+        return free.popLast() ?? ScanMemo()
+    }
+
+    /// Returns a memo when its part is done.
+    func give(_ memo: ScanMemo) {
+        lock.lock()
+        free.append(memo)
+        lock.unlock()
+    }
+}
+
+/// Joins the parts workers produced into one array, moving elements (no reference counting) on every core.
+enum PartMerge {
+    /// A buffer the workers write disjoint ranges of.
+    struct Target<T>: @unchecked Sendable {
+        // @unchecked: each worker initialises its own range only.
+        let buffer: UnsafeMutableBufferPointer<T>
+    }
+
+    /// An array of the parts' elements in part order; `fill(k, range)` moves part `k` into its range.
+    static func merge<T>(
+        parts: Int, count: (Int) -> Int, placeholder: T,
+        fill: @Sendable (Int, UnsafeMutableBufferPointer<T>) -> Void
+    ) -> [T] {
+        var offsets = [0]
+        for k in 0..<parts { offsets.append(offsets[k] + count(k)) }
+        let total = offsets[parts]
+        let starts = offsets
+        return [T](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let target = Target(buffer: buffer)
+            DispatchQueue.concurrentPerform(iterations: parts) { k in
+                fill(k, UnsafeMutableBufferPointer(rebasing: target.buffer[starts[k]..<starts[k + 1]]))
+            }
+            initialized = total
+        }
+    }
+
+    /// Moves `source` into the uninitialised `target` (same count) and leaves `placeholder`s behind, which
+    /// hold nothing to release.
+    static func move<T>(_ source: UnsafeMutableBufferPointer<T>, to target: UnsafeMutableBufferPointer<T>, placeholder: T) {
+        guard let from = source.baseAddress, let to = target.baseAddress else { return }
+        to.moveInitialize(from: from, count: source.count)
+        from.initialize(repeating: placeholder, count: source.count)
+    }
+}
+
+extension PolicyResult {
+    /// A result holding no references (empty strings and arrays), left behind by ``PartMerge/move(_:to:placeholder:)``.
+    static let placeholder = PolicyResult(
+        resourceId: "", clusterId: "", assignmentId: "", policyDefinitionId: "", policyDefinitionReferenceId: nil,
+        effect: "", state: .compliant, reasons: [], enforcementMode: .default, exemptionId: nil, desiredResources: [],
+        error: nil)
+}
+
+extension StrictResult {
+    /// A strict entry holding no references, left behind by ``PartMerge/move(_:to:placeholder:)``.
+    static let placeholder = StrictResult(clusterId: "", resourceId: "", assignmentId: "", drift: [], runtime: nil)
 }
 
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
@@ -174,26 +244,41 @@ public enum PolicyEvaluator {
         for i in compiled.indices { compiled[i].index = i }
         let policies = compiled
         let failures = broken
+        // Parts balance the load; memos are handed from part to part (one per thread at a time), so that
+        // each is learned once per thread rather than once per part.
+        let pool = MemoPool()
         let work: @Sendable (Int) -> Void = { k in
             var results: [PolicyResult] = []
             var strict: [StrictResult] = []
-            let memo = ScanMemo()
+            let memo = pool.take()
             for index in (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts) {
                 evaluate(
                     clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
                     memo: memo, results: &results, strict: &strict)
             }
+            pool.give(memo)
             slots.set(k, (results, strict))
         }
-        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
-        var results: [PolicyResult] = []
-        var strict: [StrictResult] = []
-        for k in 0..<parts {
-            let (r, s) = slots.get(k)!
-            results.append(contentsOf: r)
-            strict.append(contentsOf: s)
+        if parts == 1 {
+            work(0)
+            let (results, strict) = slots.get(0)!
+            return ScanResult(results: results, strict: strict, diagnostics: diagnostics)
         }
-        return ScanResult(results: results, strict: strict, diagnostics: diagnostics)
+        DispatchQueue.concurrentPerform(iterations: parts, execute: work)
+        return ScanResult(
+            results: PartMerge.merge(parts: parts, count: { slots.get($0)!.0.count }, placeholder: .placeholder) {
+                k, target in
+                var part = slots.get(k)!.0
+                slots.set(k, ([], slots.get(k)!.1))
+                part.withUnsafeMutableBufferPointer { PartMerge.move($0, to: target, placeholder: .placeholder) }
+            },
+            strict: PartMerge.merge(parts: parts, count: { slots.get($0)!.1.count }, placeholder: .placeholder) {
+                k, target in
+                var part = slots.get(k)!.1
+                slots.set(k, ([], []))
+                part.withUnsafeMutableBufferPointer { PartMerge.move($0, to: target, placeholder: .placeholder) }
+            },
+            diagnostics: diagnostics)
     }
 
     // MARK: - Compilation
