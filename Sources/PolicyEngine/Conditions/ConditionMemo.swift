@@ -55,7 +55,6 @@ final class ConditionMemo {
     }
 
     private var states: [Int: State] = [:]
-    private var key = ByteKeyBuilder()
     /// Results reused and evaluated, for tests.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -74,7 +73,8 @@ final class ConditionMemo {
             states[slot] = prepared
         }
         guard !prepared.disabled, let inputs = prepared.inputs else { return nil }
-        key.reset()
+        // A local builder: no exclusivity checks on a class member, and the key takes its buffer as it is.
+        var key = ByteKeyBuilder()
         key.append(text: resourceType)
         var properties: JSONValue?
         if prepared.readsProperties {

@@ -55,10 +55,7 @@ struct ByteKeyBuilder {
     /// The key so far.
     private(set) var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(512) }
-
-    /// Starts a new key, keeping the buffer.
-    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+    init() { bytes.reserveCapacity(256) }
 
     /// Appends a small number (a kind, a type index, a marker).
     mutating func append(tag: Int) {
@@ -131,6 +128,6 @@ struct ByteKeyBuilder {
         bytes.append(UInt8(truncatingIfNeeded: count >> 24))
     }
 
-    /// The key (a copy of the buffer).
+    /// The key (it shares the buffer; the builder is done with it).
     var key: ByteKey { ByteKey(bytes: bytes) }
 }

@@ -304,7 +304,6 @@ final class DriftMemo {
     /// The plan.
     let plan: DriftPlan
     private var known: [ByteKey: (entries: [DriftEntry], checked: Bool)] = [:]
-    private var key = ByteKeyBuilder()
     private var disabled = false
     /// Comparisons reused and made, for tests.
     private(set) var hits = 0
@@ -316,7 +315,7 @@ final class DriftMemo {
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
     func compare(observed: JSONValue?) -> [DriftEntry] {
         guard !disabled, let observed, !observed.isNull else { return plan.compare(observed: observed) }
-        key.reset()
+        var key = ByteKeyBuilder()
         guard plan.memoKey(observed: observed, into: &key) else { return plan.compare(observed: observed) }
         let memoKey = key.key
         if let entry = known[memoKey] {
