@@ -157,17 +157,27 @@ struct SymbolicText {
     /// The text with each symbol replaced by its slot's value.
     func text(_ values: [String]) -> String {
         if let literal { return literal }
-        var length = 0
-        for piece in pieces { length += piece.utf8.count }
-        for slot in slots { length += slot < values.count ? values[slot].utf8.count : 11 }
-        var out = ""
-        out.reserveCapacity(length)
-        out += pieces[0]
+        var parts: [String] = []
+        parts.reserveCapacity(pieces.count + slots.count)
+        parts.append(pieces[0])
         for (k, slot) in slots.enumerated() {
-            out += slot < values.count ? values[slot] : SymbolTrap.symbol(slot)
-            out += pieces[k + 1]
+            parts.append(slot < values.count ? values[slot] : SymbolTrap.symbol(slot))
+            parts.append(pieces[k + 1])
         }
-        return out
+        var length = 0
+        for part in parts { length += part.utf8.count }
+        // One allocation, filled by copying each part's bytes.
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var at = 0
+            for var part in parts {
+                part.withUTF8 { bytes in
+                    guard let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
+                    (target + at).update(from: source, count: bytes.count)
+                    at += bytes.count
+                }
+            }
+            return at
+        }
     }
 }
 
@@ -219,6 +229,8 @@ final class DeploymentMemo {
         let plan: DriftMemo?
         /// Specialised bodies and their plans by the values of ``bodySlots`` (a location, say).
         var bodies: [[String]: (body: JSON, plan: DriftMemo)] = [:]
+        /// The same when there is one slot, keyed by its value alone (no array to build per cluster).
+        var bodiesBySlot: [String: (body: JSON, plan: DriftMemo)] = [:]
 
         init(_ resource: DesiredResource) {
             self.resource = resource
@@ -236,6 +248,14 @@ final class DeploymentMemo {
         /// The body for these slot values, with its plan.
         func body(_ values: [String]) -> (body: JSON, plan: DriftMemo) {
             if let plan { return (resource.body, plan) }
+            if bodySlots.count == 1 {
+                let value = values[bodySlots[0]]
+                if let known = bodiesBySlot[value] { return known }
+                let body = SymbolTrap.substitute(resource.body, values)
+                let made = (body, DriftMemo(DriftPlan(desired: body)))
+                if bodiesBySlot.count < 1024 { bodiesBySlot[value] = made }
+                return made
+            }
             let key = bodySlots.map { values[$0] }
             if let known = bodies[key] { return known }
             let body = SymbolTrap.substitute(resource.body, values)
@@ -248,6 +268,10 @@ final class DeploymentMemo {
     private var states: [Int: PolicyState] = [:]
     /// The last resource type read and its index in ``AliasCatalog/supportedTypes`` (clusters come in two types).
     private var lastType: (type: String, index: Int?)?
+    /// The resource whose fields ``lastReads`` holds (the record, which keeps its document alive, and its
+    /// type): the policies of one cluster read the same fields (`name`, `type`) of the same record.
+    private var lastResource: (record: JSONValue, type: String)?
+    private var lastReads: [(field: String, value: JSON)] = []
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -291,6 +315,17 @@ final class DeploymentMemo {
                 if let field, let resource = policyParameters.resource {
                     // `[field('name')]` and the like: read the resource directly, as field() would
                     // (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
+                    if let last = lastResource, last.record.document === resource.json.document,
+                        last.record.offset == resource.json.offset, last.type == resource.type
+                    {
+                        if let known = lastReads.first(where: { $0.field == field.field }) {
+                            values.append(known.value)
+                            continue
+                        }
+                    } else {
+                        lastResource = (resource.json, resource.type)
+                        lastReads.removeAll(keepingCapacity: true)
+                    }
                     let typeIndex: Int?
                     if let lastType, lastType.type == resource.type {
                         typeIndex = lastType.index
@@ -298,12 +333,15 @@ final class DeploymentMemo {
                         typeIndex = AliasCatalog.typeIndex(of: resource.type)
                         lastType = (resource.type, typeIndex)
                     }
+                    let value: JSON
                     switch field.read(in: resource.json, typeIndex: typeIndex) {
-                    case .tape(let value): values.append(value.materialize())
-                    case .text(let text): values.append(.string(text))
-                    case .collection(let items): values.append(.array(items.map { $0?.materialize() ?? .null }))
-                    case .missing: values.append(field.isCollection ? .array([]) : .string(""))
+                    case .tape(let found): value = found.materialize()
+                    case .text(let text): value = .string(text)
+                    case .collection(let items): value = .array(items.map { $0?.materialize() ?? .null })
+                    case .missing: value = field.isCollection ? .array([]) : .string("")
                     }
+                    values.append(value)
+                    lastReads.append((field.field, value))
                     continue
                 }
                 do {
