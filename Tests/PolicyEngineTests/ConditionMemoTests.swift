@@ -30,20 +30,24 @@ private func generatedFleet(clusters: Int, seed: UInt64) throws -> Fleet {
 
 /// The `if` and existence condition of every policy the baseline's first assignment assigns, compiled as the
 /// scan compiles them (parameters bound).
-private func baselineConditions() throws -> [(name: String, condition: Condition, existence: Bool)] {
+private func baselineConditions() throws -> (
+    policies: [AssignedPolicy], conditions: [(name: String, condition: Condition, existence: Bool)]
+) {
     let bundle = try tenantWideBaseline()
     var diagnostics: [PolicyDiagnostic] = []
+    var policies: [AssignedPolicy] = []
     var out: [(String, Condition, Bool)] = []
     let assignment = try #require(bundle.assignments.first)
     for target in PolicyEvaluator.targets(of: assignment, in: bundle, diagnostics: &diagnostics) {
         let policy = try PolicyEvaluator.compile(
             assignment: assignment, definition: target.definition, reference: target.reference,
             initiative: target.initiative, now: "2026-11-21T18:00:00Z")
+        policies.append(policy)
         out.append((target.definition.id, policy.condition, false))
         if let existence = policy.existenceCondition { out.append((target.definition.id, existence, true)) }
     }
     #expect(out.count >= 6)
-    return out
+    return (policies, out)
 }
 
 @Suite("ConditionMemo and DriftMemo: results shared by the values read, identical to full evaluation")
@@ -51,10 +55,13 @@ struct ConditionMemoTests {
     @Test("every baseline condition on every resource of a generated fleet: the memo's result is the full result")
     func sameAsFull() throws {
         let fleet = try generatedFleet(clusters: 300, seed: 17)
-        let conditions = try baselineConditions()
-        let memo = ConditionMemo()
+        let (policies, conditions) = try baselineConditions()
+        // Keyed per condition, and keyed once per resource for all the conditions on its type.
+        let alone = ConditionMemo()
+        let shared = ConditionMemo(policies: policies)
         var evaluated = 0
         for cluster in fleet.clusters {
+            shared.startCluster()
             let resources =
                 [(cluster.resource, cluster.kind.resourceType)]
                 + PolicyEvaluator.children(of: cluster).map { ($0.resource, $0.type) }
@@ -66,17 +73,21 @@ struct ConditionMemoTests {
                 for (slot, entry) in conditions.enumerated() {
                     let evaluator = ConditionEvaluator(fieldFunctionReadsContext: entry.existence)
                     let full = evaluator.evaluate(entry.condition, resource: resource, resourceType: type, context: context)
-                    let memoised = memo.entry(
-                        entry.condition, slot: slot, resource: resource, resourceType: type, context: context,
-                        fieldFunctionReadsContext: entry.existence)
-                    #expect(memoised?.result == full, "\(entry.name) on \(cluster.id)")
+                    for memo in [alone, shared] {
+                        let memoised = memo.entry(
+                            entry.condition, slot: slot, resource: resource, resourceType: type, context: context,
+                            fieldFunctionReadsContext: entry.existence)
+                        #expect(memoised?.result == full, "\(entry.name) on \(cluster.id)")
+                    }
                     evaluated += 1
                 }
             }
         }
         // Every baseline condition qualifies, and most resources read what an earlier one read.
-        #expect(memo.hits + memo.misses == evaluated)
-        #expect(memo.hits > evaluated * 3 / 4, "hits \(memo.hits) of \(evaluated)")
+        for memo in [alone, shared] {
+            #expect(memo.hits + memo.misses == evaluated)
+            #expect(memo.hits > evaluated * 3 / 4, "hits \(memo.hits) of \(evaluated)")
+        }
     }
 
     @Test("resources that differ only in what a condition does not read share a result; a value it reads splits it")

@@ -52,6 +52,52 @@ final class ConditionMemo {
         var readsProperties = false
         var entries: [ByteKey: Entry] = [:]
         var disabled = false
+        /// Per resource type (lowercased): whether the type's shared inputs cover ``inputs``.
+        var sharesKey: [String: Bool] = [:]
+
+        /// Whether the shared key of `type` (inputs `union`) reads everything this condition reads.
+        func shares(_ union: Set<Input>, type: String) -> Bool {
+            if let known = sharesKey[type] { return known }
+            let covered = inputs.map { $0.allSatisfy(union.contains) } ?? false
+            sharesKey[type] = covered
+            return covered
+        }
+    }
+
+    /// The inputs of every qualifying condition the scan evaluates on a resource type (lowercased), so that one
+    /// key per resource serves all of them.
+    private let shared: [String: (inputs: [Input], readsProperties: Bool, set: Set<Input>)]
+    /// The keys made this cluster, by resource (the record keeps its document alive) and type.
+    private var keys: [(record: JSONValue, type: String, key: ByteKey)] = []
+    /// The last resource type seen and its lowercased form.
+    private var lastType: (type: String, lowered: String)?
+
+    /// A memo for the conditions of `policies` (their `if` on the types they name, or on clusters; their
+    /// existence condition on their related type). Conditions evaluated on other types are keyed alone.
+    init(policies: [AssignedPolicy] = []) {
+        var shared: [String: (inputs: [Input], readsProperties: Bool, set: Set<Input>)] = [:]
+        func add(_ condition: Condition?, types: [String]) {
+            guard let condition, let inputs = Self.prepare(condition).inputs else { return }
+            for type in types {
+                var entry = shared[type] ?? ([], false, [])
+                for input in inputs where entry.set.insert(input).inserted {
+                    entry.inputs.append(input)
+                    if input.underProperties { entry.readsProperties = true }
+                }
+                shared[type] = entry
+            }
+        }
+        let clusterTypes = ClusterKind.allCases.map { ASCII.lowercased($0.resourceType) }
+        for policy in policies {
+            add(policy.condition, types: policy.typeList ?? clusterTypes)
+            if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
+        }
+        self.shared = shared
+    }
+
+    /// Forgets the keys of the last cluster's resources.
+    func startCluster() {
+        keys.removeAll(keepingCapacity: true)
     }
 
     private var states: [Int: State] = [:]
@@ -73,22 +119,28 @@ final class ConditionMemo {
             states[slot] = prepared
         }
         guard !prepared.disabled, let inputs = prepared.inputs else { return nil }
-        // A local builder: no exclusivity checks on a class member, and the key takes its buffer as it is.
-        var key = ByteKeyBuilder()
-        key.append(text: resourceType)
-        var properties: JSONValue?
-        if prepared.readsProperties {
-            properties = resource.member(ignoringCase: "properties")
-            if let found = properties, found.isNull { properties = nil }
+        let lowered: String
+        if let lastType, lastType.type == resourceType {
+            lowered = lastType.lowered
+        } else {
+            lowered = ASCII.lowercased(resourceType)
+            lastType = (resourceType, lowered)
         }
-        for input in inputs {
-            if input.underProperties {
-                key.append(properties?.member(ignoringCase: input.name))
+        let memoKey: ByteKey
+        if let union = shared[lowered], prepared.shares(union.set, type: lowered) {
+            // One key per resource for every condition on its type: made once per cluster.
+            if let made = keys.first(where: {
+                $0.record.document === resource.document && $0.record.offset == resource.offset
+                    && $0.type == resourceType
+            }) {
+                memoKey = made.key
             } else {
-                key.append(resource.member(ignoringCase: input.name))
+                memoKey = Self.key(resource, resourceType, union.inputs, union.readsProperties, shared: true)
+                keys.append((resource, resourceType, memoKey))
             }
+        } else {
+            memoKey = Self.key(resource, resourceType, inputs, prepared.readsProperties, shared: false)
         }
-        let memoKey = key.key
         let evaluator = ConditionEvaluator(collectsReasons: true, fieldFunctionReadsContext: fieldFunctionReadsContext)
         if let known = prepared.entries[memoKey] {
             if known.checked {
@@ -110,6 +162,29 @@ final class ConditionMemo {
             evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context))
         if prepared.entries.count < 4096 { prepared.entries[memoKey] = entry }
         return entry
+    }
+
+    /// The JSON text of `inputs` in `resource`, looked up as the evaluator looks them up.
+    private static func key(
+        _ resource: JSONValue, _ resourceType: String, _ inputs: [Input], _ readsProperties: Bool, shared: Bool
+    ) -> ByteKey {
+        // A local builder: no exclusivity checks on a class member, and the key takes its buffer as it is.
+        var key = ByteKeyBuilder()
+        key.append(tag: shared ? 1 : 0)
+        key.append(text: resourceType)
+        var properties: JSONValue?
+        if readsProperties {
+            properties = resource.member(ignoringCase: "properties")
+            if let found = properties, found.isNull { properties = nil }
+        }
+        for input in inputs {
+            if input.underProperties {
+                key.append(properties?.member(ignoringCase: input.name))
+            } else {
+                key.append(resource.member(ignoringCase: input.name))
+            }
+        }
+        return key.key
     }
 
     /// Finds what `condition` reads, or that it does not qualify.

@@ -130,7 +130,12 @@ final class ScanMemo {
     /// DeployIfNotExists templates by cluster shape.
     let deployments = DeploymentMemo()
     /// Condition results by the values they read.
-    let conditions = ConditionMemo()
+    let conditions: ConditionMemo
+
+    /// A memo for evaluating `policies`.
+    init(policies: [AssignedPolicy]) {
+        conditions = ConditionMemo(policies: policies)
+    }
 }
 
 /// Memos not in use, handed to the next part of the fleet that starts.
@@ -138,12 +143,16 @@ final class MemoPool: @unchecked Sendable {
     // @unchecked: `free` is only touched under `lock`; a memo taken out is used by one thread until given back.
     private let lock = NSLock()
     private var free: [ScanMemo] = []
+    private let policies: [AssignedPolicy]
+
+    /// A pool of memos for evaluating `policies`.
+    init(policies: [AssignedPolicy]) { self.policies = policies }
 
     /// A memo for one part: a used one when there is one (it already knows the fleet's shapes).
     func take() -> ScanMemo {
         lock.lock()
         defer { lock.unlock() }
-        return free.popLast() ?? ScanMemo()
+        return free.popLast() ?? ScanMemo(policies: policies)
     }
 
     /// Returns a memo when its part is done.
@@ -246,7 +255,7 @@ public enum PolicyEvaluator {
         let failures = broken
         // Parts balance the load; memos are handed from part to part (one per thread at a time), so that
         // each is learned once per thread rather than once per part.
-        let pool = MemoPool()
+        let pool = MemoPool(policies: policies)
         let work: @Sendable (Int) -> Void = { k in
             var results: [PolicyResult] = []
             var strict: [StrictResult] = []
@@ -558,6 +567,7 @@ public enum PolicyEvaluator {
         let clusterType = cluster.kind.resourceType
         lazy var location = cluster.location
         lazy var childCandidates = children(of: cluster)
+        memo.conditions.startCluster()
         let clusterCandidate = Candidate(id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true)
         // Assignments that could not be compiled: an Error result for every cluster in scope.
         for (assignment, referenceId, definitionId, message) in broken where inScope(cluster.id, assignment) {
