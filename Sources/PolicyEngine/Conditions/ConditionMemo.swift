@@ -52,25 +52,24 @@ final class ConditionMemo {
         var readsProperties = false
         var entries: [ByteKey: Entry] = [:]
         var disabled = false
-        /// Per resource type (lowercased): whether the type's shared inputs cover ``inputs``.
-        var sharesKey: [String: Bool] = [:]
+        /// Per shared key (its index): whether it reads everything this condition reads.
+        var sharesKey: [Bool?] = []
 
-        /// Whether the shared key of `type` (inputs `union`) reads everything this condition reads.
-        func shares(_ union: Set<Input>, type: String) -> Bool {
-            if let known = sharesKey[type] { return known }
+        /// Whether the shared key `index` (inputs `union`) reads everything this condition reads.
+        func shares(_ union: Set<Input>, index: Int) -> Bool {
+            if index < sharesKey.count, let known = sharesKey[index] { return known }
             let covered = inputs.map { $0.allSatisfy(union.contains) } ?? false
-            sharesKey[type] = covered
+            while sharesKey.count <= index { sharesKey.append(nil) }
+            sharesKey[index] = covered
             return covered
         }
     }
 
     /// The inputs of every qualifying condition the scan evaluates on a resource type (lowercased), so that one
     /// key per resource serves all of them.
-    private let shared: [String: (inputs: [Input], readsProperties: Bool, set: Set<Input>)]
+    private let shared: [(type: String, inputs: [Input], readsProperties: Bool, set: Set<Input>)]
     /// The keys made this cluster, by resource (the record keeps its document alive) and type.
     private var keys: [(record: JSONValue, type: String, key: ByteKey)] = []
-    /// The last resource type seen and its lowercased form.
-    private var lastType: (type: String, lowered: String)?
 
     /// A memo for the conditions of `policies` (their `if` on the types they name, or on clusters; their
     /// existence condition on their related type). Conditions evaluated on other types are keyed alone.
@@ -92,7 +91,7 @@ final class ConditionMemo {
             add(policy.condition, types: policy.typeList ?? clusterTypes)
             if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
         }
-        self.shared = shared
+        self.shared = shared.keys.sorted().map { ($0, shared[$0]!.inputs, shared[$0]!.readsProperties, shared[$0]!.set) }
     }
 
     /// Forgets the keys of the last cluster's resources.
@@ -107,8 +106,10 @@ final class ConditionMemo {
 
     /// The result of `condition` (identified by `slot`, one per compiled condition) for `resource`, with reasons;
     /// nil when the condition does not qualify or the memo gave up on it (evaluate it directly then).
+    ///
+    /// `typeKey` is `resourceType` lowercased (the caller has it at hand; computed when nil).
     func entry(
-        _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String,
+        _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
         context: PolicyExpressionContext, fieldFunctionReadsContext: Bool
     ) -> Entry? {
         let prepared: State
@@ -119,15 +120,12 @@ final class ConditionMemo {
             states[slot] = prepared
         }
         guard !prepared.disabled, let inputs = prepared.inputs else { return nil }
-        let lowered: String
-        if let lastType, lastType.type == resourceType {
-            lowered = lastType.lowered
-        } else {
-            lowered = ASCII.lowercased(resourceType)
-            lastType = (resourceType, lowered)
-        }
+        let lowered = typeKey ?? ASCII.lowercased(resourceType)
         let memoKey: ByteKey
-        if let union = shared[lowered], prepared.shares(union.set, type: lowered) {
+        if let index = shared.firstIndex(where: { $0.type == lowered }),
+            prepared.shares(shared[index].set, index: index)
+        {
+            let union = shared[index]
             // One key per resource for every condition on its type: made once per cluster.
             if let made = keys.first(where: {
                 $0.record.document === resource.document && $0.record.offset == resource.offset

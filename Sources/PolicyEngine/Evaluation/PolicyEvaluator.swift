@@ -684,7 +684,7 @@ public enum PolicyEvaluator {
             options.memoizesConditions
             ? memo.conditions.entry(
                 policy.condition, slot: 2 * policy.index, resource: candidate.resource, resourceType: candidate.type,
-                context: context, fieldFunctionReadsContext: false) : nil
+                typeKey: candidate.typeKey, context: context, fieldFunctionReadsContext: false) : nil
         let evaluation =
             entry?.result
             ?? ConditionEvaluator(collectsReasons: false).evaluate(
@@ -758,7 +758,7 @@ public enum PolicyEvaluator {
                 options.memoizesConditions
                 ? memo.conditions.entry(
                     condition, slot: 2 * policy.index + 1, resource: resource.resource, resourceType: resource.type,
-                    context: context, fieldFunctionReadsContext: true) : nil
+                    typeKey: resource.typeKey, context: context, fieldFunctionReadsContext: true) : nil
             let evaluation =
                 entry?.result
                 ?? ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
