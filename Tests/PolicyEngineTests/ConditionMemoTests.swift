@@ -72,7 +72,8 @@ struct ConditionMemoTests {
                         json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
                 for (slot, entry) in conditions.enumerated() {
                     let evaluator = ConditionEvaluator(fieldFunctionReadsContext: entry.existence)
-                    let full = evaluator.evaluate(entry.condition, resource: resource, resourceType: type, context: context)
+                    let full = evaluator.evaluate(
+                        entry.condition, resource: resource, resourceType: type, context: context)
                     for memo in [alone, shared] {
                         let memoised = memo.entry(
                             entry.condition, slot: slot, resource: resource, resourceType: type, context: context,
@@ -131,7 +132,8 @@ struct ConditionMemoTests {
     @Test("conditions that read more than fields (expressions, counts, field()) are not memoised")
     func notQualifying() throws {
         let memo = ConditionMemo()
-        let context = PolicyExpressionContext(parameters: ["x": .string("a")], now: "2026-11-21T18:00:00Z", resource: nil)
+        let context = PolicyExpressionContext(
+            parameters: ["x": .string("a")], now: "2026-11-21T18:00:00Z", resource: nil)
         let resource = conditionRecord(#"{"name": "a", "type": "\#(ConditionTypes.flux)", "properties": {}}"#)
         let conditions: [JSON] = [
             .object(["field": .string("name"), "equals": .string("[field('type')]")]),
@@ -159,7 +161,9 @@ struct ConditionMemoTests {
         var memos: [JSON: DriftMemo] = [:]
         var observedById: [String: JSONValue] = [:]
         for cluster in fleet.clusters {
-            for child in PolicyEvaluator.children(of: cluster) { observedById[ASCII.lowercased(child.id)] = child.resource }
+            for child in PolicyEvaluator.children(of: cluster) {
+                observedById[ASCII.lowercased(child.id)] = child.resource
+            }
         }
         var compared = 0
         for result in scan.results {
@@ -167,7 +171,8 @@ struct ConditionMemoTests {
                 let memo = memos[desired.body] ?? DriftMemo(DriftPlan(desired: desired.body))
                 memos[desired.body] = memo
                 let observed = observedById[ASCII.lowercased(desired.id)]
-                #expect(memo.compare(observed: observed) == SpecDrift.compare(desired: desired.body, observed: observed))
+                #expect(
+                    memo.compare(observed: observed) == SpecDrift.compare(desired: desired.body, observed: observed))
                 compared += 1
             }
         }
@@ -225,7 +230,9 @@ struct ConditionMemoTests {
         }
     }
 
-    @Test("a fleet scanned in parts, joined by moving, equals the same clusters scanned in small fleets one after another")
+    @Test(
+        "a fleet scanned in parts, joined by moving, equals the same clusters scanned in small fleets one after another"
+    )
     func partsJoinInOrder() throws {
         let fleet = try generatedFleet(clusters: 600, seed: 31)
         let bundle = try tenantWideBaseline()

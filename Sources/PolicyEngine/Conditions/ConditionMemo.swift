@@ -71,8 +71,10 @@ final class ConditionMemo {
     /// The keys made this cluster, by resource (the record keeps its document alive) and type.
     private var keys: [(record: JSONValue, type: String, key: ByteKey)] = []
 
-    /// A memo for the conditions of `policies` (their `if` on the types they name, or on clusters; their
-    /// existence condition on their related type). Conditions evaluated on other types are keyed alone.
+    /// A memo for the conditions of `policies`.
+    ///
+    /// Their `if` shares keys on the types it names (or on clusters), their existence condition on their related
+    /// type. Conditions evaluated on other types are keyed alone.
     init(policies: [AssignedPolicy] = []) {
         var shared: [String: (inputs: [Input], readsProperties: Bool, set: Set<Input>)] = [:]
         func add(_ condition: Condition?, types: [String]) {
@@ -91,7 +93,9 @@ final class ConditionMemo {
             add(policy.condition, types: policy.typeList ?? clusterTypes)
             if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
         }
-        self.shared = shared.keys.sorted().map { ($0, shared[$0]!.inputs, shared[$0]!.readsProperties, shared[$0]!.set) }
+        self.shared = shared.keys.sorted().map {
+            ($0, shared[$0]!.inputs, shared[$0]!.readsProperties, shared[$0]!.set)
+        }
     }
 
     /// Forgets the keys of the last cluster's resources.

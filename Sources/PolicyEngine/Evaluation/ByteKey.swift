@@ -98,8 +98,9 @@ struct ByteKeyBuilder {
         case .number:
             while end < input.count {
                 let c = input[end]
-                guard (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
-                    || c == UInt8(ascii: ".") || c | 0x20 == UInt8(ascii: "e")
+                guard
+                    (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
+                        || c == UInt8(ascii: ".") || c | 0x20 == UInt8(ascii: "e")
                 else { break }
                 end += 1
             }

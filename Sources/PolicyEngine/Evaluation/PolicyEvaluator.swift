@@ -191,7 +191,9 @@ enum PartMerge {
 
     /// Moves `source` into the uninitialised `target` (same count) and leaves `placeholder`s behind, which
     /// hold nothing to release.
-    static func move<T>(_ source: UnsafeMutableBufferPointer<T>, to target: UnsafeMutableBufferPointer<T>, placeholder: T) {
+    static func move<T>(
+        _ source: UnsafeMutableBufferPointer<T>, to target: UnsafeMutableBufferPointer<T>, placeholder: T
+    ) {
         guard let from = source.baseAddress, let to = target.baseAddress else { return }
         to.moveInitialize(from: from, count: source.count)
         from.initialize(repeating: placeholder, count: source.count)
@@ -832,7 +834,9 @@ public enum PolicyEvaluator {
                 }
                 let drift: [DriftEntry]
                 if let plan {
-                    drift = options.memoizesConditions ? plan.compare(observed: observed) : plan.plan.compare(observed: observed)
+                    drift =
+                        options.memoizesConditions
+                        ? plan.compare(observed: observed) : plan.plan.compare(observed: observed)
                 } else {
                     drift = DriftPlan(desired: desired.body).compare(observed: observed)
                 }

@@ -134,9 +134,10 @@ public struct DriftPlan: Sendable {
         return desiredKind
     }
 
-    /// Writes into `key` everything ``compare(observed:)`` reads of `observed`: the kind, then for each member
-    /// the desired body sets, the observed member's JSON text, or for a desired object (such as `properties`)
-    /// the text of each of its members the body sets. Equal keys give equal comparisons.
+    /// Writes into `key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal comparisons.
+    ///
+    /// That is the kind, then for each member the desired body sets, the observed member's JSON text, or for a
+    /// desired object (such as `properties`) the text of each of its members the body sets.
     ///
     /// - Returns: false when `observed` is not an object (compare it directly).
     func memoKey(observed: JSONValue, into key: inout ByteKeyBuilder) -> Bool {
