@@ -88,12 +88,12 @@ final class ConditionMemo {
                 shared[type] = entry
             }
         }
-        let clusterTypes = ClusterKind.allCases.map { ASCII.lowercased($0.resourceType) }
+        let clusterTypes = ClusterKind.allCases.map { PolicyEvaluator.Candidate.clusterKeys[$0]! }
         for policy in policies {
             add(policy.condition, types: policy.typeList ?? clusterTypes)
             if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
         }
-        self.shared = shared.keys.sorted().map {
+        self.shared = shared.keys.sorted().map(PolicyEvaluator.Candidate.canonical).map {
             ($0, shared[$0]!.inputs, shared[$0]!.readsProperties, shared[$0]!.set)
         }
     }

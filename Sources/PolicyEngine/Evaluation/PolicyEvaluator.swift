@@ -52,7 +52,7 @@ final class AssignedPolicy: @unchecked Sendable {
     /// Resource types the rule's `if` names (lowercased); nil when it names none.
     var types: Set<String>?
     var relatedType: String? {
-        didSet { relatedTypeKey = relatedType.map(ASCII.lowercased) ?? "" }
+        didSet { relatedTypeKey = relatedType.map { PolicyEvaluator.Candidate.canonical(ASCII.lowercased($0)) } ?? "" }
     }
     /// ``relatedType`` lowercased.
     var relatedTypeKey = ""
@@ -96,7 +96,7 @@ final class AssignedPolicy: @unchecked Sendable {
         self.condition = condition
         self.types = types
         self.relatedType = relatedType
-        self.relatedTypeKey = relatedType.map(ASCII.lowercased) ?? ""
+        self.relatedTypeKey = relatedType.map { PolicyEvaluator.Candidate.canonical(ASCII.lowercased($0)) } ?? ""
         self.relatedName = relatedName
         if let relatedName, !DeploymentMemo.readsResource(relatedName) {
             let context = PolicyExpressionContext(parameters: parameters, now: "", resource: nil)
@@ -106,7 +106,7 @@ final class AssignedPolicy: @unchecked Sendable {
         self.deployment = deployment
         self.manualDefaultState = manualDefaultState
         self.locationOverrides = locationOverrides
-        self.typeList = types.map { Array($0) }
+        self.typeList = types.map { $0.map(PolicyEvaluator.Candidate.canonical) }
         self.readsLocation = !assignment.resourceSelectors.isEmpty || !locationOverrides.isEmpty
         self.scope = assignment.scope
         self.notScopes = assignment.notScopes
@@ -527,6 +527,18 @@ public enum PolicyEvaluator {
         static let configurationKey = ASCII.lowercased(configurationType)
         static let fluxV1Type = "Microsoft.KubernetesConfiguration/sourceControlConfigurations"
         static let fluxV1Key = ASCII.lowercased(fluxV1Type)
+        /// The cluster types lowercased, by kind.
+        static let clusterKeys = Dictionary(
+            uniqueKeysWithValues: ClusterKind.allCases.map { ($0, ASCII.lowercased($0.resourceType)) })
+        /// Every type key above, so that equal keys elsewhere can share their storage.
+        static let knownKeys =
+            [extensionKey, configurationKey, fluxV1Key] + ClusterKind.allCases.map { clusterKeys[$0]! }
+
+        /// `key` as the shared instance when it is a known type key: equal strings that share storage compare
+        /// without looking at their bytes.
+        static func canonical(_ key: String) -> String {
+            knownKeys.first { $0 == key } ?? key
+        }
     }
 
     static func children(of cluster: Cluster) -> [Candidate] {
@@ -570,7 +582,9 @@ public enum PolicyEvaluator {
         lazy var location = cluster.location
         lazy var childCandidates = children(of: cluster)
         memo.conditions.startCluster()
-        let clusterCandidate = Candidate(id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true)
+        let clusterCandidate = Candidate(
+            id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true,
+            typeKey: Candidate.clusterKeys[cluster.kind])
         // Assignments that could not be compiled: an Error result for every cluster in scope.
         for (assignment, referenceId, definitionId, message) in broken where inScope(cluster.id, assignment) {
             results.append(
