@@ -165,7 +165,7 @@ struct DeploymentMemoTests {
 }
 
 /// The repository root (for `policies/` and `fleet-examples/`).
-private let repositoryRoot: URL = {
+let repositoryRoot: URL = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url
@@ -178,6 +178,7 @@ struct DeploymentMemoScanTests {
         var options = ScanOptions(now: "2026-11-21T18:00:00Z")
         let memoised = PolicyEvaluator.scan(fleet: fleet, bundle: bundle, options: options)
         options.memoizesDeployments = false
+        options.memoizesConditions = false
         let full = PolicyEvaluator.scan(fleet: fleet, bundle: bundle, options: options)
         #expect(memoised.results.count == full.results.count)
         for (a, b) in zip(memoised.results, full.results) {

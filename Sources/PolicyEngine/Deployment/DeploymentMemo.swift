@@ -157,12 +157,27 @@ struct SymbolicText {
     /// The text with each symbol replaced by its slot's value.
     func text(_ values: [String]) -> String {
         if let literal { return literal }
-        var out = pieces[0]
+        var parts: [String] = []
+        parts.reserveCapacity(pieces.count + slots.count)
+        parts.append(pieces[0])
         for (k, slot) in slots.enumerated() {
-            out += slot < values.count ? values[slot] : SymbolTrap.symbol(slot)
-            out += pieces[k + 1]
+            parts.append(slot < values.count ? values[slot] : SymbolTrap.symbol(slot))
+            parts.append(pieces[k + 1])
         }
-        return out
+        var length = 0
+        for part in parts { length += part.utf8.count }
+        // One allocation, filled by copying each part's bytes.
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var at = 0
+            for var part in parts {
+                part.withUTF8 { bytes in
+                    guard let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
+                    (target + at).update(from: source, count: bytes.count)
+                    at += bytes.count
+                }
+            }
+            return at
+        }
     }
 }
 
@@ -180,8 +195,8 @@ struct SymbolicText {
 ///
 /// One memo per worker thread (not shared, no locks); entries are keyed by policy.
 final class DeploymentMemo {
-    /// What the memo knows about one policy's deployment.
-    struct PolicyState {
+    /// What the memo knows about one policy's deployment (a class: updated in place, never copied).
+    final class PolicyState {
         /// The deployment's `properties` (nil when they do not read: the full path reports the error).
         var properties: [String: JSON]?
         /// Supplied parameters that do not depend on the resource, evaluated once.
@@ -210,10 +225,12 @@ final class DeploymentMemo {
         let dependsOn: [SymbolicText]
         /// The slots the body's symbols stand for (most bodies have none: only ids name the cluster).
         let bodySlots: [Int]
-        /// The body's drift plan, when the body has no symbols.
-        let plan: DriftPlan?
+        /// The body's drift plan (with the comparisons it made), when the body has no symbols.
+        let plan: DriftMemo?
         /// Specialised bodies and their plans by the values of ``bodySlots`` (a location, say).
-        var bodies: [[String]: (body: JSON, plan: DriftPlan)] = [:]
+        var bodies: [[String]: (body: JSON, plan: DriftMemo)] = [:]
+        /// The same when there is one slot, keyed by its value alone (no array to build per cluster).
+        var bodiesBySlot: [String: (body: JSON, plan: DriftMemo)] = [:]
 
         init(_ resource: DesiredResource) {
             self.resource = resource
@@ -225,22 +242,36 @@ final class DeploymentMemo {
             var slots: Set<Int> = []
             _ = SymbolTrap.collect(resource.body, into: &slots)
             self.bodySlots = slots.sorted()
-            self.plan = slots.isEmpty ? DriftPlan(desired: resource.body) : nil
+            self.plan = slots.isEmpty ? DriftMemo(DriftPlan(desired: resource.body)) : nil
         }
 
         /// The body for these slot values, with its plan.
-        func body(_ values: [String]) -> (body: JSON, plan: DriftPlan) {
+        func body(_ values: [String]) -> (body: JSON, plan: DriftMemo) {
             if let plan { return (resource.body, plan) }
+            if bodySlots.count == 1 {
+                let value = values[bodySlots[0]]
+                if let known = bodiesBySlot[value] { return known }
+                let body = SymbolTrap.substitute(resource.body, values)
+                let made = (body, DriftMemo(DriftPlan(desired: body)))
+                if bodiesBySlot.count < 1024 { bodiesBySlot[value] = made }
+                return made
+            }
             let key = bodySlots.map { values[$0] }
             if let known = bodies[key] { return known }
             let body = SymbolTrap.substitute(resource.body, values)
-            let made = (body, DriftPlan(desired: body))
+            let made = (body, DriftMemo(DriftPlan(desired: body)))
             if bodies.count < 1024 { bodies[key] = made }
             return made
         }
     }
 
     private var states: [Int: PolicyState] = [:]
+    /// The last resource type read and its index in ``AliasCatalog/supportedTypes`` (clusters come in two types).
+    private var lastType: (type: String, index: Int?)?
+    /// The resource whose fields ``lastReads`` holds (the record, which keeps its document alive, and its
+    /// type): the policies of one cluster read the same fields (`name`, `type`) of the same record.
+    private var lastResource: (record: JSONValue, type: String)?
+    private var lastReads: [(field: String, value: JSON)] = []
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -258,12 +289,17 @@ final class DeploymentMemo {
     /// The desired resources with their drift plans, when the memo has them.
     func desired(
         policy index: Int, deployment: JSON, policyParameters: PolicyExpressionContext, cluster: ResourceID
-    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftPlan?)] {
-        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftPlan?)] {
+    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftMemo?)] {
+        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
             resources.map { ($0, nil) }
         }
-        var state = states.removeValue(forKey: index) ?? prepare(deployment, policyParameters: policyParameters)
-        defer { states[index] = state }
+        let state: PolicyState
+        if let known = states[index] {
+            state = known
+        } else {
+            state = prepare(deployment, policyParameters: policyParameters)
+            states[index] = state
+        }
         guard !state.disabled, let properties = state.properties, let constants = state.constants,
             let resourceGroup = cluster.resourceGroup
         else {
@@ -277,12 +313,35 @@ final class DeploymentMemo {
         if let compiled = state.dynamicValues {
             for (_, value, text, field) in compiled {
                 if let field, let resource = policyParameters.resource {
-                    // `[field('name')]` and the like: read the resource directly, as field() would.
-                    switch field.value(in: resource.json, resourceType: resource.type) {
-                    case .value(let json): values.append(json)
-                    case .collection(let items): values.append(.array(items))
-                    case .missing: values.append(field.isCollection ? .array([]) : .string(""))
+                    // `[field('name')]` and the like: read the resource directly, as field() would
+                    // (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
+                    if let last = lastResource, last.record.document === resource.json.document,
+                        last.record.offset == resource.json.offset, last.type == resource.type
+                    {
+                        if let known = lastReads.first(where: { $0.field == field.field }) {
+                            values.append(known.value)
+                            continue
+                        }
+                    } else {
+                        lastResource = (resource.json, resource.type)
+                        lastReads.removeAll(keepingCapacity: true)
                     }
+                    let typeIndex: Int?
+                    if let lastType, lastType.type == resource.type {
+                        typeIndex = lastType.index
+                    } else {
+                        typeIndex = AliasCatalog.typeIndex(of: resource.type)
+                        lastType = (resource.type, typeIndex)
+                    }
+                    let value: JSON
+                    switch field.read(in: resource.json, typeIndex: typeIndex) {
+                    case .tape(let found): value = found.materialize()
+                    case .text(let text): value = .string(text)
+                    case .collection(let items): value = .array(items.map { $0?.materialize() ?? .null })
+                    case .missing: value = field.isCollection ? .array([]) : .string("")
+                    }
+                    values.append(value)
+                    lastReads.append((field.field, value))
                     continue
                 }
                 do {
@@ -372,7 +431,7 @@ final class DeploymentMemo {
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
     private func prepare(_ deployment: JSON, policyParameters: PolicyExpressionContext) -> PolicyState {
-        var state = PolicyState()
+        let state = PolicyState()
         guard let (properties, propertiesPath) = try? DeploymentEvaluator.deploymentProperties(deployment) else {
             return state
         }
@@ -446,22 +505,33 @@ final class DeploymentMemo {
     /// Whether a value can stand behind a symbol: a plain name segment (letters, digits, `-`, `_`, `.`),
     /// not `providers`, not containing a symbol itself.
     static func isPlainName(_ text: String) -> Bool {
-        let bytes = text.utf8
-        guard !bytes.isEmpty, bytes.count <= 256 else { return false }
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-                continue
-            default: return false
+        var contiguous = text
+        return contiguous.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= 256 else { return false }
+            let p = SymbolTrap.prefix
+            for (i, b) in bytes.enumerated() {
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                    // A symbol (`ffsymq7x` + two digits + `z`) inside is not a plain name.
+                    if b == p[0], i + 11 <= bytes.count, bytes[i + 1] == p[1], bytes[i + 2] == p[2],
+                        bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
+                        bytes[i + 7] == p[7], (bytes[i + 8] &- UInt8(ascii: "0")) < 10,
+                        (bytes[i + 9] &- UInt8(ascii: "0")) < 10, bytes[i + 10] == UInt8(ascii: "z")
+                    {
+                        return false
+                    }
+                    continue
+                default: return false
+                }
             }
+            return bytes.count != 9 || !ASCII.equalsIgnoringCase(text, "providers")
         }
-        return !ASCII.equalsIgnoringCase(text, "providers") && !SymbolTrap.scan(text, { _ in })
     }
 
     /// The symbolic output with every symbol replaced by the cluster's values.
     static func specialise(_ resources: [SymbolicResource], _ values: [String])
-        -> [(resource: DesiredResource, plan: DriftPlan?)]
+        -> [(resource: DesiredResource, plan: DriftMemo?)]
     {
         resources.map { entry in
             let (body, plan) = entry.body(values)

@@ -1,5 +1,6 @@
 import Dispatch
 import FleetCore
+import Foundation
 
 /// Options of a scan.
 public struct ScanOptions: Sendable {
@@ -16,6 +17,9 @@ public struct ScanOptions: Sendable {
     /// Share DeployIfNotExists evaluations between clusters that differ only in names (see ``DeploymentMemo``);
     /// off only in tests that compare both ways.
     var memoizesDeployments = true
+    /// Share condition results (and drift comparisons) between resources that read the same values (see
+    /// ``ConditionMemo`` and ``DriftMemo``); off only in tests that compare both ways.
+    var memoizesConditions = true
     /// ``now`` parsed once (nil when it does not parse: every status is then stale).
     private(set) var parsedNow: ExpressionDateTime?
 
@@ -48,7 +52,7 @@ final class AssignedPolicy: @unchecked Sendable {
     /// Resource types the rule's `if` names (lowercased); nil when it names none.
     var types: Set<String>?
     var relatedType: String? {
-        didSet { relatedTypeKey = relatedType.map(ASCII.lowercased) ?? "" }
+        didSet { relatedTypeKey = relatedType.map { PolicyEvaluator.Candidate.canonical(ASCII.lowercased($0)) } ?? "" }
     }
     /// ``relatedType`` lowercased.
     var relatedTypeKey = ""
@@ -62,6 +66,20 @@ final class AssignedPolicy: @unchecked Sendable {
     var locationOverrides: [PolicyOverride] = []
     /// The position in the compiled list (the deployment memo's key).
     var index = 0
+    /// ``types`` as a list: candidates are matched by comparing a few strings, not by hashing.
+    let typeList: [String]?
+    /// Whether selectors or overrides read the resource's location.
+    let readsLocation: Bool
+    /// The assignment's scope and notScopes, and whether the scope is a management group (kept apart so that
+    /// checking a cluster does not copy the assignment).
+    private let scope: String
+    private let notScopes: [String]
+    private let scopeIsManagementGroup: Bool
+
+    /// Whether the assignment's scope covers `id` (``PolicyEvaluator/inScope(_:_:)``).
+    func covers(_ id: ResourceID) -> Bool {
+        (scopeIsManagementGroup || id.hasPrefix(scope: scope)) && !notScopes.contains { id.hasPrefix(scope: $0) }
+    }
 
     init(
         assignment: PolicyAssignment, definition: PolicyDefinition, referenceId: String?, parameters: [String: JSON],
@@ -78,7 +96,7 @@ final class AssignedPolicy: @unchecked Sendable {
         self.condition = condition
         self.types = types
         self.relatedType = relatedType
-        self.relatedTypeKey = relatedType.map(ASCII.lowercased) ?? ""
+        self.relatedTypeKey = relatedType.map { PolicyEvaluator.Candidate.canonical(ASCII.lowercased($0)) } ?? ""
         self.relatedName = relatedName
         if let relatedName, !DeploymentMemo.readsResource(relatedName) {
             let context = PolicyExpressionContext(parameters: parameters, now: "", resource: nil)
@@ -88,6 +106,11 @@ final class AssignedPolicy: @unchecked Sendable {
         self.deployment = deployment
         self.manualDefaultState = manualDefaultState
         self.locationOverrides = locationOverrides
+        self.typeList = types.map { $0.map(PolicyEvaluator.Candidate.canonical) }
+        self.readsLocation = !assignment.resourceSelectors.isEmpty || !locationOverrides.isEmpty
+        self.scope = assignment.scope
+        self.notScopes = assignment.notScopes
+        self.scopeIsManagementGroup = PolicyEvaluator.isManagementGroup(assignment.scope)
     }
 
     /// The same policy with another effect (a location override); keeps the index.
@@ -100,6 +123,94 @@ final class AssignedPolicy: @unchecked Sendable {
         copy.index = index
         return copy
     }
+}
+
+/// What one worker thread remembers across the clusters it evaluates (never used by two threads at once).
+final class ScanMemo {
+    /// DeployIfNotExists templates by cluster shape.
+    let deployments = DeploymentMemo()
+    /// Condition results by the values they read.
+    let conditions: ConditionMemo
+
+    /// A memo for evaluating `policies`.
+    init(policies: [AssignedPolicy]) {
+        conditions = ConditionMemo(policies: policies)
+    }
+}
+
+/// Memos not in use, handed to the next part of the fleet that starts.
+final class MemoPool: @unchecked Sendable {
+    // @unchecked: `free` is only touched under `lock`; a memo taken out is used by one thread until given back.
+    private let lock = NSLock()
+    private var free: [ScanMemo] = []
+    private let policies: [AssignedPolicy]
+
+    /// A pool of memos for evaluating `policies`.
+    init(policies: [AssignedPolicy]) { self.policies = policies }
+
+    /// A memo for one part: a used one when there is one (it already knows the fleet's shapes).
+    func take() -> ScanMemo {
+        lock.lock()
+        defer { lock.unlock() }
+        return free.popLast() ?? ScanMemo(policies: policies)
+    }
+
+    /// Returns a memo when its part is done.
+    func give(_ memo: ScanMemo) {
+        lock.lock()
+        free.append(memo)
+        lock.unlock()
+    }
+}
+
+/// Joins the parts workers produced into one array, moving elements (no reference counting) on every core.
+enum PartMerge {
+    /// A buffer the workers write disjoint ranges of.
+    struct Target<T>: @unchecked Sendable {
+        // @unchecked: each worker initialises its own range only.
+        let buffer: UnsafeMutableBufferPointer<T>
+    }
+
+    /// An array of the parts' elements in part order; `fill(k, range)` moves part `k` into its range.
+    static func merge<T>(
+        parts: Int, count: (Int) -> Int, placeholder: T,
+        fill: @Sendable (Int, UnsafeMutableBufferPointer<T>) -> Void
+    ) -> [T] {
+        var offsets = [0]
+        for k in 0..<parts { offsets.append(offsets[k] + count(k)) }
+        let total = offsets[parts]
+        let starts = offsets
+        return [T](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let target = Target(buffer: buffer)
+            DispatchQueue.concurrentPerform(iterations: parts) { k in
+                fill(k, UnsafeMutableBufferPointer(rebasing: target.buffer[starts[k]..<starts[k + 1]]))
+            }
+            initialized = total
+        }
+    }
+
+    /// Moves `source` into the uninitialised `target` (same count) and leaves `placeholder`s behind, which
+    /// hold nothing to release.
+    static func move<T>(
+        _ source: UnsafeMutableBufferPointer<T>, to target: UnsafeMutableBufferPointer<T>, placeholder: T
+    ) {
+        guard let from = source.baseAddress, let to = target.baseAddress else { return }
+        to.moveInitialize(from: from, count: source.count)
+        from.initialize(repeating: placeholder, count: source.count)
+    }
+}
+
+extension PolicyResult {
+    /// A result holding no references (empty strings and arrays), left behind by ``PartMerge/move(_:to:placeholder:)``.
+    static let placeholder = PolicyResult(
+        resourceId: "", clusterId: "", assignmentId: "", policyDefinitionId: "", policyDefinitionReferenceId: nil,
+        effect: "", state: .compliant, reasons: [], enforcementMode: .default, exemptionId: nil, desiredResources: [],
+        error: nil)
+}
+
+extension StrictResult {
+    /// A strict entry holding no references, left behind by ``PartMerge/move(_:to:placeholder:)``.
+    static let placeholder = StrictResult(clusterId: "", resourceId: "", assignmentId: "", drift: [], runtime: nil)
 }
 
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
@@ -144,26 +255,41 @@ public enum PolicyEvaluator {
         for i in compiled.indices { compiled[i].index = i }
         let policies = compiled
         let failures = broken
+        // Parts balance the load; memos are handed from part to part (one per thread at a time), so that
+        // each is learned once per thread rather than once per part.
+        let pool = MemoPool(policies: policies)
         let work: @Sendable (Int) -> Void = { k in
             var results: [PolicyResult] = []
             var strict: [StrictResult] = []
-            let memo = DeploymentMemo()
+            let memo = pool.take()
             for index in (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts) {
                 evaluate(
                     clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
                     memo: memo, results: &results, strict: &strict)
             }
+            pool.give(memo)
             slots.set(k, (results, strict))
         }
-        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
-        var results: [PolicyResult] = []
-        var strict: [StrictResult] = []
-        for k in 0..<parts {
-            let (r, s) = slots.get(k)!
-            results.append(contentsOf: r)
-            strict.append(contentsOf: s)
+        if parts == 1 {
+            work(0)
+            let (results, strict) = slots.get(0)!
+            return ScanResult(results: results, strict: strict, diagnostics: diagnostics)
         }
-        return ScanResult(results: results, strict: strict, diagnostics: diagnostics)
+        DispatchQueue.concurrentPerform(iterations: parts, execute: work)
+        return ScanResult(
+            results: PartMerge.merge(parts: parts, count: { slots.get($0)!.0.count }, placeholder: .placeholder) {
+                k, target in
+                var part = slots.get(k)!.0
+                slots.set(k, ([], slots.get(k)!.1))
+                part.withUnsafeMutableBufferPointer { PartMerge.move($0, to: target, placeholder: .placeholder) }
+            },
+            strict: PartMerge.merge(parts: parts, count: { slots.get($0)!.1.count }, placeholder: .placeholder) {
+                k, target in
+                var part = slots.get(k)!.1
+                slots.set(k, ([], []))
+                part.withUnsafeMutableBufferPointer { PartMerge.move($0, to: target, placeholder: .placeholder) }
+            },
+            diagnostics: diagnostics)
     }
 
     // MARK: - Compilation
@@ -401,6 +527,18 @@ public enum PolicyEvaluator {
         static let configurationKey = ASCII.lowercased(configurationType)
         static let fluxV1Type = "Microsoft.KubernetesConfiguration/sourceControlConfigurations"
         static let fluxV1Key = ASCII.lowercased(fluxV1Type)
+        /// The cluster types lowercased, by kind.
+        static let clusterKeys = Dictionary(
+            uniqueKeysWithValues: ClusterKind.allCases.map { ($0, ASCII.lowercased($0.resourceType)) })
+        /// Every type key above, so that equal keys elsewhere can share their storage.
+        static let knownKeys =
+            [extensionKey, configurationKey, fluxV1Key] + ClusterKind.allCases.map { clusterKeys[$0]! }
+
+        /// `key` as the shared instance when it is a known type key: equal strings that share storage compare
+        /// without looking at their bytes.
+        static func canonical(_ key: String) -> String {
+            knownKeys.first { $0 == key } ?? key
+        }
     }
 
     static func children(of cluster: Cluster) -> [Candidate] {
@@ -436,14 +574,17 @@ public enum PolicyEvaluator {
 
     static func evaluate(
         _ cluster: Cluster, policies: [AssignedPolicy], broken: [(PolicyAssignment, String?, String, String)],
-        exemptions: [PolicyExemption], options: ScanOptions, memo: DeploymentMemo, results: inout [PolicyResult],
+        exemptions: [PolicyExemption], options: ScanOptions, memo: ScanMemo, results: inout [PolicyResult],
         strict: inout [StrictResult]
     ) {
         let clusterId = cluster.id.description
         let clusterType = cluster.kind.resourceType
         lazy var location = cluster.location
         lazy var childCandidates = children(of: cluster)
-        let clusterCandidate = Candidate(id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true)
+        memo.conditions.startCluster()
+        let clusterCandidate = Candidate(
+            id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true,
+            typeKey: Candidate.clusterKeys[cluster.kind])
         // Assignments that could not be compiled: an Error result for every cluster in scope.
         for (assignment, referenceId, definitionId, message) in broken where inScope(cluster.id, assignment) {
             results.append(
@@ -454,29 +595,33 @@ public enum PolicyEvaluator {
                     desiredResources: [], error: message))
         }
         for policy in policies {
-            guard inScope(cluster.id, policy.assignment) else { continue }
+            guard policy.covers(cluster.id) else { continue }
             var candidates: [Candidate] = []
-            if let types = policy.types {
+            if let types = policy.typeList {
                 if types.contains(clusterCandidate.typeKey) { candidates.append(clusterCandidate) }
                 for child in childCandidates where types.contains(child.typeKey) { candidates.append(child) }
             } else {
                 candidates.append(clusterCandidate)
             }
-            let readsLocation = !policy.assignment.resourceSelectors.isEmpty || !policy.locationOverrides.isEmpty
             for candidate in candidates {
-                // Selectors and location overrides see the evaluated resource: clusters have a
-                // location, extension resources do not.
-                let candidateLocation = readsLocation && candidate.isCluster ? location : ""
-                guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else { continue }
-                var effect = policy.effect
-                for override in policy.locationOverrides
-                where override.selectors.allSatisfy({ selector in
-                    !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
-                        || selects(selector, value: candidateLocation, normalize: true)
-                }) {
-                    effect = canonicalEffect(override.value)
+                var effective = policy
+                if policy.readsLocation {
+                    // Selectors and location overrides see the evaluated resource: clusters have a
+                    // location, extension resources do not.
+                    let candidateLocation = candidate.isCluster ? location : ""
+                    guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
+                        continue
+                    }
+                    var effect = policy.effect
+                    for override in policy.locationOverrides
+                    where override.selectors.allSatisfy({ selector in
+                        !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
+                            || selects(selector, value: candidateLocation, normalize: true)
+                    }) {
+                        effect = canonicalEffect(override.value)
+                    }
+                    if effect != policy.effect { effective = policy.with(effect: effect) }
                 }
-                let effective = effect == policy.effect ? policy : policy.with(effect: effect)
                 guard effective.effect != "Disabled",
                     var result = evaluate(
                         candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
@@ -538,7 +683,7 @@ public enum PolicyEvaluator {
     /// Evaluates one candidate; nil when the policy does not apply to it.
     static func evaluate(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, children: [Candidate], options: ScanOptions,
-        memo: DeploymentMemo, strict: inout [StrictResult]
+        memo: ScanMemo, strict: inout [StrictResult]
     ) -> PolicyResult? {
         let context = PolicyExpressionContext(
             parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
@@ -549,9 +694,23 @@ public enum PolicyEvaluator {
             policyDefinitionId: policy.definition.id, policyDefinitionReferenceId: policy.referenceId,
             effect: policy.effect, state: .compliant, reasons: [], enforcementMode: policy.assignment.enforcementMode,
             exemptionId: nil, desiredResources: [], error: nil)
-        // Decide without reasons (fast); collect them only where a result shows them.
-        let evaluation = ConditionEvaluator(collectsReasons: false).evaluate(
-            policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
+        // Decide without reasons (fast); collect them only where a result shows them. Memoised results come
+        // with their reasons.
+        let entry =
+            options.memoizesConditions
+            ? memo.conditions.entry(
+                policy.condition, slot: 2 * policy.index, resource: candidate.resource, resourceType: candidate.type,
+                typeKey: candidate.typeKey, context: context, fieldFunctionReadsContext: false) : nil
+        let evaluation =
+            entry?.result
+            ?? ConditionEvaluator(collectsReasons: false).evaluate(
+                policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
+        func leaves() -> [PolicyReason] {
+            entry?.reasons(candidate: nil)
+                ?? reasons(
+                    ConditionEvaluator().evaluate(
+                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+        }
         if let error = evaluation.error {
             result.state = .error
             result.error = error
@@ -560,22 +719,14 @@ public enum PolicyEvaluator {
         switch policy.effect {
         case "AuditIfNotExists", "DeployIfNotExists":
             guard evaluation.matched else { return nil }  // Not applicable: the `if` decides.
-            if options.explain {
-                result.reasons = reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
-            }
+            if options.explain { result.reasons = leaves() }
             return existence(
                 candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
                 memo: memo, result: result, strict: &strict)
         case "Manual":
             result.state = evaluation.matched ? policy.manualDefaultState : .compliant
         default:
-            if options.explain && !evaluation.matched {
-                result.reasons = reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
-            }
+            if options.explain && !evaluation.matched { result.reasons = leaves() }
             // Audit, Deny (reported as would-deny), Modify, Append.
             if evaluation.matched {
                 result.state = .nonCompliant
@@ -585,9 +736,7 @@ public enum PolicyEvaluator {
                             expression: "effect Deny", path: "", actual: nil, target: nil, operator: "deny",
                             message: "Azure would deny creating or updating this resource as it is."))
                 }
-                result.reasons += reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+                result.reasons += leaves()
             }
         }
         return result
@@ -595,7 +744,7 @@ public enum PolicyEvaluator {
 
     static func existence(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
-        children: [Candidate], options: ScanOptions, memo: DeploymentMemo, result: PolicyResult,
+        children: [Candidate], options: ScanOptions, memo: ScanMemo, result: PolicyResult,
         strict: inout [StrictResult]
     ) -> PolicyResult {
         var result = result
@@ -621,28 +770,35 @@ public enum PolicyEvaluator {
                 matched = true
                 break
             }
-            let evaluation = ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
-                condition, resource: resource.resource, resourceType: resource.type, context: context)
+            let entry =
+                options.memoizesConditions
+                ? memo.conditions.entry(
+                    condition, slot: 2 * policy.index + 1, resource: resource.resource, resourceType: resource.type,
+                    typeKey: resource.typeKey, context: context, fieldFunctionReadsContext: true) : nil
+            let evaluation =
+                entry?.result
+                ?? ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
+                    condition, resource: resource.resource, resourceType: resource.type, context: context)
             if let error = evaluation.error {
                 result.state = .error
                 result.error = "existenceCondition on \(resource.id): \(error)"
                 return result
             }
-            if evaluation.matched || options.explain {
-                let leaves = reasons(
-                    ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
-                        condition, resource: resource.resource, resourceType: resource.type, context: context),
-                    candidate: lastSegment(resource.id))
-                if options.explain { explained += leaves }
-                if evaluation.matched {
-                    matched = true
-                    break
-                }
+            func leaves(candidate: String?) -> [PolicyReason] {
+                entry?.reasons(candidate: candidate)
+                    ?? reasons(
+                        ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
+                            condition, resource: resource.resource, resourceType: resource.type, context: context),
+                        candidate: candidate)
             }
-            let leaves = reasons(
-                ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
-                    condition, resource: resource.resource, resourceType: resource.type, context: context))
-            if best == nil || leaves.count < best!.count { best = leaves }
+            // A scan shows the leaves of the best non-matching candidate; explain shows every candidate's.
+            if options.explain { explained += leaves(candidate: lastSegment(resource.id)) }
+            if evaluation.matched {
+                matched = true
+                break
+            }
+            let failing = leaves(candidate: nil)
+            if best == nil || failing.count < best!.count { best = failing }
         }
         if !matched {
             result.state = .nonCompliant
@@ -659,7 +815,7 @@ public enum PolicyEvaluator {
             result.reasons += explained
         }
         if policy.effect == "DeployIfNotExists", let deployment = policy.deployment {
-            var plans: [DriftPlan?] = []
+            var plans: [DriftMemo?] = []
             do {
                 let clusterContext = PolicyExpressionContext(
                     parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
@@ -667,7 +823,7 @@ public enum PolicyEvaluator {
                         json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
                 let desired =
                     options.memoizesDeployments
-                    ? try memo.desired(
+                    ? try memo.deployments.desired(
                         policy: policy.index, deployment: deployment, policyParameters: clusterContext,
                         cluster: cluster.id)
                     : try DeploymentEvaluator.desiredResources(
@@ -690,7 +846,14 @@ public enum PolicyEvaluator {
                     runtime = RuntimeHealth.assess(
                         configuration: observed, now: options.parsedNow, staleAfterSeconds: options.staleAfterSeconds)
                 }
-                let drift = (plan ?? DriftPlan(desired: desired.body)).compare(observed: observed)
+                let drift: [DriftEntry]
+                if let plan {
+                    drift =
+                        options.memoizesConditions
+                        ? plan.compare(observed: observed) : plan.plan.compare(observed: observed)
+                } else {
+                    drift = DriftPlan(desired: desired.body).compare(observed: observed)
+                }
                 strict.append(
                     StrictResult(
                         clusterId: cluster.id.description, resourceId: desired.id, assignmentId: policy.assignment.id,

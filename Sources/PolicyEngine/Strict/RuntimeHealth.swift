@@ -109,14 +109,16 @@ public enum RuntimeHealth {
     /// The object as a failure, or nil when it is healthy.
     private static func failure(of object: JSONValue) -> FailingObject? {
         guard object.isObject else { return nil }
-        let state = SpecDrift.member("complianceState", of: object)?.string ?? ""
+        // Most objects are healthy: decide without decoding strings or collecting the conditions.
+        let state = SpecDrift.member("complianceState", of: object)
         let nonCompliant =
-            ASCII.equalsIgnoringCase(state, "Non-Compliant") || ASCII.equalsIgnoringCase(state, "Noncompliant")
-        let conditions = SpecDrift.member("statusConditions", of: object).map { Array($0.elements) } ?? []
-        let ready = conditions.first { SpecDrift.member("type", of: $0)?.stringEqualsIgnoringCase("Ready") == true }
+            state.map { $0.stringEqualsIgnoringCase("Non-Compliant") || $0.stringEqualsIgnoringCase("Noncompliant") }
+            ?? false
+        let conditions = SpecDrift.member("statusConditions", of: object)?.elements
+        let ready = conditions?.first { SpecDrift.member("type", of: $0)?.stringEqualsIgnoringCase("Ready") == true }
         let readyFalse = ready.map(isFalse) ?? false
         guard nonCompliant || readyFalse else { return nil }
-        let explaining = readyFalse ? ready : (conditions.first(where: isFalse) ?? ready)
+        let explaining = readyFalse ? ready : (conditions?.first(where: isFalse) ?? ready)
         return FailingObject(
             kind: SpecDrift.member("kind", of: object)?.string ?? "",
             name: SpecDrift.member("name", of: object)?.string ?? "",

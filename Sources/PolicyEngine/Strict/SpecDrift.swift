@@ -119,20 +119,46 @@ public struct DriftPlan: Sendable {
     /// The differences between the desired body and `observed` (nil when the resource does not exist).
     public func compare(observed: JSONValue?) -> [DriftEntry] {
         guard let observed, !observed.isNull else { return [missing] }
-        var kind = desiredKind
-        if let type = SpecDrift.member("type", of: observed)?.string {
-            let lowered = ASCII.lowercased(type)
-            if lowered.hasSuffix("/fluxconfigurations") {
-                kind = .fluxConfiguration
-            } else if lowered.hasSuffix("/extensions") {
-                kind = .extensionResource
-            } else if lowered.contains("/") {
-                kind = .other
+        var entries: [DriftEntry] = []
+        Self.compare(root, observed, kind: kind(of: observed), into: &entries)
+        return entries
+    }
+
+    /// The kind of an observed resource: from its `type`, else what the desired body sets.
+    private func kind(of observed: JSONValue) -> DriftResourceKind {
+        guard let type = SpecDrift.member("type", of: observed)?.string else { return desiredKind }
+        let lowered = ASCII.lowercased(type)
+        if lowered.hasSuffix("/fluxconfigurations") { return .fluxConfiguration }
+        if lowered.hasSuffix("/extensions") { return .extensionResource }
+        if lowered.contains("/") { return .other }
+        return desiredKind
+    }
+
+    /// Writes into `key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal comparisons.
+    ///
+    /// That is the kind, then for each member the desired body sets, the observed member's JSON text, or for a
+    /// desired object (such as `properties`) the text of each of its members the body sets.
+    ///
+    /// - Returns: false when `observed` is not an object (compare it directly).
+    func memoKey(observed: JSONValue, into key: inout ByteKeyBuilder) -> Bool {
+        guard observed.isObject, case .object(_, _, let members) = root else { return false }
+        switch kind(of: observed) {
+        case .fluxConfiguration: key.append(tag: 1)
+        case .extensionResource: key.append(tag: 2)
+        case .other: key.append(tag: 3)
+        }
+        for member in members {
+            let child = SpecDrift.member(member.name, of: observed)
+            if case .object(_, _, let inner) = member.node, let child, child.isObject {
+                // Only the members the body sets are read (not the status members around them).
+                key.append(tag: 4)
+                for grandchild in inner { key.append(SpecDrift.member(grandchild.name, of: child)) }
+            } else {
+                key.append(tag: 5)
+                key.append(child)
             }
         }
-        var entries: [DriftEntry] = []
-        Self.compare(root, observed, kind: kind, into: &entries)
-        return entries
+        return true
     }
 
     private static func node(_ desired: JSON, key: String, path: [JSONPathComponent], schema: [String]) -> Node {
@@ -266,5 +292,51 @@ public struct DriftPlan: Sendable {
         default:
             return DriftRules.scalarsEqual(desired, observed.materialize(), key: key)
         }
+    }
+}
+
+/// A drift plan with the comparisons it made, keyed by what they read of the observed resource.
+///
+/// Most clusters carry the same Flux spec, so the comparison is made once per distinct observed spec (status
+/// members, names and ids are not read, so they do not split the key). The first reuse of every remembered
+/// comparison is checked against a fresh one; if they ever differ, the memo stops remembering. One per worker
+/// thread (not shared, no locks).
+final class DriftMemo {
+    /// The plan.
+    let plan: DriftPlan
+    private var known: [ByteKey: (entries: [DriftEntry], checked: Bool)] = [:]
+    private var disabled = false
+    /// Comparisons reused and made, for tests.
+    private(set) var hits = 0
+    private(set) var misses = 0
+
+    /// A memo for `plan`.
+    init(_ plan: DriftPlan) { self.plan = plan }
+
+    /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
+    func compare(observed: JSONValue?) -> [DriftEntry] {
+        guard !disabled, let observed, !observed.isNull else { return plan.compare(observed: observed) }
+        var key = ByteKeyBuilder()
+        guard plan.memoKey(observed: observed, into: &key) else { return plan.compare(observed: observed) }
+        let memoKey = key.key
+        if let entry = known[memoKey] {
+            if entry.checked {
+                hits += 1
+                return entry.entries
+            }
+            let fresh = plan.compare(observed: observed)
+            guard fresh == entry.entries else {
+                disabled = true
+                known = [:]
+                return fresh
+            }
+            known[memoKey] = (fresh, true)
+            hits += 1
+            return fresh
+        }
+        misses += 1
+        let entries = plan.compare(observed: observed)
+        if known.count < 4096 { known[memoKey] = (entries, false) }
+        return entries
     }
 }

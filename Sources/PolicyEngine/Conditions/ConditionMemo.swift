@@ -1,0 +1,241 @@
+import FleetCore
+
+/// Remembers condition results by the values they read, so that resources that read the same get the result
+/// (reasons included) without evaluating the condition again.
+///
+/// A condition qualifies when every leaf compares a field resolved at parse time (or a literal `value`) with a
+/// literal target, so that the result depends only on the resource's type and the fields it reads: no
+/// expressions, no `field()` or `current()`, no counts. The key is the resource type and the JSON text of every
+/// input the condition can read: the record's top-level members its fields start with, and for fields under
+/// `properties` the member of `properties` they start with (looked up as the evaluator looks them up). Status
+/// members, names and ids are not read by the baseline's conditions, so they do not split the key.
+///
+/// The first reuse of every remembered result is checked against a full evaluation; a condition whose results
+/// ever differ is evaluated in full from then on. One memo per worker thread (not shared, no locks).
+final class ConditionMemo {
+    /// One input a condition reads: a top-level member of the record, or a member of its `properties`.
+    struct Input: Hashable {
+        var underProperties: Bool
+        /// The member name, lowercased (members are looked up ignoring case).
+        var name: String
+    }
+
+    /// A remembered result, with its reasons converted for results once.
+    final class Entry {
+        /// The result, with reasons.
+        let result: ConditionResult
+        /// Whether a full evaluation confirmed it once.
+        var checked = false
+        private var plain: [PolicyReason]?
+        private var named: (candidate: String, reasons: [PolicyReason])?
+
+        init(_ result: ConditionResult) { self.result = result }
+
+        /// The reasons as results carry them (`candidate`: the related resource they were evaluated on).
+        func reasons(candidate: String?) -> [PolicyReason] {
+            guard let candidate else {
+                if let plain { return plain }
+                let made = PolicyEvaluator.reasons(result)
+                plain = made
+                return made
+            }
+            if let named, named.candidate == candidate { return named.reasons }
+            let made = PolicyEvaluator.reasons(result, candidate: candidate)
+            named = (candidate, made)
+            return made
+        }
+    }
+
+    private final class State {
+        /// What the condition reads; nil when it does not qualify.
+        var inputs: [Input]?
+        var readsProperties = false
+        var entries: [ByteKey: Entry] = [:]
+        var disabled = false
+        /// Per shared key (its index): whether it reads everything this condition reads.
+        var sharesKey: [Bool?] = []
+
+        /// Whether the shared key `index` (inputs `union`) reads everything this condition reads.
+        func shares(_ union: Set<Input>, index: Int) -> Bool {
+            if index < sharesKey.count, let known = sharesKey[index] { return known }
+            let covered = inputs.map { $0.allSatisfy(union.contains) } ?? false
+            while sharesKey.count <= index { sharesKey.append(nil) }
+            sharesKey[index] = covered
+            return covered
+        }
+    }
+
+    /// The inputs of every qualifying condition the scan evaluates on a resource type (lowercased), so that one
+    /// key per resource serves all of them.
+    private let shared: [(type: String, inputs: [Input], readsProperties: Bool, set: Set<Input>)]
+    /// The keys made this cluster, by resource (the record keeps its document alive) and type.
+    private var keys: [(record: JSONValue, type: String, key: ByteKey)] = []
+
+    /// A memo for the conditions of `policies`.
+    ///
+    /// Their `if` shares keys on the types it names (or on clusters), their existence condition on their related
+    /// type. Conditions evaluated on other types are keyed alone.
+    init(policies: [AssignedPolicy] = []) {
+        var shared: [String: (inputs: [Input], readsProperties: Bool, set: Set<Input>)] = [:]
+        func add(_ condition: Condition?, types: [String]) {
+            guard let condition, let inputs = Self.prepare(condition).inputs else { return }
+            for type in types {
+                var entry = shared[type] ?? ([], false, [])
+                for input in inputs where entry.set.insert(input).inserted {
+                    entry.inputs.append(input)
+                    if input.underProperties { entry.readsProperties = true }
+                }
+                shared[type] = entry
+            }
+        }
+        let clusterTypes = ClusterKind.allCases.map { PolicyEvaluator.Candidate.clusterKeys[$0]! }
+        for policy in policies {
+            add(policy.condition, types: policy.typeList ?? clusterTypes)
+            if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
+        }
+        self.shared = shared.keys.sorted().map(PolicyEvaluator.Candidate.canonical).map {
+            ($0, shared[$0]!.inputs, shared[$0]!.readsProperties, shared[$0]!.set)
+        }
+    }
+
+    /// Forgets the keys of the last cluster's resources.
+    func startCluster() {
+        keys.removeAll(keepingCapacity: true)
+    }
+
+    private var states: [Int: State] = [:]
+    /// Results reused and evaluated, for tests.
+    private(set) var hits = 0
+    private(set) var misses = 0
+
+    /// The result of `condition` (identified by `slot`, one per compiled condition) for `resource`, with reasons;
+    /// nil when the condition does not qualify or the memo gave up on it (evaluate it directly then).
+    ///
+    /// `typeKey` is `resourceType` lowercased (the caller has it at hand; computed when nil).
+    func entry(
+        _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
+        context: PolicyExpressionContext, fieldFunctionReadsContext: Bool
+    ) -> Entry? {
+        let prepared: State
+        if let known = states[slot] {
+            prepared = known
+        } else {
+            prepared = Self.prepare(condition)
+            states[slot] = prepared
+        }
+        guard !prepared.disabled, let inputs = prepared.inputs else { return nil }
+        let lowered = typeKey ?? ASCII.lowercased(resourceType)
+        let memoKey: ByteKey
+        if let index = shared.firstIndex(where: { $0.type == lowered }),
+            prepared.shares(shared[index].set, index: index)
+        {
+            let union = shared[index]
+            // One key per resource for every condition on its type: made once per cluster.
+            if let made = keys.first(where: {
+                $0.record.document === resource.document && $0.record.offset == resource.offset
+                    && $0.type == resourceType
+            }) {
+                memoKey = made.key
+            } else {
+                memoKey = Self.key(resource, resourceType, union.inputs, union.readsProperties, shared: true)
+                keys.append((resource, resourceType, memoKey))
+            }
+        } else {
+            memoKey = Self.key(resource, resourceType, inputs, prepared.readsProperties, shared: false)
+        }
+        let evaluator = ConditionEvaluator(collectsReasons: true, fieldFunctionReadsContext: fieldFunctionReadsContext)
+        if let known = prepared.entries[memoKey] {
+            if known.checked {
+                hits += 1
+                return known
+            }
+            let fresh = evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context)
+            guard fresh == known.result else {
+                prepared.disabled = true
+                prepared.entries = [:]
+                return nil
+            }
+            known.checked = true
+            hits += 1
+            return known
+        }
+        misses += 1
+        let entry = Entry(
+            evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context))
+        if prepared.entries.count < 4096 { prepared.entries[memoKey] = entry }
+        return entry
+    }
+
+    /// The JSON text of `inputs` in `resource`, looked up as the evaluator looks them up.
+    private static func key(
+        _ resource: JSONValue, _ resourceType: String, _ inputs: [Input], _ readsProperties: Bool, shared: Bool
+    ) -> ByteKey {
+        // A local builder: no exclusivity checks on a class member, and the key takes its buffer as it is.
+        var key = ByteKeyBuilder()
+        key.append(tag: shared ? 1 : 0)
+        key.append(text: resourceType)
+        var properties: JSONValue?
+        if readsProperties {
+            properties = resource.member(ignoringCase: "properties")
+            if let found = properties, found.isNull { properties = nil }
+        }
+        for input in inputs {
+            if input.underProperties {
+                key.append(properties?.member(ignoringCase: input.name))
+            } else {
+                key.append(resource.member(ignoringCase: input.name))
+            }
+        }
+        return key.key
+    }
+
+    /// Finds what `condition` reads, or that it does not qualify.
+    private static func prepare(_ condition: Condition) -> State {
+        var inputs: [Input] = []
+        var seen: Set<Input> = []
+        func add(_ input: Input) {
+            if seen.insert(input).inserted { inputs.append(input) }
+        }
+        func field(_ reference: FieldReference) -> Bool {
+            switch reference.transform {
+            case .unsupported:
+                return true
+            case .fullName:
+                return false  // reads the id: never shared
+            case .location:
+                add(Input(underProperties: false, name: "location"))
+                return true
+            case .none:
+                if reference.readsProperties {
+                    guard case .member(let name) = reference.segments[1] else { return false }
+                    add(Input(underProperties: true, name: ASCII.lowercased(name)))
+                    return true
+                }
+                guard case .member(let name)? = reference.segments.first else { return false }
+                add(Input(underProperties: false, name: ASCII.lowercased(name)))
+                return true
+            }
+        }
+        func visit(_ condition: Condition) -> Bool {
+            switch condition {
+            case .allOf(let children, _), .anyOf(let children, _):
+                return children.allSatisfy(visit)
+            case .not(let child, _):
+                return visit(child)
+            case .leaf(let leaf):
+                guard leaf.preparedTarget != nil else { return false }
+                switch leaf.subject {
+                case .value(.literal): return true
+                case .field(.resolved(let reference)): return field(reference)
+                default: return false
+                }
+            }
+        }
+        let state = State()
+        if visit(condition) {
+            state.inputs = inputs
+            state.readsProperties = inputs.contains(where: \.underProperties)
+        }
+        return state
+    }
+}
