@@ -176,6 +176,47 @@ public final class Remediator {
                     due: slots[slot].readyAt, operationsLeft: slots[slot].operationsLeft,
                     sequence: slots[slot].sequence, slot: slot))
         }
+        // Clusters waiting for a token of one bucket are parked, not scheduled one by one: the bucket has one wake-up
+        // in the schedule, and each token goes to the best waiter (most operations left, then the earliest). A
+        // thousand clusters waiting on one subscription then cost one step per token, not a thousand.
+        var bucketIndex: [String: Int] = [:]
+        var buckets: [(subscription: String, kind: RequestClass)] = []
+        var parked: [Schedule] = []
+        var wakes: [Int?] = []
+        var wakeSequence = 0
+        func wake(_ bucket: Int, at due: Int64? = nil) {
+            guard wakes[bucket] == nil, !parked[bucket].isEmpty, let top = parked[bucket].peek() else { return }
+            let time =
+                due ?? limiter.readyTime(buckets[bucket].subscription, buckets[bucket].kind, from: clock.now)
+            wakeSequence += 1
+            wakes[bucket] = wakeSequence
+            schedule.push(
+                Schedule.Entry(
+                    due: time, operationsLeft: top.operationsLeft, sequence: wakeSequence, slot: -bucket - 1))
+        }
+        func park(_ slot: Int, _ kind: RequestClass) {
+            let key = slots[slot].subscription + (kind == .read ? "|r" : "|w")
+            let bucket: Int
+            if let known = bucketIndex[key] {
+                bucket = known
+            } else {
+                bucket = buckets.count
+                bucketIndex[key] = bucket
+                buckets.append((slots[slot].subscription, kind))
+                parked.append(Schedule())
+                wakes.append(nil)
+            }
+            parked[bucket].push(
+                Schedule.Entry(
+                    due: 0, operationsLeft: slots[slot].operationsLeft, sequence: slots[slot].sequence, slot: slot))
+            wake(bucket, at: slots[slot].readyAt)
+        }
+        func popParked(_ bucket: Int) -> Schedule.Entry? {
+            while let entry = parked[bucket].pop() {
+                if alive[entry.slot], slots[entry.slot].sequence == entry.sequence { return entry }
+            }
+            return nil
+        }
         /// Records the worker's outcome and frees its slot; false when it has none yet.
         func finish(_ slot: Int) -> Bool {
             guard alive[slot], let outcome = slots[slot].outcome else { return false }
@@ -221,12 +262,25 @@ public final class Remediator {
                 progress.inFlight += 1
                 emit(.clusterStarted(clusterId: worker.plan.clusterId, name: worker.plan.name))
             }
-            guard let entry = schedule.pop() else { break }
+            guard let popped = schedule.pop() else { break }
+            var entry = popped
+            var wokenBucket: Int?
+            if entry.slot < 0 {
+                // A bucket's wake-up: its token goes to the best cluster waiting on it.
+                let bucket = -entry.slot - 1
+                guard wakes[bucket] == entry.sequence else { continue }
+                wakes[bucket] = nil
+                guard let waiter = popParked(bucket) else { continue }
+                wokenBucket = bucket
+                entry = Schedule.Entry(
+                    due: entry.due, operationsLeft: waiter.operationsLeft, sequence: waiter.sequence, slot: waiter.slot)
+            }
             let slot = entry.slot
             guard alive[slot], slots[slot].sequence == entry.sequence else { continue }  // interrupted by the stop
             if stopping, slots[slot].stoppable {
                 interrupt(&slots[slot])
                 _ = finish(slot)
+                if let bucket = wokenBucket { wake(bucket) }
                 continue
             }
             let now = clock.now
@@ -235,7 +289,14 @@ public final class Remediator {
                 if slots[slot].waitingOnThrottle { statistics.throttleWait += clock.now - now }
             }
             step(&slots[slot])
-            if !finish(slot) { enqueue(slot) }
+            if !finish(slot) {
+                if let kind = slots[slot].waitingOnBucket {
+                    park(slot, kind)
+                } else {
+                    enqueue(slot)
+                }
+            }
+            if let bucket = wokenBucket { wake(bucket) }
         }
         let reason = stopping ? "interrupted" : "runHalted"
         return outcomes.enumerated().map { index, outcome in
@@ -316,6 +377,8 @@ public final class Remediator {
         var phase = Phase.start
         var readyAt: Int64
         var waitingOnThrottle = false
+        /// The bucket class the worker waits on for a token (nil when it waits for something else).
+        var waitingOnBucket: RequestClass?
         /// Whether an earlier attempt of the current write may have reached ARM (a dropped connection, or a
         /// `sent` entry in the journal of a resumed run).
         var mayHaveTakenEffect = false
@@ -371,6 +434,7 @@ public final class Remediator {
 
     func step(_ worker: inout Worker) {
         worker.waitingOnThrottle = false
+        worker.waitingOnBucket = nil
         switch worker.phase {
         case .start: start(&worker)
         case .send: send(&worker)
@@ -461,6 +525,7 @@ public final class Remediator {
         guard ready > now else { return false }
         worker.readyAt = ready
         worker.waitingOnThrottle = true
+        worker.waitingOnBucket = kind
         emit(.throttled(subscription: worker.subscription, kind: kind, wait: ready - now, serverSide: false))
         return true
     }

@@ -22,6 +22,9 @@ struct Schedule {
 
     var isEmpty: Bool { heap.isEmpty }
 
+    /// The entry `pop` would return.
+    func peek() -> Entry? { heap.first }
+
     mutating func push(_ entry: Entry) {
         heap.append(entry)
         var child = heap.count - 1
