@@ -16,7 +16,8 @@ let package = Package(
         .library(name: "FleetCore", targets: ["FleetCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // The fleet model: JSON reader, ARM ids, cluster facts, eligibility, snapshot readers.
@@ -30,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The compliance history in SQLite: runs, clusters, state intervals, the apply journal, the lease.
         .target(
-            name: "ComplianceStore", dependencies: ["CSQLite", "FleetCore", "PolicyEngine", "Reports"],
+            name: "ComplianceStore", dependencies: ["CSQLite", "FleetCore", "PolicyEngine", "Reports", "Remediator"],
             swiftSettings: strictness),
         // The plan: per cluster change | noop | blocked | deferred | skipped, with ordered ARM actions. Pure.
         .target(name: "Planner", dependencies: ["FleetCore", "PolicyEngine"], swiftSettings: strictness),
@@ -46,6 +47,9 @@ let package = Package(
                 "ComplianceStore",
                 "Reports",
                 "Planner",
+                "Remediator",
+                "ARMEmulator",
+                "AzureARM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness
@@ -53,6 +57,20 @@ let package = Package(
         // The pure core of the ARM + Resource Graph + token endpoint emulator: (state, request) → (state, response)
         // on a virtual clock. No I/O and no third-party packages; the loopback server wraps it.
         .target(name: "ARMEmulator", dependencies: ["FleetCore"], swiftSettings: strictness),
+        // The emulator served over loopback HTTP (FlyingFox is used here only).
+        .executableTarget(
+            name: "arm-emulator",
+            dependencies: [
+                "ARMEmulator",
+                "FleetCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ],
+            swiftSettings: strictness
+        ),
+        // Live Azure: the URLSession transport (the only FoundationNetworking import) and the Resource Graph inventory.
+        .target(name: "AzureARM", dependencies: ["FleetCore"], swiftSettings: strictness),
         // Deterministic ARG-shaped fleets for tests and benchmarks.
         .target(name: "FleetGenerator", dependencies: ["FleetCore"], swiftSettings: strictness),
         .executableTarget(
@@ -86,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ComplianceStoreTests",
-            dependencies: ["ComplianceStore", "FleetCore", "PolicyEngine", "Reports"],
+            dependencies: ["ComplianceStore", "FleetCore", "PolicyEngine", "Reports", "Remediator"],
             swiftSettings: strictness
         ),
         .testTarget(
@@ -111,8 +129,13 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "AzureARMTests",
+            dependencies: ["AzureARM", "ARMEmulator", "FleetCore", "FleetGenerator", "Planner"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FleetCore", "fluxfleet"],
+            dependencies: ["FleetCore", "ComplianceStore", "fluxfleet", "arm-emulator"],
             resources: [.copy("Golden")],
             swiftSettings: strictness
         ),

@@ -13,7 +13,7 @@ import FleetCore
 /// - the Resource Graph query endpoint (see ``ResourceGraph``) and an OAuth token endpoint.
 ///
 /// Every answer carries `x-ms-request-id` and `x-ms-correlation-request-id`; ARM answers carry the
-/// subscription's `x-ms-ratelimit-remaining-subscription-reads` or `-writes` when throttling is on.
+/// subscription's `x-ms-ratelimit-remaining-subscription-reads`, `-writes` or `-deletes` when throttling is on.
 /// Operations end only when the clock moves (``EmulatorState/advance(to:)``).
 public enum ARMEmulator {
     /// Answers one request, changing the state as ARM would.
@@ -57,9 +57,15 @@ public enum ARMEmulator {
                 break
             }
             if let subscription = route.subscription, let limits = config.throttling {
-                let isRead = request.method == "GET" || request.method == "HEAD"
+                let operation: OperationType =
+                    switch request.method {
+                    case "GET", "HEAD": .read
+                    case "DELETE": .delete
+                    default: .write
+                    }
                 if let throttled = throttle(
-                    subscription: subscription, isRead: isRead, limits: limits, context: &context, state: &state)
+                    subscription: subscription, operation: operation, limits: limits, context: &context,
+                    state: &state)
                 {
                     response = throttled
                     break
@@ -157,6 +163,15 @@ public enum ARMEmulator {
             response.headers["Retry-After"] = String(seconds)
             return response
         }
+        if Mix.chance(faults.throttled, context.seed, 5, context.number) {
+            let seconds = 1 + Int(Mix.hash(context.seed, 6, context.number) % 3)
+            var response = ARMError.response(
+                429, "SubscriptionRequestsThrottled",
+                "Number of requests for subscription '\(route.subscription ?? "unknown")' exceeded the limit (injected by the emulator). Please try again after '\(seconds)' seconds."
+            )
+            response.headers["Retry-After"] = String(seconds)
+            return response
+        }
         if Mix.chance(faults.serverErrors, context.seed, 3, context.number) {
             if Mix.hash(context.seed, 4, context.number) & 1 == 0 {
                 return ARMError.response(
@@ -171,9 +186,17 @@ public enum ARMEmulator {
         return nil
     }
 
-    /// Takes a token from the subscription's bucket, or answers 429 `SubscriptionRequestsThrottled`.
+    /// ARM's operation types, each with its own bucket.
+    enum OperationType: String {
+        case read
+        case write
+        case delete
+    }
+
+    /// Takes a token from the subscription's bucket for the operation type, or answers 429
+    /// `SubscriptionRequestsThrottled`.
     static func throttle(
-        subscription: String, isRead: Bool, limits: ThrottlingLimits, context: inout Context,
+        subscription: String, operation: OperationType, limits: ThrottlingLimits, context: inout Context,
         state: inout EmulatorState
     ) -> ARMResponse? {
         let key = ASCII.lowercased(subscription)
@@ -182,30 +205,44 @@ public enum ARMEmulator {
             state.buckets[key]
             ?? SubscriptionBuckets(
                 writes: TokenBucket(burst: limits.writeBurst, at: now),
+                deletes: TokenBucket(burst: limits.deleteBurst, at: now),
                 reads: TokenBucket(burst: limits.readBurst, at: now))
-        let burst = isRead ? limits.readBurst : limits.writeBurst
-        let refill = isRead ? limits.readRefillPerSecond : limits.writeRefillPerSecond
-        var bucket = isRead ? buckets.reads : buckets.writes
+        let burst: Int
+        let refill: Int
+        switch operation {
+        case .read: (burst, refill) = (limits.readBurst, limits.readRefillPerSecond)
+        case .write: (burst, refill) = (limits.writeBurst, limits.writeRefillPerSecond)
+        case .delete: (burst, refill) = (limits.deleteBurst, limits.deleteRefillPerSecond)
+        }
+        var bucket: TokenBucket
+        switch operation {
+        case .read: bucket = buckets.reads
+        case .write: bucket = buckets.writes
+        case .delete: bucket = buckets.deletes
+        }
         bucket.refill(to: now, burst: burst, refillPerSecond: refill)
         let granted = bucket.take()
-        if isRead { buckets.reads = bucket } else { buckets.writes = bucket }
+        switch operation {
+        case .read: buckets.reads = bucket
+        case .write: buckets.writes = bucket
+        case .delete: buckets.deletes = bucket
+        }
         state.buckets[key] = buckets
-        let header = "x-ms-ratelimit-remaining-subscription-\(isRead ? "reads" : "writes")"
-        context.extraHeaders[header] = String(bucket.remaining)
+        context.extraHeaders["x-ms-ratelimit-remaining-subscription-\(operation.rawValue)s"] = String(bucket.remaining)
         guard granted else {
             state.statistics.throttled += 1
             let seconds = bucket.secondsUntilToken(refillPerSecond: refill)
             var response = ARMError.response(
                 429, "SubscriptionRequestsThrottled",
-                "Number of '\(isRead ? "read" : "write")' requests for subscription '\(subscription)' exceeded the limit of \(burst) with \(refill) more per second. Please try again after '\(seconds)' seconds. Refer to https://aka.ms/arm-throttling"
+                "Number of '\(operation.rawValue)' requests for subscription '\(subscription)' exceeded the limit of \(burst) with \(refill) more per second. Please try again after '\(seconds)' seconds. Refer to https://aka.ms/arm-throttling"
             )
             response.headers["Retry-After"] = String(seconds)
             return response
         }
-        if isRead {
-            state.statistics.readsAccepted[key, default: 0] += 1
-        } else {
-            state.statistics.writesAccepted[key, default: 0] += 1
+        switch operation {
+        case .read: state.statistics.readsAccepted[key, default: 0] += 1
+        case .write: state.statistics.writesAccepted[key, default: 0] += 1
+        case .delete: state.statistics.deletesAccepted[key, default: 0] += 1
         }
         return nil
     }

@@ -26,7 +26,10 @@ enum Children {
 
     // MARK: - Writes
 
-    /// The checks every write shares: the cluster exists, uses a managed identity and is not stopped.
+    /// The checks every write shares: the cluster exists and uses a managed identity.
+    ///
+    /// A stopped AKS cluster (like a disconnected Arc cluster) accepts writes: ARM takes the request, the cluster's
+    /// agents cannot act on it, so its operation stays `InProgress` until the cluster runs again.
     private static func writableCluster(_ path: ClusterPath, _ type: ChildType, state: EmulatorState)
         -> Result<EmulatedCluster, Failure>
     {
@@ -37,14 +40,6 @@ enum Children {
                     ARMError.response(
                         400, "ExtensionOperationFailed",
                         "The extension operation failed: cluster extensions are only supported on AKS clusters that use a managed identity; '\(path.name)' uses a service principal. Enable a managed identity with az aks update --enable-managed-identity."
-                    )))
-        }
-        if cluster.isStopped {
-            return .failure(
-                Failure(
-                    ARMError.response(
-                        409, "OperationNotAllowed",
-                        "The cluster '\(path.name)' is stopped (powerState Stopped): its extensions and configurations cannot be changed until it is started (az aks start)."
                     )))
         }
         return .success(cluster)
@@ -269,12 +264,6 @@ enum Children {
             if let id = resource.operationID { state.cancel(id) }
             state.remove(resource, in: cluster)
             return ARMResponse(status: 200)
-        }
-        if cluster.isStopped {
-            return ARMError.response(
-                409, "OperationNotAllowed",
-                "The cluster '\(path.name)' is stopped (powerState Stopped): its extensions and configurations cannot be changed until it is started (az aks start)."
-            )
         }
         if let running = resource.operationID.flatMap(state.operation), !running.status.isTerminal {
             guard running.action == .delete else {

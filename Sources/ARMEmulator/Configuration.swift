@@ -35,31 +35,45 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     public var requireBearerToken: Bool = false
     /// How many items an ARM list returns per page before a `nextLink`.
     public var listPageSize: Int = 100
+    /// The most rows a Resource Graph page holds, whatever `options.$top` asks (Resource Graph's own cap is
+    /// 1000); a smaller value makes a small fleet answer in several pages.
+    public var resourceGraphMaxPageSize: Int = 1000
 
     /// The defaults: ARM's throttling and Resource Graph's quota on, no faults, seed 0.
     public init() {}
 }
 
-/// ARM's token buckets for one subscription (Learn: "Understand how Azure Resource Manager throttles requests").
+/// ARM's token buckets for one subscription (Learn: "Understand how Azure Resource Manager throttles requests"):
+/// one per operation type, reads, writes and deletes.
 public struct ThrottlingLimits: Sendable, Hashable {
-    /// The write bucket's size (PUT, PATCH, DELETE, POST).
+    /// The write bucket's size (PUT, PATCH, POST).
     public var writeBurst: Int
     /// Write tokens added per second.
     public var writeRefillPerSecond: Int
+    /// The delete bucket's size (DELETE): its own bucket, the same size as the write bucket in ARM's model.
+    public var deleteBurst: Int
+    /// Delete tokens added per second.
+    public var deleteRefillPerSecond: Int
     /// The read bucket's size (GET, HEAD).
     public var readBurst: Int
     /// Read tokens added per second.
     public var readRefillPerSecond: Int
 
-    /// Creates limits.
-    public init(writeBurst: Int, writeRefillPerSecond: Int, readBurst: Int, readRefillPerSecond: Int) {
+    /// Creates limits; the delete bucket is the write bucket's size and refill unless given.
+    public init(
+        writeBurst: Int, writeRefillPerSecond: Int, readBurst: Int, readRefillPerSecond: Int,
+        deleteBurst: Int? = nil, deleteRefillPerSecond: Int? = nil
+    ) {
         self.writeBurst = writeBurst
         self.writeRefillPerSecond = writeRefillPerSecond
         self.readBurst = readBurst
         self.readRefillPerSecond = readRefillPerSecond
+        self.deleteBurst = deleteBurst ?? writeBurst
+        self.deleteRefillPerSecond = deleteRefillPerSecond ?? writeRefillPerSecond
     }
 
-    /// ARM's subscription limits: writes 200 burst refilling 10/s, reads 250 burst refilling 25/s.
+    /// ARM's subscription limits: writes 200 burst refilling 10/s, deletes the same in their own bucket, reads
+    /// 250 burst refilling 25/s.
     public static let arm = ThrottlingLimits(
         writeBurst: 200, writeRefillPerSecond: 10, readBurst: 250, readRefillPerSecond: 25)
 }

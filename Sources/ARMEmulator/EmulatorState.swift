@@ -319,8 +319,10 @@ public struct EmulatorState: Sendable {
 
 /// Counts of what the emulator answered.
 public struct EmulatorStatistics: Sendable, Hashable {
-    /// Write requests (PUT, PATCH, DELETE, POST) that got past throttling, by lowercased subscription id.
+    /// Write requests (PUT, PATCH, POST) that got past throttling, by lowercased subscription id.
     public var writesAccepted: [String: Int] = [:]
+    /// DELETE requests that got past throttling, by lowercased subscription id.
+    public var deletesAccepted: [String: Int] = [:]
     /// Read requests that got past throttling, by lowercased subscription id.
     public var readsAccepted: [String: Int] = [:]
     /// Requests answered 429 because the subscription's bucket was empty.
@@ -398,9 +400,10 @@ struct EventQueue: Sendable {
     var count: Int { heap.count }
 }
 
-/// The two ARM token buckets of one subscription, in thousandths of a token.
+/// The three ARM token buckets of one subscription (writes, deletes, reads), in thousandths of a token.
 struct SubscriptionBuckets: Sendable, Hashable {
     var writes: TokenBucket
+    var deletes: TokenBucket
     var reads: TokenBucket
 }
 

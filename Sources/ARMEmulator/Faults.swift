@@ -54,6 +54,9 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
     /// The share of ARM and Resource Graph requests whose connection drops: half of them after the request
     /// took effect (the answer is lost), half before.
     public var droppedConnections: FaultRate = .never
+    /// The share of ARM and Resource Graph requests answered 429 `SubscriptionRequestsThrottled` with a
+    /// `Retry-After` of 1–3 s, before the request takes effect (sporadic throttling, as ARM's other instances give).
+    public var throttled: FaultRate = .never
     /// Windows in which every ARM and Resource Graph request is answered 429 with `Retry-After` until the
     /// window ends.
     public var storms: [ThrottleStorm] = []
@@ -78,6 +81,7 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
     public static let grammar = """
         SPEC := ITEM[,ITEM…]   (empty = no faults; blanks around items are ignored)
         ITEM := 5xx=P          answer P of ARM requests 500 or 503 (503 with Retry-After)
+              | 429=P          answer P of requests 429 with Retry-After 1–3 s (sporadic throttling)
               | drop=P         drop the connection of P of requests (half after the request took effect)
               | 429storm=D@T   answer every ARM request 429 for D from T after start (repeatable)
               | slow=PxF       make P of long-running operations F times slower (F ≥ 1)
@@ -112,6 +116,7 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
             }
             switch name {
             case "5xx": serverErrors = try Self.rate(value, fail)
+            case "429": throttled = try Self.rate(value, fail)
             case "drop": droppedConnections = try Self.rate(value, fail)
             case "stuck": stuckOperations = try Self.rate(value, fail)
             case "fail": failedOperations = try Self.rate(value, fail)
@@ -140,7 +145,7 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
                 }
                 self.seed = seed
             default:
-                throw fail("unknown fault '\(name)'; known: 5xx, drop, 429storm, slow, stuck, fail, seed")
+                throw fail("unknown fault '\(name)'; known: 5xx, 429, drop, 429storm, slow, stuck, fail, seed")
             }
         }
     }
@@ -149,6 +154,7 @@ public struct FaultPlan: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var items: [String] = []
         if serverErrors != .never { items.append("5xx=\(serverErrors)") }
+        if throttled != .never { items.append("429=\(throttled)") }
         if droppedConnections != .never { items.append("drop=\(droppedConnections)") }
         for storm in storms {
             items.append("429storm=\(Self.render(storm.duration))@\(Self.render(storm.start))")

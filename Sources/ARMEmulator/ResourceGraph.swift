@@ -15,7 +15,7 @@ import FleetCore
 /// answered wrongly.
 ///
 /// The body's `subscriptions` limit the rows (all subscriptions when absent); `options.$top` (1…1000,
-/// default 100) sizes the page and `options.$skipToken` continues a query. The envelope is
+/// default 100, capped by ``EmulatorConfiguration/resourceGraphMaxPageSize``) sizes the page and `options.$skipToken` continues a query. The envelope is
 /// `{totalRecords, count, data, facets, resultTruncated: "false", $skipToken?}`. Every answer carries
 /// `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after`; over the quota, 429 `RateLimiting`.
 public enum ResourceGraph {
@@ -85,6 +85,7 @@ public enum ResourceGraph {
             }
             top = Int(t)
         }
+        top = min(top, max(1, state.configuration.resourceGraphMaxPageSize))
         let rows = self.rows(query, subscriptions: subscriptions, state: state)
         var start = 0
         if let token = options.member(ignoringCase: "$skipToken")?.string, !token.isEmpty {
@@ -213,6 +214,14 @@ public enum ResourceGraph {
         row.set("subscriptionId", .string(id.subscriptionId))
         row.set("resourceGroup", .string(id.resourceGroup ?? ""))
         if let tenant { row.set("tenantId", .string(tenant)) }
+        // Resource Graph always has these columns (empty or null when unset); ARM GET leaves them out.
+        for key in ["kind", "location", "managedBy"] where row.member(ignoringCase: key) == nil {
+            row.set(key, .string(""))
+        }
+        for key in ["sku", "plan", "tags", "zones", "extendedLocation", "identity"]
+        where row.member(ignoringCase: key) == nil {
+            row.set(key, .null)
+        }
         return row
     }
 

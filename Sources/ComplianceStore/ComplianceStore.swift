@@ -66,6 +66,9 @@ public final class ComplianceStore {
     public private(set) var migration: MigrationOutcome?
     private var leaseToken: String?
     private let lease: LeaseRequest?
+    private var lastHeartbeat: Int64 = 0
+    /// Runs this store began (``beginRun(_:)``, ``beginResume(of:startedAt:)``): never stale.
+    var begunRuns: Set<Int64> = []
 
     /// How a store is opened.
     public enum Access: Sendable {
@@ -197,6 +200,7 @@ public final class ComplianceStore {
                 .integer(now))
         }
         leaseToken = token
+        lastHeartbeat = now
     }
 
     /// Refreshes the lease's heartbeat (writers call it during long work; ``record(_:)`` does).
@@ -206,6 +210,23 @@ public final class ComplianceStore {
             try database.statement("UPDATE lease SET heartbeat_epoch = ? WHERE id = 1 AND token = ?").run(
                 .integer(lease.clock()), .text(token))
         }
+    }
+
+    /// Whether the last heartbeat is at least `seconds` old on the lease's clock (the journal then
+    /// refreshes it inside its write, so a long apply keeps its lease without extra commits).
+    func heartbeatDue(every seconds: Int64) -> Bool {
+        guard leaseToken != nil, let lease else { return false }
+        return lease.clock() - lastHeartbeat >= seconds
+    }
+
+    /// Refreshes the heartbeat when ``heartbeatDue(every:)``.
+    func heartbeatIfDue(every seconds: Int64) throws {
+        guard let token = leaseToken, let lease else { return }
+        let now = lease.clock()
+        guard now - lastHeartbeat >= seconds else { return }
+        try database.statement("UPDATE lease SET heartbeat_epoch = ? WHERE id = 1 AND token = ?").run(
+            .integer(now), .text(token))
+        lastHeartbeat = now
     }
 
     private func releaseLease() {

@@ -12,6 +12,12 @@ public struct CheckReport: Sendable, Hashable {
     public var openIntervals: Int
     /// Stored reason bodies.
     public var details: Int
+    /// Apply-journal rows (operations) held.
+    public var operations: Int = 0
+    /// Plans held, and how many were consumed by an apply run.
+    public var plans: Int = 0
+    /// Plans consumed by an apply run.
+    public var consumedPlans: Int = 0
     /// The writer lease holder, if any.
     public var lease: LeaseHolder?
     /// Problems, one sentence each (empty: the database is sound).
@@ -31,6 +37,10 @@ public struct PruneOutcome: Sendable, Hashable {
     public var details: Int
     /// Removed clusters with no history left.
     public var clusters: Int
+    /// Apply-journal rows of the pruned runs.
+    public var operations: Int = 0
+    /// Plans that neither a kept run recorded nor a kept run applied, older than the cutoff.
+    public var plans: Int = 0
     /// The cutoff (ISO 8601 UTC): runs evaluated before it were candidates.
     public var cutoff: String
 }
@@ -38,7 +48,10 @@ public struct PruneOutcome: Sendable, Hashable {
 extension ComplianceStore {
     /// Checks the database: SQLite's `integrity_check` and `foreign_key_check`, then the store's own
     /// invariants (at most one open interval per subject, intervals that end after they start,
-    /// removed clusters with no open interval, run summaries that match their status).
+    /// removed clusters with no open interval, run summaries that match their status), and those of
+    /// the apply journal and plans (one row per journal key, operations only in apply and resume
+    /// runs, no unfinished operation in a run that succeeded, resume links that form chains, plans
+    /// consumed by apply runs only).
     public func check() throws(StoreError) -> CheckReport {
         try guarded {
             var problems: [String] = []
@@ -75,6 +88,38 @@ extension ComplianceStore {
                     "SELECT count(*) FROM clusters WHERE (removed_run IS NULL) != (last_seen_run IS NULL)",
                     "clusters with a removal run but no last-seen run (or the reverse)"
                 ),
+                (
+                    "SELECT count(*) FROM (SELECT 1 FROM operations GROUP BY run, cluster_id, resource_id, desired_hash HAVING count(*) > 1)",
+                    "apply-journal keys (run, cluster, resource, desired body) with more than one row"
+                ),
+                (
+                    "SELECT count(*) FROM operations o JOIN runs r ON r.id = o.run WHERE r.kind NOT IN ('apply', 'resume')",
+                    "journalled operations in runs that are not apply or resume runs"
+                ),
+                (
+                    "SELECT count(*) FROM operations o JOIN runs r ON r.id = o.run WHERE r.status = 'succeeded' AND o.state IN ('pending', 'sent', 'accepted')",
+                    "unfinished operations in apply runs that succeeded"
+                ),
+                (
+                    "SELECT count(*) FROM runs WHERE status IN ('partial', 'halted') AND kind NOT IN ('apply', 'resume')",
+                    "scan or plan runs with an apply status (partial, halted)"
+                ),
+                (
+                    "SELECT count(*) FROM runs r LEFT JOIN runs p ON p.id = r.resumes WHERE r.resumes IS NOT NULL AND (r.kind != 'resume' OR p.kind NOT IN ('apply', 'resume') OR r.resumes >= r.id)",
+                    "resume links that do not point to an earlier apply or resume run"
+                ),
+                (
+                    "SELECT count(*) FROM runs r WHERE r.status = 'running' AND EXISTS (SELECT 1 FROM runs n WHERE n.resumes = r.id)",
+                    "resumed runs still marked running"
+                ),
+                (
+                    "SELECT count(*) FROM plans p JOIN runs r ON r.id = p.applied_by WHERE r.kind != 'apply'",
+                    "plans consumed by a run that is not an apply run"
+                ),
+                (
+                    "SELECT count(*) FROM plans WHERE (applied_by IS NULL) != (applied_at IS NULL)",
+                    "plans with a consuming run but no time (or the reverse)"
+                ),
             ]
             for (sql, what) in invariants {
                 let count = try database.scalarInt(sql)
@@ -87,6 +132,9 @@ extension ComplianceStore {
                 intervals: Int(try database.scalarInt("SELECT count(*) FROM intervals")),
                 openIntervals: Int(try database.scalarInt("SELECT count(*) FROM intervals WHERE to_run IS NULL")),
                 details: Int(try database.scalarInt("SELECT count(*) FROM details")),
+                operations: Int(try database.scalarInt("SELECT count(*) FROM operations")),
+                plans: Int(try database.scalarInt("SELECT count(*) FROM plans")),
+                consumedPlans: Int(try database.scalarInt("SELECT count(*) FROM plans WHERE applied_by IS NOT NULL")),
                 lease: try leaseHolder(), problems: problems)
         }
     }
@@ -96,7 +144,10 @@ extension ComplianceStore {
     /// Closed intervals that ended at a run evaluated before the cutoff go, then runs evaluated
     /// before the cutoff that nothing left refers to (an open interval keeps the run it started
     /// at, so "since when" stays answerable), then unused reason bodies and removed clusters with
-    /// no history left. The latest run is always kept. One transaction.
+    /// no history left. The latest run is always kept. An apply chain (the apply run and its resume
+    /// runs) goes whole or not at all, with its journal and the plan it consumed; a plan never
+    /// applied goes once it is older than the cutoff and the run that recorded it goes. One
+    /// transaction.
     ///
     /// - Parameters:
     ///   - age: How much history to keep.
@@ -122,19 +173,42 @@ extension ComplianceStore {
                         AND NOT EXISTS (SELECT 1 FROM strict_intervals WHERE cluster = clusters.id)
                     """)
                 let clusters = database.changes
+                // The runs to delete: old ones nothing left refers to, pruned a whole apply chain at a
+                // time (a resume run keeps the runs it finishes, and they keep it).
                 try database.execute(
                     """
-                    DELETE FROM runs WHERE id IN \(old) AND id NOT IN (
+                    DROP TABLE IF EXISTS temp.pruned_runs;
+                    CREATE TEMP TABLE pruned_runs (id INTEGER PRIMARY KEY);
+                    INSERT INTO pruned_runs SELECT id FROM runs WHERE id IN \(old) AND id NOT IN (
                         SELECT from_run FROM intervals UNION SELECT to_run FROM intervals WHERE to_run IS NOT NULL
                         UNION SELECT since_run FROM intervals
                         UNION SELECT from_run FROM strict_intervals
                         UNION SELECT to_run FROM strict_intervals WHERE to_run IS NOT NULL
                         UNION SELECT first_seen_run FROM clusters
                         UNION SELECT last_seen_run FROM clusters WHERE last_seen_run IS NOT NULL
-                        UNION SELECT removed_run FROM clusters WHERE removed_run IS NOT NULL
-                        UNION SELECT run FROM operations)
+                        UNION SELECT removed_run FROM clusters WHERE removed_run IS NOT NULL);
+                    WITH RECURSIVE chain (id, root) AS (
+                        SELECT id, id FROM runs WHERE resumes IS NULL
+                        UNION ALL SELECT r.id, chain.root FROM runs r JOIN chain ON r.resumes = chain.id)
+                    DELETE FROM pruned_runs WHERE id IN (
+                        SELECT id FROM chain WHERE root IN (
+                            SELECT root FROM chain WHERE id NOT IN (SELECT id FROM pruned_runs)));
                     """)
+                try database.execute("DELETE FROM operations WHERE run IN (SELECT id FROM temp.pruned_runs)")
+                let operations = database.changes
+                // A plan consumed by a pruned run goes with it (kept, it would look unconsumed); one never
+                // applied goes when its run is pruned (or it has none) and it is older than the cutoff.
+                try database.execute(
+                    """
+                    DELETE FROM plans WHERE applied_by IN (SELECT id FROM temp.pruned_runs)
+                        OR (applied_by IS NULL AND (run IS NULL OR run IN (SELECT id FROM temp.pruned_runs))
+                            AND created_at < '\(StoreTime.iso(cutoff))')
+                    """)
+                let plans = database.changes
+                try database.execute("UPDATE plans SET run = NULL WHERE run IN (SELECT id FROM temp.pruned_runs)")
+                try database.execute("DELETE FROM runs WHERE id IN (SELECT id FROM temp.pruned_runs)")
                 let runs = database.changes
+                try database.execute("DROP TABLE temp.pruned_runs")
                 try database.execute(
                     """
                     DELETE FROM details WHERE id NOT IN (
@@ -148,7 +222,7 @@ extension ComplianceStore {
                     """)
                 return PruneOutcome(
                     runs: runs, intervals: intervals, details: details, clusters: clusters,
-                    cutoff: StoreTime.iso(cutoff))
+                    operations: operations, plans: plans, cutoff: StoreTime.iso(cutoff))
             }
         }
         if vacuum { try guarded { try database.execute("VACUUM") } }

@@ -80,7 +80,10 @@ public struct RunStart: Sendable, Hashable {
 }
 
 extension ComplianceStore {
-    /// Starts a run that records operations (apply, resume): status `running` until ``finishRun(_:status:at:)``.
+    /// Starts a run that records operations (an apply): status `running` until it is finished.
+    ///
+    /// Finish it with ``finishApplyRun(_:status:succeeded:failed:deferred:at:)`` (or ``finishRun(_:status:at:)``).
+    /// A resume run starts with ``beginResume(of:startedAt:)``, which links it to the run it finishes.
     public func beginRun(_ start: RunStart) throws(StoreError) -> Int64 {
         try requireLease()
         return try guarded {
@@ -95,7 +98,9 @@ extension ComplianceStore {
                 .text(start.kind.rawValue), .text(start.startedAt), .text(start.evaluatedAt),
                 .integer(StoreTime.epoch(start.evaluatedAt) ?? 0), .text(start.inventory), .text(start.inventoryDigest),
                 .text(start.policies), .text(start.policiesDigest))
-            return database.lastInsertRowID
+            let id = database.lastInsertRowID
+            begunRuns.insert(id)
+            return id
         }
     }
 

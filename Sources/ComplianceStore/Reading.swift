@@ -18,7 +18,8 @@ public struct StoredRun: Sendable, Hashable {
     public var id: Int64
     /// `scan`, `plan`, `apply` or `resume`.
     public var kind: String
-    /// `running`, `succeeded`, `failed` or `interrupted`.
+    /// A scan or plan: `running`, `succeeded`, `failed` or `interrupted`; an apply or resume: an
+    /// ``ApplyRunStatus`` (`running`, `succeeded`, `partial`, `halted`, `interrupted`, `failed`).
     public var status: String
     /// When it started (ISO 8601 UTC).
     public var startedAt: String
@@ -44,6 +45,10 @@ public struct StoredRun: Sendable, Hashable {
     public var intervalsOpened: Int
     /// Intervals the run closed.
     public var intervalsClosed: Int
+    /// For a resume run, the run it finishes (the previous run of its apply chain).
+    public var resumes: Int64? = nil
+    /// For an apply or resume run, its cluster counts as finished (zero while running).
+    public var applied = ApplyCounts(succeeded: 0, failed: 0, deferred: 0)
 }
 
 /// One period of one subject in a cluster's timeline.
@@ -112,7 +117,7 @@ extension ComplianceStore {
     static let runColumns = """
         id, kind, status, started_at, finished_at, evaluated_at, inventory, inventory_digest, policies,
         policies_digest, clusters, results, resources, compliant, non_compliant, exempt, unknown, error,
-        intervals_opened, intervals_closed
+        intervals_opened, intervals_closed, resumes, clusters_succeeded, clusters_failed, clusters_deferred
         """
 
     static func storedRun(_ row: Statement) -> StoredRun {
@@ -124,7 +129,8 @@ extension ComplianceStore {
             point: ReportRunPoint(
                 runId: row.int64(0), at: row.text(5), resources: row.int(12), compliant: row.int(13),
                 nonCompliant: row.int(14), exempt: row.int(15), unknown: row.int(16), error: row.int(17)),
-            intervalsOpened: row.int(18), intervalsClosed: row.int(19))
+            intervalsOpened: row.int(18), intervalsClosed: row.int(19), resumes: row.optionalInt64(20),
+            applied: ApplyCounts(succeeded: row.int(21), failed: row.int(22), deferred: row.int(23)))
     }
 
     /// Every run, oldest first.
@@ -163,14 +169,16 @@ extension ComplianceStore {
     /// Everything a report renders about one run, plus the history inside the window.
     ///
     /// - Parameters:
-    ///   - run: The run (nil: the latest).
+    ///   - run: The run (nil: the latest scan or plan run; apply and resume runs hold no results).
     ///   - window: How far back the trend and the intervals go, counted from the run's evaluation time.
     /// - Returns: The run's clusters (present at that run; facts as last recorded), its results
-    ///   (each with `since`: when its current state began), its strict view, one trend point per run
-    ///   in the window up to this one, and every state interval that overlaps the window (an
-    ///   interval that ended after this run is shown open).
+    ///   (each with `since`: when its current state began), its strict view, one trend point per
+    ///   scan or plan run in the window up to this one, and every state interval that overlaps the
+    ///   window (an interval that ended after this run is shown open).
     /// - Throws: ``StoreError``.
     public func reportData(run id: Int64? = nil, since window: ReportWindow = .all) throws(StoreError) -> ReportData {
+        let latest = id == nil ? try latestEvaluation() : id
+        guard let id = latest else { throw StoreError.noRuns(path: path) }
         let run = try run(id)
         let runEpoch = try guarded { try epoch(of: run.id) }
         let cutoff: Int64
@@ -186,13 +194,28 @@ extension ComplianceStore {
             let strict = try strict(at: run.id)
             var trend: [ReportRunPoint] = []
             try database.statement(
-                "SELECT \(Self.runColumns) FROM runs WHERE id <= ? AND evaluated_epoch >= ? ORDER BY id"
+                """
+                SELECT \(Self.runColumns) FROM runs
+                WHERE id <= ? AND evaluated_epoch >= ? AND kind IN ('scan', 'plan') ORDER BY id
+                """
             ).query(.integer(run.id), .integer(cutoff)) { trend.append(Self.storedRun($0).point) }
             return ReportData(
                 run: ReportRun(
                     id: run.id, kind: run.kind, startedAt: run.startedAt, evaluatedAt: run.evaluatedAt,
                     inventory: run.inventory, policies: run.policies, policiesDigest: run.policiesDigest),
                 clusters: clusters, results: results, strict: strict, trend: trend, intervals: intervals)
+        }
+    }
+
+    /// The latest run that evaluated the fleet (a scan or a plan; apply and resume runs record
+    /// operations, not results), or nil when there is none.
+    func latestEvaluation() throws(StoreError) -> Int64? {
+        try guarded {
+            var id: Int64?
+            try database.statement("SELECT max(id) FROM runs WHERE kind IN ('scan', 'plan')").query {
+                id = $0.optionalInt64(0)
+            }
+            return id
         }
     }
 

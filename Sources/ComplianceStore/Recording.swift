@@ -432,7 +432,8 @@ struct RunWriter {
         run: ScanRun, kind: RunKind, startedAt: String, finishedAt: String, evaluatedEpoch: Int64,
         inventoryDigest: String
     ) throws -> RecordOutcome {
-        let previousRun = try database.scalarInt("SELECT coalesce(max(id), 0) FROM runs")
+        // The previous evaluation: a cluster missing now was last seen there (apply runs see no cluster).
+        let previousRun = try database.scalarInt("SELECT coalesce(max(id), 0) FROM runs WHERE kind IN ('scan', 'plan')")
         try database.statement(
             """
             INSERT INTO runs (kind, status, started_at, finished_at, evaluated_at, evaluated_epoch, inventory,

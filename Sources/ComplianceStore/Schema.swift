@@ -23,10 +23,24 @@ import PolicyEngine
 /// - `strict_intervals`: the strict view (drift, runtime) per desired resource, change-only too.
 /// - `operations`: the apply journal.
 /// - `lease`: the single-writer lease.
+///
+/// Version 2 (DESIGN §6, §7: the apply journal, plans, resumable runs):
+/// - `runs` is rebuilt (ids and rows kept) so that `status` takes the apply outcomes
+///   (``ApplyRunStatus``: `running`, `succeeded`, `partial`, `halted`, `interrupted`, `failed`; a scan
+///   is `running`, `succeeded`, `failed` or `interrupted` as before), with `resumes` (the run a resume
+///   run finishes: at most one resume per run, so runs form chains apply ← resume ← resume) and the
+///   apply summary `clusters_succeeded`, `clusters_failed`, `clusters_deferred`.
+/// - `operations` is rebuilt (rows and ids kept) with `cluster_id` and `resource_id` compared
+///   ignoring case (`COLLATE NOCASE`, as ARM compares them) and one index on the journal key
+///   (run, cluster, resource, desired-body hash) in place of the (run, state) index.
+/// - `plans`: a plan document by its `planId`, the run that recorded it, when, its cluster count,
+///   and the apply run that consumed it (`applied_by`, `applied_at`: NULL until then; at most one
+///   plan per apply run).
 public enum Schema {
     /// Every migration, oldest first.
     public static let migrations: [Migration] = [
-        Migration(version: 1, summary: "runs, clusters, state intervals, operations, lease", sql: version1)
+        Migration(version: 1, summary: "runs, clusters, state intervals, operations, lease", sql: version1),
+        Migration(version: 2, summary: "plans, the apply journal's key, apply and resume runs", sql: version2),
     ]
 
     /// The compliance states by their code in `intervals.state`.
@@ -176,5 +190,85 @@ public enum Schema {
             acquired_epoch INTEGER NOT NULL,
             heartbeat_epoch INTEGER NOT NULL
         );
+        """
+
+    static let version2 = """
+        CREATE TABLE runs_v2 (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('scan', 'plan', 'apply', 'resume')),
+            status TEXT NOT NULL
+                CHECK (status IN ('running', 'succeeded', 'partial', 'halted', 'interrupted', 'failed')),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            evaluated_at TEXT NOT NULL,
+            evaluated_epoch INTEGER NOT NULL,
+            inventory TEXT NOT NULL,
+            inventory_digest TEXT NOT NULL,
+            policies TEXT NOT NULL,
+            policies_digest TEXT NOT NULL,
+            clusters INTEGER NOT NULL,
+            results INTEGER NOT NULL,
+            resources INTEGER NOT NULL,
+            compliant INTEGER NOT NULL,
+            non_compliant INTEGER NOT NULL,
+            exempt INTEGER NOT NULL,
+            unknown INTEGER NOT NULL,
+            error INTEGER NOT NULL,
+            error_results INTEGER NOT NULL,
+            drifted INTEGER NOT NULL,
+            intervals_opened INTEGER NOT NULL DEFAULT 0,
+            intervals_closed INTEGER NOT NULL DEFAULT 0,
+            resumes INTEGER REFERENCES runs (id),
+            clusters_succeeded INTEGER NOT NULL DEFAULT 0,
+            clusters_failed INTEGER NOT NULL DEFAULT 0,
+            clusters_deferred INTEGER NOT NULL DEFAULT 0,
+            CHECK (resumes IS NULL OR (kind = 'resume' AND resumes < id))
+        );
+        INSERT INTO runs_v2 (id, kind, status, started_at, finished_at, evaluated_at, evaluated_epoch, inventory,
+            inventory_digest, policies, policies_digest, clusters, results, resources, compliant, non_compliant,
+            exempt, unknown, error, error_results, drifted, intervals_opened, intervals_closed)
+        SELECT id, kind, status, started_at, finished_at, evaluated_at, evaluated_epoch, inventory,
+            inventory_digest, policies, policies_digest, clusters, results, resources, compliant, non_compliant,
+            exempt, unknown, error, error_results, drifted, intervals_opened, intervals_closed
+        FROM runs ORDER BY id;
+        DROP TABLE runs;
+        ALTER TABLE runs_v2 RENAME TO runs;
+        CREATE INDEX runs_evaluated ON runs (evaluated_epoch);
+        CREATE UNIQUE INDEX runs_resumes ON runs (resumes) WHERE resumes IS NOT NULL;
+
+        CREATE TABLE operations_v2 (
+            id INTEGER PRIMARY KEY,
+            run INTEGER NOT NULL REFERENCES runs (id),
+            cluster_id TEXT NOT NULL COLLATE NOCASE,
+            resource_id TEXT NOT NULL COLLATE NOCASE,
+            desired_hash TEXT NOT NULL,
+            action TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'accepted', 'succeeded', 'failed', 'cancelled')),
+            correlation_id TEXT,
+            request_id TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        INSERT INTO operations_v2 SELECT id, run, cluster_id, resource_id, desired_hash, action, state,
+            correlation_id, request_id, error_code, error_message, created_at, updated_at
+        FROM operations ORDER BY id;
+        DROP TABLE operations;
+        ALTER TABLE operations_v2 RENAME TO operations;
+        CREATE INDEX operations_key ON operations (run, cluster_id, resource_id, desired_hash);
+
+        CREATE TABLE plans (
+            id TEXT PRIMARY KEY NOT NULL,
+            run INTEGER REFERENCES runs (id),
+            created_at TEXT NOT NULL,
+            document BLOB NOT NULL,
+            clusters INTEGER NOT NULL,
+            applied_by INTEGER REFERENCES runs (id),
+            applied_at TEXT,
+            CHECK ((applied_by IS NULL) = (applied_at IS NULL))
+        );
+        CREATE UNIQUE INDEX plans_applied_by ON plans (applied_by) WHERE applied_by IS NOT NULL;
+        CREATE INDEX plans_run ON plans (run) WHERE run IS NOT NULL;
         """
 }

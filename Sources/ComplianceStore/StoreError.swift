@@ -45,6 +45,14 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case unknownCluster(String, path: String)
     /// A cluster name that several clusters share.
     case ambiguousCluster(String, ids: [String], path: String)
+    /// The plan was consumed before, by apply run `run` at `at` (ISO 8601 UTC): a plan is applied once.
+    case planConsumed(String, run: Int64, at: String, path: String)
+    /// A plan id that is not in the database.
+    case unknownPlan(String, path: String)
+    /// A run that cannot be resumed (not an apply or resume run, already resumed, or finished).
+    case notResumable(Int64, reason: String, path: String)
+    /// A journal entry for another run than the journal's (the Remediator was given another run id).
+    case journalRunMismatch(entry: String, journal: Int64, path: String)
 
     /// The message for people.
     public var description: String {
@@ -80,6 +88,18 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .ambiguousCluster(let name, let ids, let path):
             return
                 "\(path) has \(ids.count) clusters named '\(name)' — give the ARM id, one of: \(ids.joined(separator: ", "))"
+        case .planConsumed(let id, let run, let at, let path):
+            return
+                "plan \(id) was already applied by run \(run) at \(at) (\(path)) — a plan is applied once: run `fluxfleet plan` again for a new plan, or `fluxfleet resume` to finish run \(run)"
+        case .unknownPlan(let id, let path):
+            return
+                "\(path) has no plan \(id) — record it first (`fluxfleet plan --db \(path) …`), or pass the right --db"
+        case .notResumable(let run, let reason, let path):
+            return
+                "run \(run) in \(path) cannot be resumed: \(reason) — `fluxfleet db check --db \(path)` lists the runs"
+        case .journalRunMismatch(let entry, let journal, let path):
+            return
+                "\(path): the apply journal of run \(journal) was given an entry of run '\(entry)' — pass the journal's run id to the Remediator (this is a FluxFleet bug: report it)"
         }
     }
 }

@@ -259,6 +259,9 @@ extension CheckReport {
         var out =
             "\(path): schema version \(schemaVersion), \(self.runs) run(s), \(clusters) cluster(s), "
             + "\(intervals) state interval(s) (\(openIntervals) open), \(details) reason text(s)\n"
+        if operations > 0 || plans > 0 {
+            out += "apply journal: \(operations) operation(s); \(plans) plan(s) (\(consumedPlans) applied)\n"
+        }
         out += problems.isEmpty ? "check: ok (integrity, foreign keys, intervals)\n" : ""
         for problem in problems { out += "problem: \(problem)\n" }
         if !runs.isEmpty {

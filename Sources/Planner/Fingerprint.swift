@@ -15,12 +15,12 @@ import FleetCore
 ///   volatile members (``volatileMembers``: status timestamps, Flux's runtime status, `systemData`, `etag`,
 ///   error details), wherever they appear.
 ///
-/// Names are compared ignoring case and nulls count as missing, so the same state read from Resource Graph and
-/// from ARM has the same fingerprint. Node counts, Kubernetes versions, top-level Resource Graph columns and
+/// Names are compared ignoring case, and nulls and empty strings count as missing, so the same state read from
+/// Resource Graph and from ARM has the same fingerprint. Node counts, Kubernetes versions, top-level Resource Graph columns and
 /// other extensions are left out: they do not change a decision.
 public enum Fingerprint {
     /// The name of this definition, pinned in the plan's inputs (`fingerprintAlgorithm`).
-    public static let algorithm = "sha256-canonical-v1"
+    public static let algorithm = "sha256-canonical-v2"
 
     /// Lowercased member names left out of child records wherever they appear.
     public static let volatileMembers: Set<String> = [
@@ -45,8 +45,9 @@ public enum Fingerprint {
             "kind": .string(cluster.kind.rawValue),
             "tags": .object(cluster.tags.mapValues { .string($0) }),
         ]
+        // An empty string counts as missing: Resource Graph returns `kind: ""` where an ARM GET leaves it out.
         func put(_ key: String, _ value: String?) {
-            if let value { facts[key] = .string(value) }
+            if let value, !value.isEmpty { facts[key] = .string(value) }
         }
         put("resourcekind", cluster.resource.member(ignoringCase: "kind")?.string)
         put("identitytype", cluster.identityType)
@@ -73,8 +74,9 @@ public enum Fingerprint {
             "clusterscoped": .bool(ext.isClusterScoped),
             "configurationsettings": .object(ext.configurationSettings.mapValues { .string($0) }),
         ]
+        // An empty string counts as missing: Resource Graph returns `kind: ""` where an ARM GET leaves it out.
         func put(_ key: String, _ value: String?) {
-            if let value { facts[key] = .string(value) }
+            if let value, !value.isEmpty { facts[key] = .string(value) }
         }
         put("provisioningstate", ext.provisioningState.map(ASCII.lowercased))
         put("installedversion", ext.installedVersion)

@@ -815,8 +815,14 @@ public final class Remediator {
         json(answer)?["properties"]?["provisioningState"]?.string?.lowercased()
     }
 
-    /// `Retry-After` in milliseconds (seconds as ARM sends it).
+    /// How long an answer asks to wait, in milliseconds: `retry-after-ms` or `x-ms-retry-after-ms` when present
+    /// (Azure sends them beside `Retry-After` on some answers), else `Retry-After` in seconds as ARM sends it.
     static func retryAfter(_ answer: ARMHTTPResponse) -> Int64? {
+        for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+            if let text = answer.header(name), let milliseconds = Int64(text.trimmingASCIISpaces()), milliseconds >= 0 {
+                return milliseconds
+            }
+        }
         guard let text = answer.header("Retry-After"), let seconds = Int64(text.trimmingASCIISpaces()), seconds >= 0
         else { return nil }
         return seconds * 1000

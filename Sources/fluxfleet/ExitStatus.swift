@@ -37,5 +37,8 @@ func report(_ error: StoreError) -> ExitCode {
     case .sqlite: return ExitStatus.failure.code
     case .missing, .unknownRun, .unknownCluster, .ambiguousCluster: return ExitStatus.usage.code
     case .newerSchema, .olderSchema, .notADatabase, .noRuns: return ExitStatus.dataError.code
+    case .planConsumed: return ExitStatus.resumable.code
+    case .unknownPlan, .notResumable: return ExitStatus.usage.code
+    case .journalRunMismatch: return ExitStatus.failure.code
     }
 }

@@ -9,14 +9,17 @@ struct FluxFleet: ParsableCommand {
         abstract: "Keep a fleet of AKS and Azure Arc clusters on one Flux v2 GitOps baseline.",
         discussion: """
             FluxFleet reads a cluster inventory (a saved snapshot: ARM resource arrays, Resource Graph \
-            responses or NDJSON), evaluates Azure Policy definitions over every cluster (scan), records \
-            compliance over time in SQLite (history, report, db), and plans the creation or repair of \
-            the microsoft.flux extension and identical fluxConfigurations (plan, a dry run; applying \
-            plans comes in a later version).
+            responses or NDJSON; or an ARM endpoint's Resource Graph), evaluates Azure Policy \
+            definitions over every cluster (scan), records compliance over time in SQLite (history, \
+            report, db), plans the creation or repair of the microsoft.flux extension and identical \
+            fluxConfigurations (plan, a dry run), and applies plans in waves within ARM's throttling \
+            budget, journalled so that an interrupted run resumes (apply, resume, run).
 
-            A typical day: `fluxfleet scan --inventory SNAPSHOT` (records the run), then \
-            `fluxfleet report --format html --out compliance.html` and `fluxfleet plan --inventory \
-            SNAPSHOT --out plan.json`.
+            A typical day is one command, `fluxfleet run --inventory SNAPSHOT --arm-endpoint URL` \
+            (scan → plan → apply → verify → reports), or on a laptop `fluxfleet run --inventory \
+            SNAPSHOT --simulate` (the same against the ARM emulator in-process, on a virtual clock). \
+            Step by step: `fluxfleet scan`, `fluxfleet plan --out plan.json`, `fluxfleet apply \
+            plan.json`, `fluxfleet report --format html --out compliance.html`.
 
             EXIT CODES
               0   success
@@ -30,8 +33,8 @@ struct FluxFleet: ParsableCommand {
             """,
         version: FleetCoreVersion.string,
         subcommands: [
-            InventoryCommand.self, ScanCommand.self, PlanCommand.self, ReportCommand.self, HistoryCommand.self,
-            PolicyCommand.self, DBCommand.self,
+            InventoryCommand.self, ScanCommand.self, PlanCommand.self, ApplyCommand.self, ResumeCommand.self,
+            RunCommand.self, ReportCommand.self, HistoryCommand.self, PolicyCommand.self, DBCommand.self,
         ]
     )
 }

@@ -74,93 +74,43 @@ struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Exit 2 when the plan has changes (0 when none, 1 on error).")
     var detailedExitcode = false
 
-    @Flag(
-        name: .long,
-        help: "Plan replace-configuration when a configuration's scope or namespace changed (destructive with prune).")
-    var allowReplace = false
-
-    @Flag(name: .long, help: "Plan deleting Flux v1 sourceControlConfigurations before installing Flux v2.")
-    var migrateFluxV1 = false
-
-    @Flag(name: .long, help: "Remediate DoNotEnforce assignments too (they are skipped otherwise).")
-    var includeDoNotEnforce = false
+    @OptionGroup var flags: PlanFlags
 
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The tag that marks a cluster never to be touched (when its value is true).",
-            valueName: "name"))
-    var neverTouchTag: String = PlanOptions.defaultNeverTouchTag
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "The newest microsoft.flux version, for the N-2 support check (default: \(FluxVersionCatalog.builtIn.latest)).",
-            valueName: "version"))
-    var fluxLatest: String?
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Record the plan's evaluation in this compliance history as a run of kind plan (default: nothing is written).",
+            "Record the plan's evaluation (a run of kind plan) and the plan document in this compliance history (default: nothing is written).",
             valueName: "path"))
     var db: String?
-
-    func validate() throws {
-        if let fluxLatest, SemanticVersion(fluxLatest) == nil {
-            throw ValidationError("--flux-latest '\(fluxLatest)' is not a version like 1.19.5")
-        }
-        if neverTouchTag.isEmpty { throw ValidationError("--never-touch-tag must not be empty") }
-    }
 
     func run() throws {
         let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
-        let (inventory, bundle) = try inputs.load()
+        let (inventory, bundle, digest) = try inputs.load()
+        let rollout = try inputs.loadRollout()
         // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
         let history = try db.map { try Self.openForWriting($0) }
-        var catalog = FluxVersionCatalog.builtIn
-        if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
-        let options = PlanOptions(
-            allowReplace: allowReplace, migrateFluxV1: migrateFluxV1, includeDoNotEnforce: includeDoNotEnforce,
-            neverTouchTag: neverTouchTag, catalog: catalog)
-        let scan = PolicyEvaluator.scan(fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: now))
-        let plan = Planner.plan(
-            scan: scan, fleet: inventory.fleet, bundle: bundle, options: options,
-            inputs: PlanInputs(
-                inventory: inputs.inventory, inventoryDigest: ScanCommand.digest(of: inventory),
-                policies: inputs.policies, policiesDigest: bundle.digest, evaluatedAt: now))
-        if let history, let db {
-            let run = ScanRun(
-                inventory: inputs.inventory, policies: inputs.policies, policiesDigest: bundle.digest,
-                evaluatedAt: now, clusters: inventory.fleet.clusters.count)
+        let evaluation = Evaluation(
+            inventory: inventory, inventoryLabel: inputs.inventoryLabel, inventoryDigest: digest, bundle: bundle,
+            policiesPath: inputs.policies,
+            now: now, options: flags.options(rollout))
+        let plan = evaluation.plan
+        if let history {
+            let run = try evaluation.record(into: history, kind: .plan, startedAt: startedAt)
             do {
-                let outcome = try history.record(
-                    scan: scan, fleet: inventory.fleet, run: run, kind: .plan, startedAt: startedAt,
-                    finishedAt: StoreTime.iso(Int64(time(nil))), inventoryDigest: plan.inputs.inventoryDigest,
-                    assignmentNames: ScanCommand.assignmentNames(bundle))
-                Console.stderr("recorded plan run \(outcome.runID) in \(db): \(outcome.rowsAdded) row(s) added")
+                _ = try history.savePlan(
+                    id: plan.planId, document: plan.jsonBytes(), clusters: plan.clusters.count, run: run,
+                    at: startedAt)
             } catch {
                 throw report(error)
             }
             history.close()
         }
         let document = plan.jsonBytes()
-        if let out {
-            do {
-                try Data(document).write(to: URL(fileURLWithPath: out), options: .atomic)
-            } catch {
-                Console.error(
-                    "cannot write the plan to '\(out)': \(error.localizedDescription) — pass a writable --out path")
-                throw ExitStatus.usage.code
-            }
-        }
+        if let out { try writeAtomically(document, to: out, what: "the plan", flag: "--out") }
         switch output {
-        case .table:
-            let color = isatty(1) == 1 && (getenv("NO_COLOR").map { $0.pointee == 0 } ?? true)
-            Console.out(plan.table(color: color))
-        case .json:
-            Console.out(document)
+        case .table: Console.out(plan.table(color: colorOutput))
+        case .json: Console.out(document)
         }
         if let out { Console.stderr("wrote the plan to \(out) (\(document.count) bytes)") }
         if detailedExitcode && plan.hasChanges { throw ExitStatus.changes.code }

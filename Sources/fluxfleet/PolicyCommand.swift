@@ -64,13 +64,14 @@ struct PolicyExplainCommand: ParsableCommand {
 
     func run() throws {
         let now = try inputs.evaluationTime()
-        let (inventory, bundle) = try inputs.load()
+        let (inventory, bundle, _) = try inputs.load()
         let matches = inventory.fleet.clusters.filter {
             ASCII.equalsIgnoringCase($0.id.description, cluster) || ASCII.equalsIgnoringCase($0.name, cluster)
         }
         guard let target = matches.first else {
             Console.error(
-                "no cluster '\(cluster)' in \(inputs.inventory) — pass its ARM id or name (see `fluxfleet inventory`)")
+                "no cluster '\(cluster)' in \(inputs.inventoryLabel) — pass its ARM id or name (see `fluxfleet inventory`)"
+            )
             throw ExitStatus.usage.code
         }
         if matches.count > 1 {

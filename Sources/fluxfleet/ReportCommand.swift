@@ -92,45 +92,9 @@ struct ReportCommand: ParsableCommand {
             Console.out(bytes)
             return
         }
-        do {
-            try writeAtomically(bytes, to: out)
-        } catch {
-            Console.error(
-                "cannot write the report to '\(out)': \(error.localizedDescription) — pass a writable --out path")
-            throw ExitStatus.usage.code
-        }
+        try writeAtomically(bytes, to: out, what: "the report", flag: "--out")
         Console.stderr(
             "wrote the \(format.rawValue) report of run \(data.run.id.map(String.init) ?? "-") to \(out) (\(bytes.count) bytes)"
         )
-    }
-
-    /// Writes into a temporary file beside `path`, flushes it, then renames it over `path` (atomic on POSIX).
-    private func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid()).tmp"
-        ).path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var failure: Int32 = 0
-        bytes.withUnsafeBufferPointer { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 {
-                    failure = errno == 0 ? EIO : errno
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure == 0 && rename(temporary, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temporary)
-            throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO)
-        }
     }
 }

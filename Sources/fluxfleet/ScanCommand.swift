@@ -1,8 +1,10 @@
 import ArgumentParser
+import AzureARM
 import ComplianceStore
 import FleetCore
 import Foundation
 import PolicyEngine
+import Remediator
 
 /// The output formats of `fluxfleet scan`.
 enum ScanOutput: String, ExpressibleByArgument, CaseIterable {
@@ -10,16 +12,37 @@ enum ScanOutput: String, ExpressibleByArgument, CaseIterable {
     case json
 }
 
-/// Inventory and policies options shared by scan and explain.
+/// Inventory and policies options shared by scan, plan, apply, run and explain.
 struct PolicyInputs: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The snapshot: a file or a directory of files.", valueName: "path"))
-    var inventory: String
+    var inventory: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "An ARM endpoint (such as http://127.0.0.1:8080 for `arm-emulator`): without --inventory, the fleet is read from its Resource Graph; apply, resume and run send their requests there.",
+            valueName: "url"))
+    var armEndpoint: String?
+
+    @Option(
+        name: .customLong("subscription"),
+        help: ArgumentHelp(
+            "With --arm-endpoint and no --inventory: read only this subscription (repeatable; default: every one the endpoint returns).",
+            valueName: "id"))
+    var subscriptions: [String] = []
 
     @Option(
         name: .long,
         help: ArgumentHelp(
             "The Azure Policy documents (definitions/, initiatives/, assignments/, exemptions/).", valueName: "dir"))
     var policies: String = "policies"
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The rollout file: waves, change windows, the never-touch tag (default: rollout.json in --policies when present; `none` for none).",
+            valueName: "path"))
+    var rollout: String?
 
     @Option(
         name: .long,
@@ -41,14 +64,82 @@ struct PolicyInputs: ParsableArguments {
         return formatter.string(from: Date())
     }
 
-    /// Loads the inventory and the policies, or exits with the documented code.
-    func load() throws -> (Inventory, PolicyBundle) {
-        let inventory: Inventory
-        do {
-            inventory = try SnapshotReader.load(path: self.inventory)
-        } catch {
-            throw report(error)
+    func validate() throws {
+        if inventory != nil && !subscriptions.isEmpty {
+            throw ValidationError(
+                "--subscription filters a Resource Graph read: it needs --arm-endpoint without --inventory")
         }
+    }
+
+    /// What the inventory is read from, as recorded: the snapshot path, or the Resource Graph endpoint.
+    var inventoryLabel: String {
+        if let inventory { return inventory }
+        return "resource-graph:\(armEndpoint ?? "")"
+            + (subscriptions.isEmpty ? "" : "?subscriptions=\(subscriptions.joined(separator: ","))")
+    }
+
+    /// The rollout file (`--rollout`, else `rollout.json` in the policies directory when present), or nil; exits
+    /// 65 listing every problem of an invalid one.
+    func loadRollout(defaults: WaveDefaults = WaveDefaults()) throws -> Rollout? {
+        let path: String
+        if let rollout {
+            if rollout == "none" { return nil }
+            path = rollout
+        } else {
+            path = (policies as NSString).appendingPathComponent("rollout.json")
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+        }
+        do {
+            return try Rollout.load(path: path, defaults: defaults)
+        } catch {
+            for problem in error.problems { Console.error(problem.description) }
+            throw ExitStatus.dataError.code
+        }
+    }
+
+    /// Reads the inventory: the snapshot, else the endpoint's Resource Graph; exits with the documented code.
+    ///
+    /// The digest of a Resource Graph read covers its rows, as a snapshot's covers its files.
+    func loadInventory() throws -> (Inventory, digest: String) {
+        if let inventory {
+            do {
+                let loaded = try SnapshotReader.load(path: inventory)
+                return (loaded, ScanCommand.digest(of: loaded))
+            } catch {
+                throw report(error)
+            }
+        }
+        guard let armEndpoint else {
+            Console.error("give the fleet: --inventory PATH (a snapshot) or --arm-endpoint URL (its Resource Graph)")
+            throw ExitStatus.usage.code
+        }
+        do {
+            let transport = try URLSessionTransport(endpoint: armEndpoint)
+            var options = ResourceGraphOptions()
+            options.endpoint = armEndpoint
+            let live = try ResourceGraphInventory.read(
+                transport: transport, clock: AzureARM.SystemClock(),
+                scope: ResourceGraphScope(subscriptions: subscriptions), options: options)
+            var digest = ContentDigest()
+            for row in live.clusterRows + live.childRows {
+                var writer = JSONWriter()
+                writer.raw(row.root)
+                digest.add(writer.bytes)
+                digest.add(CollectionOfOne(0x0A))
+            }
+            Console.stderr(
+                "read \(live.fleet.clusters.count) cluster(s) from \(armEndpoint)'s Resource Graph "
+                    + "(\(live.statistics.pages) page(s), \(live.statistics.requests) request(s))")
+            return (live.inventory, digest.hex)
+        } catch {
+            Console.error(error.description)
+            throw ExitCode(error.category.exitCode)
+        }
+    }
+
+    /// Loads the inventory and the policies, or exits with the documented code.
+    func load() throws -> (Inventory, PolicyBundle, digest: String) {
+        let (inventory, digest) = try loadInventory()
         guard FileManager.default.fileExists(atPath: policies) else {
             Console.error(
                 "cannot read policies directory '\(policies)': No such file or directory — pass --policies DIR (the layout: definitions/, initiatives/, assignments/, exemptions/)"
@@ -63,7 +154,7 @@ struct PolicyInputs: ParsableArguments {
                 "\(errors.count) problem(s) in '\(policies)'; run `fluxfleet policy validate \(policies)` for the list")
             throw ExitStatus.dataError.code
         }
-        return (inventory, loaded.bundle)
+        return (inventory, loaded.bundle, digest)
     }
 }
 
@@ -114,18 +205,19 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
-        let (inventory, bundle) = try inputs.load()
+        let (inventory, bundle, digest) = try inputs.load()
         // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
         let history = noRecord ? nil : try store.openForWriting(holder: "fluxfleet scan")
         let scan = PolicyEvaluator.scan(fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: now))
         let run = ScanRun(
-            inventory: inputs.inventory, policies: inputs.policies, policiesDigest: bundle.digest, evaluatedAt: now,
+            inventory: inputs.inventoryLabel, policies: inputs.policies, policiesDigest: bundle.digest,
+            evaluatedAt: now,
             clusters: inventory.fleet.clusters.count)
         if let history {
             do {
                 let outcome = try history.record(
                     scan: scan, fleet: inventory.fleet, run: run, startedAt: startedAt,
-                    finishedAt: StoreTime.iso(Int64(time(nil))), inventoryDigest: Self.digest(of: inventory),
+                    finishedAt: StoreTime.iso(Int64(time(nil))), inventoryDigest: digest,
                     assignmentNames: Self.assignmentNames(bundle))
                 Console.stderr(
                     "recorded run \(outcome.runID) in \(store.path): \(outcome.rowsAdded) row(s) added "

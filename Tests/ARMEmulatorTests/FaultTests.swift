@@ -113,6 +113,22 @@ struct FaultTests {
         #expect(faults > 4 && faults < 40, "\(faults) server errors in 400 requests at 5%")
     }
 
+    @Test("429=P answers sporadic 429s with a Retry-After of 1–3 s before the request takes effect")
+    func sporadicThrottling() throws {
+        let plan = try FaultPlan(parsing: "429=5%,5xx=1%")
+        #expect(plan.throttled == FaultRate(percent: 5))
+        #expect(plan.description == "5xx=1%,429=5%")
+        var state = Fixture.state([Fixture.aks("aks-01")]) { $0.faults.throttled = FaultRate(percent: 100) }
+        var waits: Set<String> = []
+        for _ in 0..<30 {
+            let response = state.send("GET", Self.aks, apiVersion: "2026-08-01")
+            #expect(response.status == 429)
+            #expect(response.errorCode == "SubscriptionRequestsThrottled")
+            waits.insert(response.header("Retry-After") ?? "")
+        }
+        #expect(waits == ["1", "2", "3"])
+    }
+
     @Test("a 503 carries Retry-After; a dropped connection has no status, headers or body")
     func shapes() {
         var state = Fixture.state([Fixture.aks("aks-01")]) { $0.faults.serverErrors = FaultRate(percent: 100) }

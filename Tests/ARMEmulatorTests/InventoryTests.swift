@@ -144,6 +144,21 @@ struct InventoryTests {
         #expect(reloaded.clusters.map(Self.summary) == Fixture.demo.clusters.map(Self.summary))
     }
 
+    @Test("resourceGraphMaxPageSize caps a page whatever $top asks, and the pages still hold every row once")
+    func resourceGraphPageCap() {
+        var configuration = EmulatorConfiguration()
+        configuration.resourceGraphMaxPageSize = 3
+        configuration.resourceGraphQuota = nil
+        var state = EmulatorState(inventory: Fixture.demo, configuration: configuration)
+        let (clusters, pages) = Self.query(&state, "resources", top: 1000)
+        #expect(pages == 6)
+        #expect(clusters.count == 17)
+        #expect(Set(clusters.compactMap { $0["id"]?.string?.lowercased() }).count == 17)
+        // A smaller $top still wins.
+        let (_, smallPages) = Self.query(&state, "resources", top: 2)
+        #expect(smallPages == 9)
+    }
+
     @Test("Resource Graph filters by subscription and type")
     func resourceGraphFilters() {
         var state = EmulatorState(inventory: Fixture.demo)

@@ -63,17 +63,23 @@ struct RuleTests {
         #expect(state.getChild(Self.aks, .extensions, "flux").status == 404)
     }
 
-    @Test("a stopped AKS cluster rejects writes but answers reads")
-    func stopped() {
+    @Test("a stopped AKS cluster accepts writes, but their operations stay InProgress while it is stopped")
+    func stopped() throws {
         var state = Fixture.state([Fixture.aks("aks-01", power: "Stopped"), Fixture.fluxExtension(on: Self.aks)])
         let put = state.putConfiguration(Self.aks)
-        #expect(put.status == 409)
-        #expect(put.errorCode == "OperationNotAllowed")
+        #expect(put.status == 201)
         let delete = state.send(
             "DELETE", "\(Self.aks)/providers/Microsoft.KubernetesConfiguration/extensions/flux",
             apiVersion: Fixture.extensionsVersion)
-        #expect(delete.status == 409)
-        #expect(state.getChild(Self.aks, .extensions, "flux").status == 200)
+        #expect(delete.status == 202)
+        state.advance(by: 7 * 24 * 3_600_000)
+        #expect(state.follow(try #require(put.header("Azure-AsyncOperation"))).json["status"]?.string == "InProgress")
+        #expect(
+            state.follow(try #require(delete.header("Azure-AsyncOperation"))).json["status"]?.string == "InProgress")
+        #expect(
+            state.getChild(Self.aks, .fluxConfigurations, "gitops-baseline").property("provisioningState") == "Creating"
+        )
+        #expect(state.getChild(Self.aks, .extensions, "flux").property("provisioningState") == "Deleting")
     }
 
     @Test(

@@ -42,7 +42,7 @@ struct ThrottlingTests {
         #expect(state.statistics.writesAccepted.isEmpty)
     }
 
-    @Test("writes: 200 burst shared by PUT, PATCH and DELETE; refilled at 10/s; Retry-After in seconds")
+    @Test("writes: 200 burst shared by PUT and PATCH; refilled at 10/s; Retry-After in seconds")
     func writes() throws {
         var state = Self.state()
         let patch = #"{"properties": {"configurationSettings": {"multiTenancy.enforce": "false"}}}"#
@@ -52,17 +52,47 @@ struct ThrottlingTests {
             #expect(response.status == 200)
             #expect(response.header("x-ms-ratelimit-remaining-subscription-writes") == String(expected))
         }
-        let throttledDelete = state.send("DELETE", Self.ext, apiVersion: Fixture.extensionsVersion)
-        #expect(throttledDelete.status == 429)
-        #expect(throttledDelete.errorCode == "SubscriptionRequestsThrottled")
-        #expect(throttledDelete.header("Retry-After") == "1")
+        let throttled = state.send("PATCH", Self.ext, apiVersion: Fixture.extensionsVersion, body: patch)
+        #expect(throttled.status == 429)
+        #expect(throttled.errorCode == "SubscriptionRequestsThrottled")
+        #expect(throttled.header("Retry-After") == "1")
+        #expect(throttled.text.contains("'write' requests"))
         // Reads have their own bucket.
         #expect(state.send("GET", Self.ext, apiVersion: Fixture.extensionsVersion).status == 200)
         state.advance(by: 100)
-        let one = state.send("DELETE", Self.ext, apiVersion: Fixture.extensionsVersion)
-        #expect(one.status == 202)
+        let one = state.send("PATCH", Self.ext, apiVersion: Fixture.extensionsVersion, body: patch)
+        #expect(one.status == 200)
         #expect(one.header("x-ms-ratelimit-remaining-subscription-writes") == "0")
         #expect(state.send("PATCH", Self.ext, apiVersion: Fixture.extensionsVersion, body: patch).status == 429)
+        #expect(state.statistics.writesAccepted[Fixture.subscription] == 201)
+    }
+
+    @Test("deletes: their own bucket of 200 refilled at 10/s, with the -deletes header; writes do not drain it")
+    func deletes() throws {
+        var state = Self.state()
+        let patch = #"{"properties": {"configurationSettings": {"multiTenancy.enforce": "false"}}}"#
+        for _ in 0..<200 {
+            #expect(state.send("PATCH", Self.ext, apiVersion: Fixture.extensionsVersion, body: patch).status == 200)
+        }
+        #expect(state.send("PATCH", Self.ext, apiVersion: Fixture.extensionsVersion, body: patch).status == 429)
+        // The write bucket is empty; a DELETE still goes through.
+        let delete = state.send("DELETE", Self.ext, apiVersion: Fixture.extensionsVersion)
+        #expect(delete.status == 202)
+        #expect(delete.header("x-ms-ratelimit-remaining-subscription-deletes") == "199")
+        #expect(delete.header("x-ms-ratelimit-remaining-subscription-writes") == nil)
+        // The same delete again (it is running) until the delete bucket is empty.
+        for expected in stride(from: 198, through: 0, by: -1) {
+            let again = state.send("DELETE", Self.ext, apiVersion: Fixture.extensionsVersion)
+            #expect(again.status == 202)
+            #expect(again.header("x-ms-ratelimit-remaining-subscription-deletes") == String(expected))
+        }
+        let throttled = state.send("DELETE", Self.ext, apiVersion: Fixture.extensionsVersion)
+        #expect(throttled.status == 429)
+        #expect(throttled.errorCode == "SubscriptionRequestsThrottled")
+        #expect(throttled.text.contains("'delete' requests"))
+        #expect(throttled.header("Retry-After") == "1")
+        #expect(state.statistics.deletesAccepted[Fixture.subscription] == 200)
+        #expect(state.statistics.writesAccepted[Fixture.subscription] == 200)
     }
 
     @Test("subscriptions have separate buckets")
@@ -80,8 +110,8 @@ struct ThrottlingTests {
     @Test("Retry-After covers the wait for a whole token")
     func retryAfter() {
         var limits = ThrottlingLimits.arm
-        limits.writeRefillPerSecond = 1
-        limits.writeBurst = 1
+        limits.deleteRefillPerSecond = 1
+        limits.deleteBurst = 1
         var state = Fixture.state([Fixture.aks("aks-01"), Fixture.fluxExtension(on: Self.aks)]) {
             $0.throttling = limits
         }

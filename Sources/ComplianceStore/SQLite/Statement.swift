@@ -95,6 +95,17 @@ public final class Statement {
         if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Binds bytes as a BLOB to parameter `index` (SQLite copies them; an empty array is a zero-length BLOB).
+    public func bind(_ index: Int32, blob value: [UInt8]) {
+        value.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress, !bytes.isEmpty {
+                _ = sqlite3_bind_blob(handle, index, base, Int32(bytes.count), fluxfleet_sqlite3_transient())
+            } else {
+                _ = sqlite3_bind_zeroblob(handle, index, 0)
+            }
+        }
+    }
+
     /// Binds any ``SQLValue``.
     public func bind(_ index: Int32, _ value: SQLValue) {
         switch value {
@@ -179,6 +190,13 @@ public final class Statement {
         }
         // Invalid UTF-8 is repaired the way text(_:) repairs it.
         return text.utf8.count == count ? text : ASCII.lowercased(self.text(index))
+    }
+
+    /// Column `index` as bytes (empty for NULL): a BLOB as stored, text as its UTF-8.
+    public func blob(_ index: Int32) -> [UInt8] {
+        guard let bytes = sqlite3_column_blob(handle, index) else { return [] }
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     /// Column `index` as text, nil for NULL.

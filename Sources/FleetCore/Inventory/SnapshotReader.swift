@@ -14,6 +14,15 @@ public struct SnapshotFile: Sendable, Hashable {
     /// A continuation left in the file (Resource Graph `$skipToken` / `skip_token`, ARM
     /// `nextLink`): the query had more pages than were saved.
     public var skipToken: String?
+
+    /// Describes one input (a file, or a page read live from Resource Graph).
+    public init(path: String, layout: RecordLayout, records: Int, bytes: Int, skipToken: String? = nil) {
+        self.path = path
+        self.layout = layout
+        self.records = records
+        self.bytes = bytes
+        self.skipToken = skipToken
+    }
 }
 
 /// A loaded inventory: the fleet and where it came from.
@@ -25,6 +34,13 @@ public struct Inventory: Sendable {
 
     /// The total size of the files read.
     public var totalBytes: Int { files.reduce(0) { $0 + $1.bytes } }
+
+    /// Creates an inventory from a fleet and its inputs (for readers other than ``SnapshotReader``, such as the
+    /// live Resource Graph reader).
+    public init(fleet: Fleet, files: [SnapshotFile]) {
+        self.fleet = fleet
+        self.files = files
+    }
 }
 
 /// Why an inventory could not be loaded.
