@@ -57,7 +57,7 @@ public struct ClusterOutcome: Sendable, Hashable {
 public struct RemediationStatistics: Sendable, Hashable {
     /// Requests sent (including polls and retries).
     public var requests = 0
-    /// Write requests sent.
+    /// Write and delete requests sent.
     public var writes = 0
     /// Requests retried after a 5xx, a timeout or a dropped connection.
     public var transientRetries = 0
@@ -195,7 +195,7 @@ public final class Remediator {
                     due: time, operationsLeft: top.operationsLeft, sequence: wakeSequence, slot: -bucket - 1))
         }
         func park(_ slot: Int, _ kind: RequestClass) {
-            let key = slots[slot].subscription + (kind == .read ? "|r" : "|w")
+            let key = slots[slot].subscription + "|" + kind.rawValue
             let bucket: Int
             if let known = bucketIndex[key] {
                 bucket = known
@@ -541,7 +541,7 @@ public final class Remediator {
         _ = limiter.take(worker.subscription, kind, at: now)
         requestNumber += 1
         statistics.requests += 1
-        if kind == .write { statistics.writes += 1 }
+        if kind != .read { statistics.writes += 1 }
         var headers = ["x-ms-client-request-id": Self.guid(options.seed, requestNumber)]
         if !body.isEmpty { headers["Content-Type"] = "application/json" }
         if journalSent { journal(worker, .sent) }
@@ -549,7 +549,7 @@ public final class Remediator {
         do {
             answer = try transport.send(ARMHTTPRequest(method: method, url: url, headers: headers, body: body))
         } catch {
-            if kind == .write { worker.mayHaveTakenEffect = true }
+            if kind != .read { worker.mayHaveTakenEffect = true }
             retryTransient(
                 &worker,
                 RemediationFailure(
