@@ -2,10 +2,11 @@
 // policies and applied by the Remediator to the in-process ARM emulator on its virtual clock, with ARM's
 // throttling on. It measures how close the Remediator's pacing comes to ARM's write budget.
 //
-// The budget: each subscription's write bucket starts full (200 tokens) and refills 10 per second, so in a window
-// of E seconds ARM lets at most 200 + 10 × E writes through. The window of a subscription starts when the run
-// starts (every bucket full) and ends when the Remediator sends that subscription's last write; a subscription
-// with no write has no window and no budget. The ratio is Σ writes ÷ Σ (200 + 10 × E) over the subscriptions.
+// The budget: each subscription's write bucket (PUT, PATCH, POST) starts full (200 tokens) and refills 10 per
+// second, so in a window of E seconds ARM lets at most 200 + 10 × E writes through. The window of a subscription
+// starts when the run starts (every bucket full) and ends when the Remediator sends that subscription's last write;
+// a subscription with no write has no window and no budget. The ratio is Σ writes ÷ Σ (200 + 10 × E) over the
+// subscriptions. Deletes (Flux v1 removals) spend ARM's separate delete bucket and are counted apart.
 
 import ARMEmulator
 import FleetCore
@@ -18,8 +19,10 @@ import Remediator
 /// The in-process emulator, counting the writes each subscription receives and when the last one was sent.
 final class CountingARM: ARMTransport, RemediationClock {
     let inner: InProcessARM
-    /// Writes sent per lowercased subscription id.
+    /// Writes (PUT, PATCH, POST) sent per lowercased subscription id.
     private(set) var writes: [String: Int] = [:]
+    /// Deletes sent.
+    private(set) var deletes = 0
     /// The virtual time of each subscription's last write.
     private(set) var lastWrite: [String: Int64] = [:]
     /// Every request sent.
@@ -35,7 +38,9 @@ final class CountingARM: ARMTransport, RemediationClock {
 
     func send(_ request: ARMHTTPRequest) throws(TransportError) -> ARMHTTPResponse {
         requests += 1
-        if request.method != "GET" && request.method != "HEAD" {
+        if request.method == "DELETE" {
+            deletes += 1
+        } else if request.method != "GET" && request.method != "HEAD" {
             let parts = request.url.split(separator: "/")
             if parts.count > 1, parts[0].lowercased() == "subscriptions" {
                 let subscription = parts[1].lowercased()
@@ -146,7 +151,7 @@ func remediateStage(_ options: RemediateOptions) -> [(String, JSON)] {
         ("succeeded", .int(summary.outcomes(.succeeded).count)), ("failed", .int(summary.outcomes(.failed).count)),
         ("throttlingFailures", .int(throttlingFailures)),
         ("throttled429", .int(emulator.state.statistics.throttled)),
-        ("requests", .int(arm.requests)), ("writes", .int(writes)),
+        ("requests", .int(arm.requests)), ("writes", .int(writes)), ("deletes", .int(arm.deletes)),
         ("allowedFormula", .string("sum over subscriptions of 200 + 10 x (its last write - run start) in s")),
         ("allowedWrites", rounded(allowed, 1)),
         ("achievedOverAllowed", rounded(Double(writes) / max(allowed, 1))),

@@ -3,6 +3,8 @@
 //   swift run -c release fluxfleet-bench                       # 10,000 and 100,000 clusters
 //   swift run -c release fluxfleet-bench --clusters 10000 --repeat 5
 //   swift run -c release fluxfleet-bench --stage load --inventory FILE   # one case, this process
+//   swift run -c release fluxfleet-bench --stage remediate              # 2,000 clusters over 10 subscriptions
+//                                                                        # remediated on the in-process emulator
 //
 // Every case runs in a fresh child process, so its peak RSS (getrusage ru_maxrss) is the
 // stage's own and not the generator's. Fleets are generated once per (clusters, seed) into the

@@ -2,7 +2,7 @@ import FleetCore
 
 /// ARM's per-subscription request limits the Remediator keeps within.
 public struct ARMRateLimits: Sendable, Hashable {
-    /// The write bucket's size (PUT, PATCH, DELETE, POST).
+    /// The write bucket's size (PUT, PATCH, POST).
     public var writeBurst: Int
     /// Write tokens added per second.
     public var writeRefillPerSecond: Int
@@ -10,31 +10,56 @@ public struct ARMRateLimits: Sendable, Hashable {
     public var readBurst: Int
     /// Read tokens added per second.
     public var readRefillPerSecond: Int
+    /// The delete bucket's size (ARM keeps deletes in a bucket of their own).
+    public var deleteBurst: Int
+    /// Delete tokens added per second.
+    public var deleteRefillPerSecond: Int
 
-    /// Creates limits.
-    public init(writeBurst: Int, writeRefillPerSecond: Int, readBurst: Int, readRefillPerSecond: Int) {
+    /// Creates limits; deletes default to the write limits.
+    public init(
+        writeBurst: Int, writeRefillPerSecond: Int, readBurst: Int, readRefillPerSecond: Int, deleteBurst: Int? = nil,
+        deleteRefillPerSecond: Int? = nil
+    ) {
         self.writeBurst = writeBurst
         self.writeRefillPerSecond = writeRefillPerSecond
         self.readBurst = readBurst
         self.readRefillPerSecond = readRefillPerSecond
+        self.deleteBurst = deleteBurst ?? writeBurst
+        self.deleteRefillPerSecond = deleteRefillPerSecond ?? writeRefillPerSecond
     }
 
-    /// ARM's documented subscription limits: writes 200 burst refilling 10 per second, reads 250 refilling 25.
+    /// ARM's documented subscription limits: writes 200 burst refilling 10 per second, deletes the same in their own
+    /// bucket, reads 250 refilling 25.
     public static let arm = ARMRateLimits(
         writeBurst: 200, writeRefillPerSecond: 10, readBurst: 250, readRefillPerSecond: 25)
 }
 
-/// Whether a request spends a read or a write token (deletes count as writes, as ARM counts them).
+/// Which of ARM's buckets a request spends a token from: reads, writes, or deletes (their own bucket in ARM's
+/// model).
 public enum RequestClass: String, Sendable, Hashable {
     /// GET and HEAD.
     case read
-    /// PUT, PATCH, DELETE and POST.
+    /// PUT, PATCH and POST.
     case write
+    /// DELETE.
+    case delete
 
     /// The class of an HTTP method.
     public init(method: String) {
-        let upper = method.uppercased()
-        self = upper == "GET" || upper == "HEAD" ? .read : .write
+        switch method.uppercased() {
+        case "GET", "HEAD": self = .read
+        case "DELETE": self = .delete
+        default: self = .write
+        }
+    }
+
+    /// The suffix of ARM's `x-ms-ratelimit-remaining-subscription-…` header for the class.
+    var headerSuffix: String {
+        switch self {
+        case .read: "reads"
+        case .write: "writes"
+        case .delete: "deletes"
+        }
     }
 }
 
@@ -102,7 +127,7 @@ public struct RateBucket: Sendable, Hashable {
 public struct SubscriptionRateLimiter: Sendable {
     /// The limits each subscription gets.
     public let limits: ARMRateLimits
-    private var buckets: [String: (reads: RateBucket, writes: RateBucket)] = [:]
+    private var buckets: [String: (reads: RateBucket, writes: RateBucket, deletes: RateBucket)] = [:]
 
     /// Creates a limiter with full buckets for every subscription it meets.
     public init(limits: ARMRateLimits = .arm) {
@@ -117,12 +142,14 @@ public struct SubscriptionRateLimiter: Sendable {
             buckets[key]
             ?? (
                 RateBucket(burst: limits.readBurst, refillPerSecond: limits.readRefillPerSecond, at: time),
-                RateBucket(burst: limits.writeBurst, refillPerSecond: limits.writeRefillPerSecond, at: time)
+                RateBucket(burst: limits.writeBurst, refillPerSecond: limits.writeRefillPerSecond, at: time),
+                RateBucket(burst: limits.deleteBurst, refillPerSecond: limits.deleteRefillPerSecond, at: time)
             )
         let result: T
         switch kind {
         case .read: result = body(&pair.reads)
         case .write: result = body(&pair.writes)
+        case .delete: result = body(&pair.deletes)
         }
         buckets[key] = pair
         return result
@@ -138,12 +165,12 @@ public struct SubscriptionRateLimiter: Sendable {
         withBucket(subscription, kind, at: time) { $0.take(at: time) }
     }
 
-    /// Corrects the bucket from an answer's `x-ms-ratelimit-remaining-subscription-reads|writes` header; a 429
-    /// empties it.
+    /// Corrects the bucket from an answer's `x-ms-ratelimit-remaining-subscription-reads|writes|deletes` header; a
+    /// 429 empties it.
     public mutating func observe(
         _ response: ARMHTTPResponse, subscription: String, kind: RequestClass, at time: Int64
     ) {
-        let header = "x-ms-ratelimit-remaining-subscription-\(kind == .read ? "reads" : "writes")"
+        let header = "x-ms-ratelimit-remaining-subscription-\(kind.headerSuffix)"
         if response.status == 429 {
             withBucket(subscription, kind, at: time) { $0.drain(at: time) }
         } else if let text = response.header(header), let remaining = Int(text.trimmingASCIISpaces()) {

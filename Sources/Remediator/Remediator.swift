@@ -57,7 +57,7 @@ public struct ClusterOutcome: Sendable, Hashable {
 public struct RemediationStatistics: Sendable, Hashable {
     /// Requests sent (including polls and retries).
     public var requests = 0
-    /// Write requests sent.
+    /// Write and delete requests sent.
     public var writes = 0
     /// Requests retried after a 5xx, a timeout or a dropped connection.
     public var transientRetries = 0
@@ -163,62 +163,140 @@ public final class Remediator {
         var next = 0
         var failures = 0
         var stopping = false
-        var active: [Worker] = []
-        func finish(_ position: Int) {
-            guard let outcome = active[position].outcome else { return }
+        // Workers in slots (a freed slot is reused), scheduled by a heap with one entry per worker.
+        var slots: [Worker] = []
+        var alive: [Bool] = []
+        var free: [Int] = []
+        var schedule = Schedule()
+        var sequence = 0
+        var active = 0
+        func enqueue(_ slot: Int) {
+            schedule.push(
+                Schedule.Entry(
+                    due: slots[slot].readyAt, operationsLeft: slots[slot].operationsLeft,
+                    sequence: slots[slot].sequence, slot: slot))
+        }
+        // Clusters waiting for a token of one bucket are parked, not scheduled one by one: the bucket has one wake-up
+        // in the schedule, and each token goes to the best waiter (most operations left, then the earliest). A
+        // thousand clusters waiting on one subscription then cost one step per token, not a thousand.
+        var bucketIndex: [String: Int] = [:]
+        var buckets: [(subscription: String, kind: RequestClass)] = []
+        var parked: [Schedule] = []
+        var wakes: [Int?] = []
+        var wakeSequence = 0
+        func wake(_ bucket: Int, at due: Int64? = nil) {
+            guard wakes[bucket] == nil, !parked[bucket].isEmpty, let top = parked[bucket].peek() else { return }
+            let time =
+                due ?? limiter.readyTime(buckets[bucket].subscription, buckets[bucket].kind, from: clock.now)
+            wakeSequence += 1
+            wakes[bucket] = wakeSequence
+            schedule.push(
+                Schedule.Entry(
+                    due: time, operationsLeft: top.operationsLeft, sequence: wakeSequence, slot: -bucket - 1))
+        }
+        func park(_ slot: Int, _ kind: RequestClass) {
+            let key = slots[slot].subscription + "|" + kind.rawValue
+            let bucket: Int
+            if let known = bucketIndex[key] {
+                bucket = known
+            } else {
+                bucket = buckets.count
+                bucketIndex[key] = bucket
+                buckets.append((slots[slot].subscription, kind))
+                parked.append(Schedule())
+                wakes.append(nil)
+            }
+            parked[bucket].push(
+                Schedule.Entry(
+                    due: 0, operationsLeft: slots[slot].operationsLeft, sequence: slots[slot].sequence, slot: slot))
+            wake(bucket, at: slots[slot].readyAt)
+        }
+        func popParked(_ bucket: Int) -> Schedule.Entry? {
+            while let entry = parked[bucket].pop() {
+                if alive[entry.slot], slots[entry.slot].sequence == entry.sequence { return entry }
+            }
+            return nil
+        }
+        /// Records the worker's outcome and frees its slot; false when it has none yet.
+        func finish(_ slot: Int) -> Bool {
+            guard alive[slot], let outcome = slots[slot].outcome else { return false }
             if outcome.status == .failed { failures += 1 }
-            outcomes[active[position].index] = outcome
-            active.remove(at: position)
+            outcomes[slots[slot].index] = outcome
+            alive[slot] = false
+            free.append(slot)
+            active -= 1
             progress.inFlight -= 1
             record(outcome)
+            return true
         }
-        while next < queue.count || !active.isEmpty {
+        while next < queue.count || active > 0 {
             if let failureLimit, failures > failureLimit { next = queue.count }
             if !stopping, shouldStop() {
                 stopping = true
                 next = queue.count
-                emit(.stopping(draining: active.filter { !$0.stoppable }.count))
-            }
-            if stopping {
+                emit(.stopping(draining: slots.indices.filter { alive[$0] && !slots[$0].stoppable }.count))
                 // The drain: a cluster with nothing in flight stops now; the others finish their operation.
-                for position in active.indices.reversed() where active[position].stoppable {
-                    interrupt(&active[position])
-                    finish(position)
+                for slot in slots.indices where alive[slot] && slots[slot].stoppable {
+                    interrupt(&slots[slot])
+                    _ = finish(slot)
                 }
-                if active.isEmpty { break }
+                if active == 0 { break }
             }
-            while active.count < cap, next < queue.count {
-                let worker = Worker(index: queue[next], plan: clusters[queue[next]], run: run, now: clock.now)
-                active.append(worker)
+            while active < cap, next < queue.count {
+                var worker = Worker(index: queue[next], plan: clusters[queue[next]], run: run, now: clock.now)
+                worker.sequence = sequence
+                sequence += 1
+                let slot: Int
+                if let reused = free.popLast() {
+                    slot = reused
+                    slots[slot] = worker
+                    alive[slot] = true
+                } else {
+                    slot = slots.count
+                    slots.append(worker)
+                    alive.append(true)
+                }
+                enqueue(slot)
+                active += 1
                 next += 1
                 progress.inFlight += 1
                 emit(.clusterStarted(clusterId: worker.plan.clusterId, name: worker.plan.name))
             }
-            if active.isEmpty { break }
-            // The step due first; among steps due together (workers waiting on the same bucket), the cluster with
-            // the most operations left goes first, so long chains do not straggle after the bucket's queue.
-            var chosen = 0
-            for position in active.indices.dropFirst() {
-                let candidate = active[position]
-                let best = active[chosen]
-                if candidate.readyAt < best.readyAt
-                    || (candidate.readyAt == best.readyAt && candidate.operationsLeft > best.operationsLeft)
-                {
-                    chosen = position
+            guard let popped = schedule.pop() else { break }
+            var entry = popped
+            var wokenBucket: Int?
+            if entry.slot < 0 {
+                // A bucket's wake-up: its token goes to the best cluster waiting on it.
+                let bucket = -entry.slot - 1
+                guard wakes[bucket] == entry.sequence else { continue }
+                wakes[bucket] = nil
+                guard let waiter = popParked(bucket) else { continue }
+                wokenBucket = bucket
+                entry = Schedule.Entry(
+                    due: entry.due, operationsLeft: waiter.operationsLeft, sequence: waiter.sequence, slot: waiter.slot)
+            }
+            let slot = entry.slot
+            guard alive[slot], slots[slot].sequence == entry.sequence else { continue }  // interrupted by the stop
+            if stopping, slots[slot].stoppable {
+                interrupt(&slots[slot])
+                _ = finish(slot)
+                if let bucket = wokenBucket { wake(bucket) }
+                continue
+            }
+            let now = clock.now
+            if entry.due > now {
+                clock.sleep(until: entry.due)
+                if slots[slot].waitingOnThrottle { statistics.throttleWait += clock.now - now }
+            }
+            step(&slots[slot])
+            if !finish(slot) {
+                if let kind = slots[slot].waitingOnBucket {
+                    park(slot, kind)
+                } else {
+                    enqueue(slot)
                 }
             }
-            let due = active[chosen].readyAt
-            let now = clock.now
-            if due > now {
-                clock.sleep(until: due)
-                if active[chosen].waitingOnThrottle { statistics.throttleWait += clock.now - now }
-            }
-            if stopping, active[chosen].stoppable {
-                interrupt(&active[chosen])
-            } else {
-                step(&active[chosen])
-            }
-            finish(chosen)
+            if let bucket = wokenBucket { wake(bucket) }
         }
         let reason = stopping ? "interrupted" : "runHalted"
         return outcomes.enumerated().map { index, outcome in
@@ -299,6 +377,8 @@ public final class Remediator {
         var phase = Phase.start
         var readyAt: Int64
         var waitingOnThrottle = false
+        /// The bucket class the worker waits on for a token (nil when it waits for something else).
+        var waitingOnBucket: RequestClass?
         /// Whether an earlier attempt of the current write may have reached ARM (a dropped connection, or a
         /// `sent` entry in the journal of a resumed run).
         var mayHaveTakenEffect = false
@@ -341,6 +421,8 @@ public final class Remediator {
 
         var current: Operation { operations[position] }
         var operationsLeft: Int { operations.count - position }
+        /// The order the worker started in (ties in the schedule go to the earlier one).
+        var sequence = 0
         var desiredHash: String { DesiredBody.hash(of: current.method == "DELETE" ? nil : current.action.body) }
     }
 
@@ -352,6 +434,7 @@ public final class Remediator {
 
     func step(_ worker: inout Worker) {
         worker.waitingOnThrottle = false
+        worker.waitingOnBucket = nil
         switch worker.phase {
         case .start: start(&worker)
         case .send: send(&worker)
@@ -435,24 +518,30 @@ public final class Remediator {
         worker.readyAt = clock.now
     }
 
+    /// Reschedules the worker for when its subscription's bucket of `kind` has a token; false when there is one now.
+    private func waitForToken(_ worker: inout Worker, _ kind: RequestClass) -> Bool {
+        let now = clock.now
+        let ready = limiter.readyTime(worker.subscription, kind, from: now)
+        guard ready > now else { return false }
+        worker.readyAt = ready
+        worker.waitingOnThrottle = true
+        worker.waitingOnBucket = kind
+        emit(.throttled(subscription: worker.subscription, kind: kind, wait: ready - now, serverSide: false))
+        return true
+    }
+
     /// Sends one request through the bucket of its class; nil when it must wait (the worker is rescheduled)
     /// or failed for good (the worker has an outcome).
     private func request(
         _ worker: inout Worker, method: String, url: String, body: [UInt8] = [], journalSent: Bool = false
     ) -> ARMHTTPResponse? {
         let kind = RequestClass(method: method)
+        if waitForToken(&worker, kind) { return nil }
         let now = clock.now
-        let ready = limiter.readyTime(worker.subscription, kind, from: now)
-        if ready > now {
-            worker.readyAt = ready
-            worker.waitingOnThrottle = true
-            emit(.throttled(subscription: worker.subscription, kind: kind, wait: ready - now, serverSide: false))
-            return nil
-        }
         _ = limiter.take(worker.subscription, kind, at: now)
         requestNumber += 1
         statistics.requests += 1
-        if kind == .write { statistics.writes += 1 }
+        if kind != .read { statistics.writes += 1 }
         var headers = ["x-ms-client-request-id": Self.guid(options.seed, requestNumber)]
         if !body.isEmpty { headers["Content-Type"] = "application/json" }
         if journalSent { journal(worker, .sent) }
@@ -460,7 +549,7 @@ public final class Remediator {
         do {
             answer = try transport.send(ARMHTTPRequest(method: method, url: url, headers: headers, body: body))
         } catch {
-            if kind == .write { worker.mayHaveTakenEffect = true }
+            if kind != .read { worker.mayHaveTakenEffect = true }
             retryTransient(
                 &worker,
                 RemediationFailure(
@@ -518,6 +607,9 @@ public final class Remediator {
 
     private func send(_ worker: inout Worker) {
         let operation = worker.current
+        // Wait for a token before building the body: resolving secrets and writing JSON for a request that must wait
+        // anyway is wasted while a bucket is empty.
+        if waitForToken(&worker, RequestClass(method: operation.method)) { return }
         let url = "\(operation.action.resourceId)?api-version=\(operation.action.apiVersion)"
         var body: [UInt8] = []
         if operation.method == "PUT" {

@@ -146,7 +146,9 @@ extension Remediator {
     ///
     /// Each wave runs with its own parallelism; a wave over its failure budget stops starting clusters and halts
     /// the run (later waves end `deferred`, reason `runHalted`); between waves the run soaks. Clusters no wave
-    /// takes end `deferred` with the reason `notInAnyWave`.
+    /// takes end `deferred` with the reason `notInAnyWave`. When ``Remediator/shouldStop`` turns true the run
+    /// drains (operations already sent finish), cuts a soak short, and every cluster left ends `deferred` with the
+    /// reason `interrupted`. ``Remediator/observer`` hears every wave, cluster, throttle wait and soak.
     ///
     /// - Parameter tags: A cluster's tags by id, for tag selectors.
     public func apply(

@@ -125,7 +125,7 @@ struct PacingTests {
             subscription: "A", kind: .read, at: 0)
         let corrected = limiter.remaining("A", .read, at: 0)
         #expect(corrected == 2)
-        #expect(RequestClass(method: "DELETE") == .write)
+        #expect(RequestClass(method: "DELETE") == .delete)
     }
 
     @Test("backoff doubles up to the cap, with the same seeded jitter every time")

@@ -65,6 +65,36 @@ struct DrainTests {
         #expect(outcomes.map(\.operationsSkipped).reduce(0, +) == 7)
     }
 
+    @Test("a stop while clusters wait on an empty write bucket: the waiting ones stop, the sent ones finish")
+    func drainWhileThrottled() throws {
+        let fleet = try GeneratedFleet.fleet(80)
+        var configuration = EmulatorConfiguration()
+        configuration.throttling = ThrottlingLimits(
+            writeBurst: 10, writeRefillPerSecond: 2, readBurst: 50, readRefillPerSecond: 25)
+        configuration.extensionProvisioningDelay = 5_000
+        let harness = EmulatorHarness(EmulatorState(inventory: fleet, configuration: configuration))
+        var options = RemediatorOptions()
+        options.limits = ARMRateLimits(writeBurst: 10, writeRefillPerSecond: 2, readBurst: 50, readRefillPerSecond: 25)
+        options.maxInFlight = 80
+        let journal = InMemoryJournal()
+        let remediator = Remediator(transport: harness, clock: harness, journal: journal, options: options)
+        let probe = StopAfterWrites(harness: harness, writes: 15, stop: RemediationStop())
+        remediator.shouldStop = { probe.check() }
+        let plans = GeneratedFleet.plans(fleet, body: GeneratedFleet.extensionBody)
+        let summary = remediator.apply(plans, waves: [Wave(name: "all", selector: .rest)], run: "r")
+        #expect(harness.writes.count == 15)
+        #expect(harness.state.statistics.throttled == 0)
+        #expect(summary.outcomes(.succeeded).count == 15)
+        #expect(summary.outcomes(.deferred).count == 65)
+        #expect(summary.outcomes(.deferred).allSatisfy { $0.reason == "interrupted" })
+        let states = Self.lastStates(journal)
+        #expect(states.values.filter { $0 == .succeeded }.count == 15)
+        #expect(Set(states.values).isSubset(of: [.succeeded, .cancelled]))
+        // The wave works on 64 at a time: 15 sent, 49 waiting on the bucket (cancelled), 16 never started.
+        #expect(states.values.filter { $0 == .cancelled }.count == 49)
+        #expect(states.count == 64)
+    }
+
     @Test("a stop before the run starts touches nothing; a stop during a soak skips the later waves")
     func stopBetweenWaves() throws {
         let (harness, plans) = try Self.harness(10)

@@ -62,4 +62,29 @@ struct WriteBudgetTests {
         // The budget was the limit: the run waited on the buckets.
         #expect(summary.statistics.throttleWait > 0)
     }
+
+    @Test("deletes spend a bucket of their own, corrected from the -deletes header; writes keep theirs")
+    func deleteBucket() {
+        var limiter = SubscriptionRateLimiter(
+            limits: ARMRateLimits(writeBurst: 2, writeRefillPerSecond: 1, readBurst: 5, readRefillPerSecond: 1))
+        #expect(RequestClass(method: "delete") == .delete)
+        #expect(RequestClass(method: "PATCH") == .write)
+        #expect(limiter.limits.deleteBurst == 2 && limiter.limits.deleteRefillPerSecond == 1)
+        let first = limiter.take("s", .delete, at: 0)
+        let second = limiter.take("s", .delete, at: 0)
+        let third = limiter.take("s", .delete, at: 0)
+        #expect(first && second && !third)
+        let writesLeft = limiter.remaining("s", .write, at: 0)
+        #expect(writesLeft == 2)
+        let answer = ARMHTTPResponse(
+            status: 200,
+            headers: [
+                "x-ms-ratelimit-remaining-subscription-deletes": "1",
+                "x-ms-ratelimit-remaining-subscription-writes": "0",
+            ])
+        limiter.observe(answer, subscription: "s", kind: .delete, at: 0)
+        let deletesAfter = limiter.remaining("s", .delete, at: 0)
+        let writesAfter = limiter.remaining("s", .write, at: 0)
+        #expect(deletesAfter == 1 && writesAfter == 2)
+    }
 }
