@@ -271,6 +271,13 @@ extension CheckReport {
             ]
             if runs.count > limit { out += "(\(runs.count - limit) earlier run(s) not shown)\n" }
             for run in runs.suffix(limit) {
+                // Apply and resume runs evaluate nothing: their clusters are the ones they worked on.
+                if run.kind == RunKind.apply.rawValue || run.kind == RunKind.resume.rawValue {
+                    rows.append([
+                        "\(run.id)", run.kind, run.status, run.evaluatedAt, "\(run.clusters)", "-", "-", "-", "-",
+                    ])
+                    continue
+                }
                 var w = JSONWriter()
                 w.number(run.point.compliancePercent, decimals: 1)
                 rows.append([

@@ -183,8 +183,8 @@ enum Backend {
         return nil
     }
 
-    /// The clock's time as ISO 8601 UTC.
-    var isoNow: String { EmulatorClock.iso8601(clock.now) }
+    /// The clock's time as ISO 8601 UTC, to the second (as evaluation times are written).
+    var isoNow: String { StoreTime.iso(clock.now / 1000) }
 }
 
 /// What one remediation did: the Remediator's summary and the clusters refused before it started.
