@@ -193,20 +193,3 @@ struct RunCommand: ParsableCommand {
         Console.out("Reports: \(written.count) file(s) in \(reportDir)/ (\(written.joined(separator: ", ")))\n")
     }
 }
-
-extension ReportFormat {
-    /// The file name ending for the format.
-    var fileExtension: String {
-        switch self {
-        case .table: "txt"
-        case .json: "json"
-        case .csv: "csv"
-        case .markdown: "md"
-        case .html: "html"
-        case .policyreport: "policyreport.json"
-        case .junit: "junit.xml"
-        case .sarif: "sarif"
-        case .prometheus: "prom"
-        }
-    }
-}
