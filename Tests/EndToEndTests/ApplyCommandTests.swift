@@ -208,4 +208,33 @@ struct ApplyCommandTests {
             #expect(bytes.range(of: Data(canary.utf8)) == nil, "the secret is in \(file)")
         }
     }
+
+    @Test(
+        "on a terminal, apply draws a progress bar redrawn in place (run under script(1) for a pseudo-terminal)",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func progressBarOnTerminal() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let command = [
+            CLI.binary.path, "apply", "--inventory", "fleet-examples/demo", "--simulate", "--yes", "--now", Self.now,
+            "--db", dir.appendingPathComponent("h.sqlite").path,
+        ].joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.currentDirectoryURL = CLI.root
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("\r[==============================] 4/4 clusters"), "\(text)")
+        #expect(text.contains("\u{1B}[K"), "the bar line is cleared as it is redrawn")
+        #expect(!text.contains("progress: "), "no log lines on a terminal")
+    }
 }

@@ -176,6 +176,35 @@ struct ApplyLoopbackTests {
         #expect(again.status == 0, "not converged: \(again.stdout)")
     }
 
+    @Test("a second SIGINT aborts at once with exit 130; resume then finishes the run")
+    func secondInterruptAborts() throws {
+        let emulator = try Self.emulator(timeScale: "20")
+        defer { Self.finish(emulator) }
+        let planFile = emulator.file("plan.json")
+        let db = emulator.file("h.sqlite")
+        _ = try Self.plan(emulator, out: planFile)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["apply", planFile, "--arm-endpoint", emulator.base, "--yes", "--db", db, "--wave", "rest"]
+        process.currentDirectoryURL = CLI.root
+        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        usleep(600_000)
+        kill(process.processIdentifier, SIGINT)
+        usleep(100_000)
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "stderr: \(stderr)")
+        #expect(stderr.contains("second interrupt: aborting"), "stderr: \(stderr)")
+        let resumed = try CLI.run(["resume", "--arm-endpoint", emulator.base, "--db", db, "--wave", "rest"])
+        #expect(resumed.status == 0, "stdout: \(resumed.stdout)\nstderr: \(resumed.stderr)")
+        let again = try Self.plan(emulator, detailed: true)
+        #expect(again.status == 0, "not converged: \(again.stdout)")
+    }
+
     @Test("kill -9 of apply at 20 random moments, each followed by resume: converges, no completed operation resent")
     func killAndResume() throws {
         var generator = SeededGenerator(
