@@ -79,6 +79,23 @@ struct ApplyLoopbackTests {
         #expect(again.stdout.contains("Plan: no changes;"))
     }
 
+    @Test("run --arm-endpoint: scan and plan from Resource Graph, apply, verify from Resource Graph, reports")
+    func runAgainstEndpoint() throws {
+        let emulator = try Self.emulator()
+        defer { Self.finish(emulator) }
+        let reports = emulator.file("reports")
+        let result = try CLI.run([
+            "run", "--arm-endpoint", emulator.base, "--now", Self.now, "--yes", "--wave", "rest", "--db",
+            emulator.file("h.sqlite"), "--report-dir", reports, "--report-format", "json", "--report-format", "junit",
+        ])
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("4 succeeded, 0 failed"), "stdout: \(result.stdout)")
+        #expect(result.stdout.contains("Verify Plan: no changes;"), "stdout: \(result.stdout)")
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: reports))
+                == ["compliance.json", "compliance.junit.xml"])
+    }
+
     @Test("the same with 5% 500/503s, 5% 429s and 1% dropped connections injected")
     func convergesUnderFaults() throws {
         let emulator = try Self.emulator(["--faults", "5xx=5%,429=5%,drop=1%,seed=11"])
