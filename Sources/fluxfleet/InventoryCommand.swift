@@ -1,4 +1,5 @@
 import ArgumentParser
+import AzureARM
 import FleetCore
 
 /// The output formats of `fluxfleet inventory`.
@@ -24,14 +25,36 @@ struct InventoryCommand: ParsableCommand {
             retries: aksStopped, arcOffline, clusterBusy, …) or eligible, with advisories when the \
             extension needs repair or an upgrade. Every reason comes with its remedy.
 
+            With --arm-endpoint URL instead of --inventory, the fleet is read from that endpoint's \
+            Resource Graph (paged; --subscription filters); --save DIR writes what was read as a \
+            snapshot directory that every other command can replay offline with --inventory DIR.
+
             Examples:
               fluxfleet inventory --inventory fleet-examples/demo
               fluxfleet inventory --inventory fleet.ndjson --output json | jq '.summary'
+              fluxfleet inventory --arm-endpoint http://127.0.0.1:8080 --save snapshot/
             """
     )
 
     @Option(name: .long, help: ArgumentHelp("The snapshot: a file or a directory of files.", valueName: "path"))
-    var inventory: String
+    var inventory: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Read the fleet from this ARM endpoint's Resource Graph instead.", valueName: "url"))
+    var armEndpoint: String?
+
+    @Option(
+        name: .customLong("subscription"),
+        help: ArgumentHelp("With --arm-endpoint: read only this subscription (repeatable).", valueName: "id"))
+    var subscriptions: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --arm-endpoint: save what was read as a snapshot directory (created; must hold no other inventory).",
+            valueName: "dir"))
+    var save: String?
 
     @Option(name: .long, help: "Output format: table, json or csv.")
     var output: InventoryOutput = .table
@@ -44,6 +67,12 @@ struct InventoryCommand: ParsableCommand {
     var fluxLatest: String?
 
     func validate() throws {
+        if (inventory == nil) == (armEndpoint == nil) {
+            throw ValidationError(
+                "give the fleet: --inventory PATH (a snapshot) or --arm-endpoint URL (its Resource Graph)")
+        }
+        if save != nil && armEndpoint == nil { throw ValidationError("--save needs --arm-endpoint") }
+        if !subscriptions.isEmpty && armEndpoint == nil { throw ValidationError("--subscription needs --arm-endpoint") }
         if let fluxLatest, SemanticVersion(fluxLatest) == nil {
             throw ValidationError("--flux-latest '\(fluxLatest)' is not a version like 1.19.5")
         }
@@ -53,10 +82,29 @@ struct InventoryCommand: ParsableCommand {
         var catalog = FluxVersionCatalog.builtIn
         if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
         let loaded: Inventory
-        do {
-            loaded = try SnapshotReader.load(path: inventory)
-        } catch {
-            throw report(error)
+        if let armEndpoint {
+            do {
+                let transport = try URLSessionTransport(endpoint: armEndpoint)
+                var options = ResourceGraphOptions()
+                options.endpoint = armEndpoint
+                let live = try ResourceGraphInventory.read(
+                    transport: transport, clock: AzureARM.SystemClock(),
+                    scope: ResourceGraphScope(subscriptions: subscriptions), options: options)
+                if let save {
+                    let files = try live.save(to: save)
+                    Console.stderr("saved the snapshot to \(save): \(files.joined(separator: ", "))")
+                }
+                loaded = live.inventory
+            } catch {
+                Console.error(error.description)
+                throw ExitCode(error.category.exitCode)
+            }
+        } else {
+            do {
+                loaded = try SnapshotReader.load(path: inventory ?? "")
+            } catch {
+                throw report(error)
+            }
         }
         let report = InventoryReport(inventory: loaded, catalog: catalog)
         switch output {
