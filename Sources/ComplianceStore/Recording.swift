@@ -85,8 +85,6 @@ extension ComplianceStore {
             // restored at once: every other write keeps them enforced.
             try database.execute("PRAGMA foreign_keys = OFF")
             defer { try? database.execute("PRAGMA foreign_keys = ON") }
-            try database.execute("PRAGMA cache_size = -262144")
-            defer { try? database.execute("PRAGMA cache_size = -2000") }
             return try database.transaction {
                 var writer = RunWriter(
                     database: database, scan: scan, fleet: fleet, assignmentNames: assignmentNames)
@@ -166,11 +164,14 @@ struct ClusterFacts: Sendable {
 
     var digest: Int64 {
         var d = ContentDigest()
+        // From each string's UTF-8 buffer (the same bytes, hence the same digest, as its `utf8` view).
         for part in [id, name, kind, provisioned ? "1" : "0", subscriptionId, resourceGroup, location, tags] {
-            d.add(part.utf8)
+            var part = part
+            part.withUTF8 { d.add(UnsafeRawBufferPointer($0)) }
             d.add(CollectionOfOne(0))
         }
-        d.add((eligibilityReason ?? "\u{1}").utf8)
+        var last = eligibilityReason ?? "\u{1}"
+        last.withUTF8 { d.add(UnsafeRawBufferPointer($0)) }
         return d.signed
     }
 }
@@ -291,23 +292,36 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
 }
 
 /// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
-/// background when created, so that it runs while the writer thread stores the clusters.
+/// background when created, so that it runs while the writer thread stores the clusters, and the
+/// strict view's while it stores the results.
 final class Preparation: @unchecked Sendable {
-    // @unchecked: the chunks are written once by the background task (which holds the object
-    // until it is done), and read only after `done` was waited for (the semaphore orders them).
+    // @unchecked: each part is written once by the background task (which holds the object until it
+    // is done), and read only after its semaphore was waited for (the semaphore orders them).
+    private var clusterIndex = ClusterIndex()
     private var resultChunks: [PreparedChunk<RuleName, ResultBodyKey>] = []
     private var strictChunks: [PreparedChunk<String, StrictBodyKey>] = []
-    private var clusterIndex = ClusterIndex()
-    private let done = DispatchSemaphore(value: 0)
-    private let indexed = DispatchSemaphore(value: 0)
-    private var waited = false
-    private var waitedIndex = false
+    private var indexed = Signal()
+    private var resultsReady = Signal()
+    private var strictReady = Signal()
+
+    /// A part's readiness: signalled once by the background task, waited for at most once.
+    private struct Signal {
+        let semaphore = DispatchSemaphore(value: 0)
+        var waited = false
+
+        mutating func wait() {
+            if !waited {
+                semaphore.wait()
+                waited = true
+            }
+        }
+    }
 
     /// Starts the preparation of `scan`'s rows; `facts` are the inventory's clusters (``RunWriter/facts(of:)``).
     init(_ scan: ScanResult, facts: [[(ClusterFacts, digest: Int64, key: String)]]) {
         DispatchQueue.global().async { [self] in
             clusterIndex = ClusterIndex(facts)
-            indexed.signal()
+            indexed.semaphore.signal()
             let clusters = clusterIndex
             let results = scan.results
             resultChunks = PreparedChunk.chunks(results.count) { i, chunk in
@@ -322,6 +336,7 @@ final class Preparation: @unchecked Sendable {
                         reasons: results[i].reasons),
                     render: { Details.body(of: results[i]) })
             }
+            resultsReady.semaphore.signal()
             let entries = scan.strict
             strictChunks = PreparedChunk.chunks(entries.count) { i, chunk in
                 chunk.add(
@@ -330,36 +345,25 @@ final class Preparation: @unchecked Sendable {
                     body: StrictBodyKey(drift: entries[i].drift, runtime: entries[i].runtime),
                     render: { Details.body(of: entries[i]) })
             }
-            done.signal()
-        }
-    }
-
-    /// Waits for the background work (once).
-    private func wait() {
-        if !waited {
-            done.wait()
-            waited = true
+            strictReady.semaphore.signal()
         }
     }
 
     /// The inventory's clusters by id (waits for them).
     func clusters() -> ClusterIndex {
-        if !waitedIndex {
-            indexed.wait()
-            waitedIndex = true
-        }
+        indexed.wait()
         return clusterIndex
     }
 
     /// The prepared result rows (waits for them).
     func results() -> [PreparedChunk<RuleName, ResultBodyKey>] {
-        wait()
+        resultsReady.wait()
         return resultChunks
     }
 
     /// The prepared strict-view rows (waits for them).
     func strict() -> [PreparedChunk<String, StrictBodyKey>] {
-        wait()
+        strictReady.wait()
         return strictChunks
     }
 }
