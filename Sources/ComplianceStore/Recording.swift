@@ -278,9 +278,10 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         lastBody[group] = (body, n)
     }
 
-    /// Prepares `count` rows in chunks on every core; `row` adds row `i` to its chunk.
+    /// Prepares `count` rows in chunks on every core but one (the writer thread stores rows meanwhile:
+    /// a worker on its core would only take turns with it); `row` adds row `i` to its chunk.
     static func chunks(_ count: Int, _ row: @Sendable (Int, inout PreparedChunk) -> Void) -> [PreparedChunk] {
-        let workers = min(JSONRecords.availableCores, max(1, count / 4096))
+        let workers = min(max(1, JSONRecords.availableCores - 1), max(1, count / 4096))
         let slots = ResultSlots<PreparedChunk>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { k in
             var chunk = PreparedChunk(range: (count * k / workers)..<(count * (k + 1) / workers))
