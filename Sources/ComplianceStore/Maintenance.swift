@@ -85,6 +85,10 @@ extension ComplianceStore {
                     "intervals opened by a scan that did not succeed"
                 ),
                 (
+                    "SELECT count(*) FROM (SELECT 1 FROM clusters GROUP BY arm_id COLLATE NOCASE HAVING count(*) > 1)",
+                    "ARM ids held by more than one cluster row (ignoring case)"
+                ),
+                (
                     "SELECT count(*) FROM clusters WHERE (removed_run IS NULL) != (last_seen_run IS NULL)",
                     "clusters with a removal run but no last-seen run (or the reverse)"
                 ),

@@ -2,6 +2,12 @@ import Dispatch
 import FleetCore
 import PolicyEngine
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// What a run was: `scan`, `plan`, `apply` or `resume`.
 public enum RunKind: String, Sendable, CaseIterable {
     /// Policy evaluation only.
@@ -158,11 +164,14 @@ struct ClusterFacts: Sendable {
 
     var digest: Int64 {
         var d = ContentDigest()
+        // From each string's UTF-8 buffer (the same bytes, hence the same digest, as its `utf8` view).
         for part in [id, name, kind, provisioned ? "1" : "0", subscriptionId, resourceGroup, location, tags] {
-            d.add(part.utf8)
+            var part = part
+            part.withUTF8 { d.add(UnsafeRawBufferPointer($0)) }
             d.add(CollectionOfOne(0))
         }
-        d.add((eligibilityReason ?? "\u{1}").utf8)
+        var last = eligibilityReason ?? "\u{1}"
+        last.withUTF8 { d.add(UnsafeRawBufferPointer($0)) }
         return d.signed
     }
 }
@@ -183,6 +192,8 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     /// Distinct bodies, and their stored form.
     var bodies: [Body] = []
     var rendered: [[UInt8]] = []
+    /// Per row: the inventory index of the row's cluster (its first occurrence; -1: not in the inventory).
+    var rowCluster: [Int32] = []
     /// Per row: local numbers.
     var rowSuffix: [Int32] = []
     var rowGroup: [Int32] = []
@@ -193,16 +204,29 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     private var bodyIndex: [Body: Int32] = [:]
     private var lastGroup: (Group, Int32)?
     private var lastBody: [(Body, Int32)?] = []
+    private var lastCluster: (id: String, index: Int32)?
 
     init(range: Range<Int>) {
         self.range = range
+        rowCluster.reserveCapacity(range.count)
         rowSuffix.reserveCapacity(range.count)
         rowGroup.reserveCapacity(range.count)
         rowBody.reserveCapacity(range.count)
     }
 
     /// Adds a row.
-    mutating func add(resourceId: String, clusterId: String, group: Group, body: Body, render: () -> [UInt8]) {
+    mutating func add(
+        resourceId: String, clusterId: String, clusters: ClusterIndex, group: Group, body: Body,
+        render: () -> [UInt8]
+    ) {
+        // Rows of one cluster come together: compare with the previous row's id before hashing.
+        if let (last, n) = lastCluster, last == clusterId {
+            rowCluster.append(n)
+        } else {
+            let n = clusters.index(of: clusterId)
+            rowCluster.append(n)
+            lastCluster = (clusterId, n)
+        }
         if resourceId == clusterId {
             rowSuffix.append(-1)
         } else {
@@ -254,9 +278,10 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         lastBody[group] = (body, n)
     }
 
-    /// Prepares `count` rows in chunks on every core; `row` adds row `i` to its chunk.
+    /// Prepares `count` rows in chunks on every core but one (the writer thread stores rows meanwhile:
+    /// a worker on its core would only take turns with it); `row` adds row `i` to its chunk.
     static func chunks(_ count: Int, _ row: @Sendable (Int, inout PreparedChunk) -> Void) -> [PreparedChunk] {
-        let workers = min(JSONRecords.availableCores, max(1, count / 4096))
+        let workers = min(max(1, JSONRecords.availableCores - 1), max(1, count / 4096))
         let slots = ResultSlots<PreparedChunk>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { k in
             var chunk = PreparedChunk(range: (count * k / workers)..<(count * (k + 1) / workers))
@@ -268,22 +293,42 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
 }
 
 /// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
-/// background when created, so that it runs while the writer thread stores the clusters.
+/// background when created, so that it runs while the writer thread stores the clusters, and the
+/// strict view's while it stores the results.
 final class Preparation: @unchecked Sendable {
-    // @unchecked: the chunks are written once by the background task (which holds the object
-    // until it is done), and read only after `done` was waited for (the semaphore orders them).
+    // @unchecked: each part is written once by the background task (which holds the object until it
+    // is done), and read only after its semaphore was waited for (the semaphore orders them).
+    private var clusterIndex = ClusterIndex()
     private var resultChunks: [PreparedChunk<RuleName, ResultBodyKey>] = []
     private var strictChunks: [PreparedChunk<String, StrictBodyKey>] = []
-    private let done = DispatchSemaphore(value: 0)
-    private var waited = false
+    private var indexed = Signal()
+    private var resultsReady = Signal()
+    private var strictReady = Signal()
 
-    init(_ scan: ScanResult) {
+    /// A part's readiness: signalled once by the background task, waited for at most once.
+    private struct Signal {
+        let semaphore = DispatchSemaphore(value: 0)
+        var waited = false
+
+        mutating func wait() {
+            if !waited {
+                semaphore.wait()
+                waited = true
+            }
+        }
+    }
+
+    /// Starts the preparation of `scan`'s rows; `facts` are the inventory's clusters (``RunWriter/facts(of:)``).
+    init(_ scan: ScanResult, facts: [[(ClusterFacts, digest: Int64, key: String)]]) {
         DispatchQueue.global().async { [self] in
+            clusterIndex = ClusterIndex(facts)
+            indexed.semaphore.signal()
+            let clusters = clusterIndex
             let results = scan.results
             resultChunks = PreparedChunk.chunks(results.count) { i, chunk in
                 // Field by field: copying the whole result would retain every member.
                 chunk.add(
-                    resourceId: results[i].resourceId, clusterId: results[i].clusterId,
+                    resourceId: results[i].resourceId, clusterId: results[i].clusterId, clusters: clusters,
                     group: RuleName(
                         assignment: results[i].assignmentId, reference: results[i].policyDefinitionReferenceId,
                         definition: results[i].policyDefinitionId),
@@ -292,35 +337,114 @@ final class Preparation: @unchecked Sendable {
                         reasons: results[i].reasons),
                     render: { Details.body(of: results[i]) })
             }
+            resultsReady.semaphore.signal()
             let entries = scan.strict
             strictChunks = PreparedChunk.chunks(entries.count) { i, chunk in
                 chunk.add(
-                    resourceId: entries[i].resourceId, clusterId: entries[i].clusterId, group: entries[i].assignmentId,
+                    resourceId: entries[i].resourceId, clusterId: entries[i].clusterId, clusters: clusters,
+                    group: entries[i].assignmentId,
                     body: StrictBodyKey(drift: entries[i].drift, runtime: entries[i].runtime),
                     render: { Details.body(of: entries[i]) })
             }
-            done.signal()
+            strictReady.semaphore.signal()
         }
     }
 
-    /// Waits for the background work (once).
-    private func wait() {
-        if !waited {
-            done.wait()
-            waited = true
-        }
+    /// The inventory's clusters by id (waits for them).
+    func clusters() -> ClusterIndex {
+        indexed.wait()
+        return clusterIndex
     }
 
     /// The prepared result rows (waits for them).
     func results() -> [PreparedChunk<RuleName, ResultBodyKey>] {
-        wait()
+        resultsReady.wait()
         return resultChunks
     }
 
     /// The prepared strict-view rows (waits for them).
     func strict() -> [PreparedChunk<String, StrictBodyKey>] {
-        wait()
+        strictReady.wait()
         return strictChunks
+    }
+}
+
+/// The inventory's clusters by lowercased ARM id, each id numbered by its first index in the inventory
+/// (a repeated id is the same cluster: the fleet keeps the first).
+struct ClusterIndex: Sendable {
+    private var byKey: [String: Int32] = [:]
+    /// Per inventory index: whether it is the first cluster with its id.
+    private(set) var isFirst: [Bool] = []
+
+    init() {}
+
+    init(_ facts: [[(ClusterFacts, digest: Int64, key: String)]]) {
+        byKey.reserveCapacity(facts.reduce(0) { $0 + $1.count })
+        var n: Int32 = 0
+        for part in facts {
+            for i in part.indices {
+                let first = byKey[part[i].key] == nil
+                if first { byKey[part[i].key] = n }
+                isFirst.append(first)
+                n += 1
+            }
+        }
+    }
+
+    /// The inventory index of the cluster with this id, ignoring case (-1: none).
+    func index(of id: String) -> Int32 {
+        byKey[ASCII.lowercased(id)] ?? -1
+    }
+}
+
+/// Rows of integers inserted many to a statement (`INSERT … VALUES (…), (…), …`), in the order they
+/// were added: one statement run per batch rather than per row, which is most of SQLite's cost for
+/// a short row.
+struct BatchedInsert {
+    private let database: Database
+    private let head: String
+    private let columns: Int
+    private let batch: Int
+    private let full: Statement
+    private var values: [Int64] = []
+    /// Rows inserted so far (a row that `OR IGNORE` skipped is not counted).
+    private(set) var inserted = 0
+
+    /// Rows of `columns` integers for `head` (`INSERT INTO t (a, b)`), `batch` rows to a statement.
+    init(_ database: Database, _ head: String, columns: Int, batch: Int = 64) throws {
+        self.database = database
+        self.head = head
+        self.columns = columns
+        self.batch = batch
+        full = try database.statement(Self.sql(head, columns: columns, rows: batch))
+        values.reserveCapacity(columns * batch)
+    }
+
+    private static func sql(_ head: String, columns: Int, rows: Int) -> String {
+        let one = "(" + repeatElement("?", count: columns).joined(separator: ", ") + ")"
+        return head + " VALUES " + repeatElement(one, count: rows).joined(separator: ", ")
+    }
+
+    /// Adds one value of the current row: a row is `columns` calls; a full batch is inserted at once.
+    mutating func add(_ value: Int64) throws {
+        values.append(value)
+        if values.count == columns * batch { try run(full) }
+    }
+
+    /// Inserts the rows added since the last batch.
+    mutating func flush() throws {
+        guard !values.isEmpty else { return }
+        precondition(values.count % columns == 0, "a row of \(head) is incomplete")
+        try run(database.statement(Self.sql(head, columns: columns, rows: values.count / columns)))
+    }
+
+    private mutating func run(_ statement: Statement) throws {
+        values.withUnsafeBufferPointer { values in
+            for i in values.indices { statement.bind(Int32(i + 1), values[i]) }
+        }
+        try statement.execute()
+        inserted += database.changes
+        values.removeAll(keepingCapacity: true)
     }
 }
 
@@ -405,8 +529,10 @@ struct RunWriter {
         runID: 0, clustersAdded: 0, clustersUpdated: 0, clustersRemoved: 0, intervalsOpened: 0, intervalsClosed: 0,
         strictOpened: 0, strictClosed: 0, detailsAdded: 0)
     var runID: Int64 = 0
-    /// Cluster rows by lowercased ARM id.
-    var clusterRows: [String: Int64] = [:]
+    /// Cluster rows by inventory index (0 for a repeated id: its first index has the row).
+    var clusterRowByIndex: [Int64] = []
+    /// Rows of clusters the results mention but the inventory lacks, by lowercased ARM id.
+    var extraClusterRows: [String: Int64] = [:]
     /// Assignment rows by lowercased ARM id.
     var assignmentRows: [String: Int64] = [:]
     /// Reason bodies stored or found during this write, by digest.
@@ -450,8 +576,8 @@ struct RunWriter {
         // Cluster facts on every core, then the rows are prepared on the other cores while this
         // thread writes the clusters.
         let facts = Self.facts(of: fleet.clusters)
-        let prepared = Preparation(scan)
-        try writeClusters(previousRun: previousRun, facts: facts)
+        let prepared = Preparation(scan, facts: facts)
+        try writeClusters(previousRun: previousRun, facts: facts, isFirst: prepared.clusters().isFirst)
         try loadAssignments()
         try loadResources()
         try writeResults(prepared)
@@ -475,7 +601,7 @@ struct RunWriter {
     // MARK: Clusters
 
     private mutating func writeClusters(
-        previousRun: Int64, facts: [(ClusterFacts, digest: Int64, key: String)]
+        previousRun: Int64, facts: [[(ClusterFacts, digest: Int64, key: String)]], isFirst: [Bool]
     ) throws {
         var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
         try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
@@ -494,24 +620,9 @@ struct RunWriter {
                 removed_run = NULL, last_seen_run = NULL
             WHERE id = ?
             """)
-        clusterRows.reserveCapacity(fleet.clusters.count)
-        for (facts, digest, key) in facts {
-            if clusterRows[key] != nil { continue }  // a duplicate id: the fleet keeps the first
-            if let existing = known[key] {
-                clusterRows[key] = existing.row
-                known[key] = nil
-                if existing.digest == digest && !existing.removed { continue }
-                bind(facts, digest: digest, to: update)
-                update.bind(11, existing.row)
-                try update.execute()
-                outcome.clustersUpdated += 1
-            } else {
-                bind(facts, digest: digest, to: insert)
-                insert.bind(11, runID)
-                try insert.execute()
-                clusterRows[key] = database.lastInsertRowID
-                outcome.clustersAdded += 1
-            }
+        clusterRowByIndex.reserveCapacity(isFirst.count)
+        for part in facts {
+            try writeClusters(part, isFirst: isFirst, known: &known, insert: insert, update: update)
         }
         // Every known cluster not in this inventory and not yet removed is removed by this run.
         let remove = try database.statement(
@@ -522,9 +633,39 @@ struct RunWriter {
         }
     }
 
+    /// Inserts or updates the clusters of one part of the inventory, in inventory order.
+    private mutating func writeClusters(
+        _ facts: [(ClusterFacts, digest: Int64, key: String)], isFirst: [Bool],
+        known: inout [String: (row: Int64, digest: Int64, removed: Bool)], insert: Statement, update: Statement
+    ) throws {
+        // Element by element, in place: copying a tuple out retains and releases each of its strings.
+        for i in facts.indices {
+            guard isFirst[clusterRowByIndex.count] else {
+                clusterRowByIndex.append(0)  // a duplicate id: the fleet keeps the first
+                continue
+            }
+            let digest = facts[i].digest
+            if !known.isEmpty, let existing = known.removeValue(forKey: facts[i].key) {
+                clusterRowByIndex.append(existing.row)
+                if existing.digest == digest && !existing.removed { continue }
+                bind(facts, i, to: update)
+                update.bind(11, existing.row)
+                try update.execute()
+                outcome.clustersUpdated += 1
+            } else {
+                bind(facts, i, to: insert)
+                insert.bind(11, runID)
+                try insert.execute()
+                clusterRowByIndex.append(database.lastInsertRowID)
+                outcome.clustersAdded += 1
+            }
+        }
+    }
+
     /// The facts, their digest and the lowercased id of every cluster, computed on every core (eligibility is the
-    /// expensive part, and pure).
-    static func facts(of clusters: [Cluster]) -> [(ClusterFacts, digest: Int64, key: String)] {
+    /// expensive part, and pure), in inventory order: one array per worker, not joined into one (copying 100,000
+    /// facts retains and releases every string of each).
+    static func facts(of clusters: [Cluster]) -> [[(ClusterFacts, digest: Int64, key: String)]] {
         let workers = min(JSONRecords.availableCores, max(1, clusters.count / 256))
         let slots = ResultSlots<[(ClusterFacts, digest: Int64, key: String)]>(count: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { k in
@@ -536,38 +677,51 @@ struct RunWriter {
                     return (facts, facts.digest, ASCII.lowercased(facts.id))
                 })
         }
-        return (0..<workers).flatMap { slots.get($0) ?? [] }
+        return (0..<workers).map { slots.get($0) ?? [] }
     }
 
-    private func bind(_ facts: ClusterFacts, digest: Int64, to statement: Statement) {
-        statement.bind(1, facts.id)
-        statement.bind(2, facts.name)
-        statement.bind(3, facts.kind)
-        statement.bind(4, facts.provisioned)
-        statement.bind(5, facts.subscriptionId)
-        statement.bind(6, facts.resourceGroup)
-        statement.bind(7, facts.location)
-        statement.bind(8, facts.tags)
-        statement.bind(9, facts.eligibilityReason)
-        statement.bind(10, digest)
+    /// Binds the facts of cluster `i` of a part, field by field (copying the facts out would retain
+    /// and release every string of them).
+    private func bind(_ facts: [(ClusterFacts, digest: Int64, key: String)], _ i: Int, to statement: Statement) {
+        statement.bind(1, facts[i].0.id)
+        statement.bind(2, facts[i].0.name)
+        statement.bind(3, facts[i].0.kind)
+        statement.bind(4, facts[i].0.provisioned)
+        statement.bind(5, facts[i].0.subscriptionId)
+        statement.bind(6, facts[i].0.resourceGroup)
+        statement.bind(7, facts[i].0.location)
+        statement.bind(8, facts[i].0.tags)
+        statement.bind(9, facts[i].0.eligibilityReason)
+        statement.bind(10, facts[i].digest)
     }
 
-    /// The row of a cluster the results mention; one the inventory lacks gets a minimal row.
-    private mutating func clusterRow(_ id: String) throws -> Int64 {
+    /// The row of the cluster a prepared row names: by its inventory index, or by its id when the
+    /// inventory lacks it (a minimal row is written for it then).
+    private mutating func clusterRow(index: Int32, id: String) throws -> Int64 {
+        if index >= 0 { return clusterRowByIndex[Int(index)] }
         let key = ASCII.lowercased(id)
-        if let row = clusterRows[key] { return row }
+        if let row = extraClusterRows[key] { return row }
+        // Known from an earlier run (and marked removed above: this run saw it after all), or new.
+        var existing: Int64?
+        try database.statement("SELECT id FROM clusters WHERE arm_id = ? ORDER BY id LIMIT 1").query(.text(id)) {
+            existing = $0.int64(0)
+        }
+        if let existing {
+            try database.statement("UPDATE clusters SET removed_run = NULL, last_seen_run = NULL WHERE id = ?").run(
+                .integer(existing))
+            extraClusterRows[key] = existing
+            return existing
+        }
         let name = id.split(separator: "/").last.map(String.init) ?? id
         try database.statement(
             """
             INSERT INTO clusters (arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
                 facts_digest, first_seen_run)
             VALUES (?, ?, '', 0, '', '', '', '{}', 0, ?)
-            ON CONFLICT (arm_id) DO UPDATE SET removed_run = NULL, last_seen_run = NULL
             """
         ).run(.text(id), .text(name), .integer(runID))
-        let row = try database.statement("SELECT id FROM clusters WHERE arm_id = ?")
-        try row.query(.text(id)) { clusterRows[key] = $0.int64(0) }
-        return clusterRows[key] ?? 0
+        extraClusterRows[key] = database.lastInsertRowID
+        return database.lastInsertRowID
     }
 
     // MARK: Assignments and rules
@@ -580,8 +734,20 @@ struct RunWriter {
         }
         var ids: [String] = []
         var seen: Set<String> = []
-        for result in scan.results where seen.insert(result.assignmentId).inserted { ids.append(result.assignmentId) }
-        for entry in scan.strict where seen.insert(entry.assignmentId).inserted { ids.append(entry.assignmentId) }
+        // Rows of one assignment come in runs: compare with the previous row's id (mostly the same
+        // string storage, so no byte is read) before hashing.
+        // Index by index: copying whole results would retain every member.
+        var last: String?
+        let results = scan.results
+        for i in results.indices where results[i].assignmentId != last {
+            last = results[i].assignmentId
+            if seen.insert(results[i].assignmentId).inserted { ids.append(results[i].assignmentId) }
+        }
+        let entries = scan.strict
+        for i in entries.indices where entries[i].assignmentId != last {
+            last = entries[i].assignmentId
+            if seen.insert(entries[i].assignmentId).inserted { ids.append(entries[i].assignmentId) }
+        }
         for id in ids {
             let key = ASCII.lowercased(id)
             let name = assignmentNames[key] ?? (id.split(separator: "/").last.map(String.init) ?? id)
@@ -670,7 +836,11 @@ struct RunWriter {
         let length: Int? = resourceId.withUTF8 { r in
             clusterId.withUTF8 { c in
                 guard r.count >= c.count else { return nil }
-                for i in 0..<c.count where ASCII.lower(r[i]) != ASCII.lower(c[i]) { return nil }
+                // Mostly the same bytes (the scan copies the cluster's id): one memcmp, and the
+                // byte-by-byte comparison ignoring case only when they differ.
+                if c.count > 0, memcmp(r.baseAddress!, c.baseAddress!, c.count) != 0 {
+                    for i in 0..<c.count where ASCII.lower(r[i]) != ASCII.lower(c[i]) { return nil }
+                }
                 if r.count == c.count { return 0 }
                 return r[c.count] == 0x2F ? r.count - c.count : nil
             }
@@ -785,14 +955,14 @@ struct RunWriter {
                 SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
                 WHERE to_run IS NULL ORDER BY cluster
                 """), classes: resourceClasses)
-        let insert = try database.statement(
-            """
-            INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+        // Rows are inserted in batches while closes run at once: a close only ever ends an interval of
+        // an earlier run, never one this run inserts.
+        var insert = try BatchedInsert(
+            database, "INSERT OR IGNORE INTO intervals (cluster, rule, resource, from_run, since_run, state, detail)",
+            columns: 7)
         let close = try database.statement(
             "UPDATE intervals SET to_run = ? WHERE cluster = ? AND rule = ? AND resource = ? AND from_run = ?")
-        var lastCluster = ("", Int64(0))
+        var lastCluster: (index: Int32, row: Int64)?
         var range = 0..<0
         var bodies: [ResultBodyKey: Int64] = [:]
         var worst: [ResourceKey: ComplianceState] = [:]
@@ -812,13 +982,13 @@ struct RunWriter {
             }
             for i in chunk.range {
                 let k = i - chunk.range.lowerBound
-                let clusterId = results[i].clusterId
+                let clusterIndex = chunk.rowCluster[k]
                 let clusterRow: Int64
-                if clusterId == lastCluster.0 {
-                    clusterRow = lastCluster.1
+                if let last = lastCluster, last.index == clusterIndex, clusterIndex >= 0 {
+                    clusterRow = last.row
                 } else {
-                    clusterRow = try self.clusterRow(clusterId)
-                    lastCluster = (clusterId, clusterRow)
+                    clusterRow = try self.clusterRow(index: clusterIndex, id: results[i].clusterId)
+                    lastCluster = (clusterIndex, clusterRow)
                     range = open.byCluster[clusterRow] ?? 0..<0
                 }
                 let rule = ruleRows[Int(chunk.rowGroup[k])]
@@ -844,17 +1014,17 @@ struct RunWriter {
                     outcome.intervalsClosed += 1
                     if current.state == state { since = current.sinceRun }
                 }
-                insert.bind(1, clusterRow)
-                insert.bind(2, rule)
-                insert.bind(3, resource.row)
-                insert.bind(4, runID)
-                insert.bind(5, since)
-                insert.bind(6, state)
-                insert.bind(7, detail)
-                try insert.execute()
-                outcome.intervalsOpened += database.changes
+                try insert.add(clusterRow)
+                try insert.add(rule)
+                try insert.add(resource.row)
+                try insert.add(runID)
+                try insert.add(since)
+                try insert.add(state)
+                try insert.add(detail)
             }
         }
+        try insert.flush()
+        outcome.intervalsOpened += insert.inserted
         summary.resources = worst.count
         for state in worst.values {
             switch state {
@@ -888,18 +1058,16 @@ struct RunWriter {
                 SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
                 WHERE to_run IS NULL ORDER BY cluster
                 """), classes: resourceClasses)
-        let insert = try database.statement(
-            """
-            INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail)
-            VALUES (?, ?, ?, ?, ?)
-            """)
+        var insert = try BatchedInsert(
+            database, "INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail)",
+            columns: 5)
         let close = try database.statement(
             """
             UPDATE strict_intervals SET to_run = ?
             WHERE cluster = ? AND assignment = ? AND resource = ? AND from_run = ?
             """)
         var bodies: [StrictBodyKey: Int64] = [:]
-        var lastCluster = ("", Int64(0))
+        var lastCluster: (index: Int32, row: Int64)?
         var range = 0..<0
         for chunk in chunks {
             let assignments = chunk.groups.map { assignmentRows[ASCII.lowercased($0)] ?? 0 }
@@ -916,13 +1084,13 @@ struct RunWriter {
             }
             for i in chunk.range {
                 let k = i - chunk.range.lowerBound
-                let clusterId = entries[i].clusterId
+                let clusterIndex = chunk.rowCluster[k]
                 let clusterRow: Int64
-                if clusterId == lastCluster.0 {
-                    clusterRow = lastCluster.1
+                if let last = lastCluster, last.index == clusterIndex, clusterIndex >= 0 {
+                    clusterRow = last.row
                 } else {
-                    clusterRow = try self.clusterRow(clusterId)
-                    lastCluster = (clusterId, clusterRow)
+                    clusterRow = try self.clusterRow(index: clusterIndex, id: entries[i].clusterId)
+                    lastCluster = (clusterIndex, clusterRow)
                     range = open.byCluster[clusterRow] ?? 0..<0
                 }
                 if !entries[i].drift.isEmpty { summary.drifted += 1 }
@@ -938,15 +1106,15 @@ struct RunWriter {
                         .integer(current.fromRun))
                     outcome.strictClosed += 1
                 }
-                insert.bind(1, clusterRow)
-                insert.bind(2, assignment)
-                insert.bind(3, resource.row)
-                insert.bind(4, runID)
-                insert.bind(5, detail)
-                try insert.execute()
-                outcome.strictOpened += database.changes
+                try insert.add(clusterRow)
+                try insert.add(assignment)
+                try insert.add(resource.row)
+                try insert.add(runID)
+                try insert.add(detail)
             }
         }
+        try insert.flush()
+        outcome.strictOpened += insert.inserted
         for cluster in open.clusters {
             for i in open.byCluster[cluster]! where !open.all[i].seen {
                 let interval = open.all[i]

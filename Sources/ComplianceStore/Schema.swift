@@ -36,11 +36,20 @@ import PolicyEngine
 /// - `plans`: a plan document by its `planId`, the run that recorded it, when, its cluster count,
 ///   and the apply run that consumed it (`applied_by`, `applied_at`: NULL until then; at most one
 ///   plan per apply run).
+///
+/// Version 3 (issue #4: recording 100,000 clusters):
+/// - `clusters` is rebuilt (ids and rows kept) without the unique index on `arm_id`. ARM ids are
+///   random, so that index took every new cluster at a random place with a case-insensitive
+///   comparison of ~150-byte keys, and held a quarter of the file. The writer reads every cluster
+///   before it writes any (it matches them ignoring case and never adds a second row for an id),
+///   and `check()` verifies that no two rows share an id ignoring case. `arm_id` still compares
+///   ignoring case (`COLLATE NOCASE`); a lookup by id reads the table.
 public enum Schema {
     /// Every migration, oldest first.
     public static let migrations: [Migration] = [
         Migration(version: 1, summary: "runs, clusters, state intervals, operations, lease", sql: version1),
         Migration(version: 2, summary: "plans, the apply journal's key, apply and resume runs", sql: version2),
+        Migration(version: 3, summary: "clusters without the unique index on arm_id", sql: version3),
     ]
 
     /// The compliance states by their code in `intervals.state`.
@@ -270,5 +279,32 @@ public enum Schema {
         );
         CREATE UNIQUE INDEX plans_applied_by ON plans (applied_by) WHERE applied_by IS NOT NULL;
         CREATE INDEX plans_run ON plans (run) WHERE run IS NOT NULL;
+        """
+
+    static let version3 = """
+        CREATE TABLE clusters_v3 (
+            id INTEGER PRIMARY KEY,
+            arm_id TEXT NOT NULL COLLATE NOCASE,
+            name TEXT NOT NULL COLLATE NOCASE,
+            kind TEXT NOT NULL,
+            provisioned INTEGER NOT NULL,
+            subscription_id TEXT NOT NULL,
+            resource_group TEXT NOT NULL,
+            location TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            eligibility_reason TEXT,
+            facts_digest INTEGER NOT NULL,
+            first_seen_run INTEGER NOT NULL REFERENCES runs (id),
+            last_seen_run INTEGER REFERENCES runs (id),
+            removed_run INTEGER REFERENCES runs (id),
+            CHECK ((removed_run IS NULL) = (last_seen_run IS NULL))
+        );
+        INSERT INTO clusters_v3 (id, arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
+            eligibility_reason, facts_digest, first_seen_run, last_seen_run, removed_run)
+        SELECT id, arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
+            eligibility_reason, facts_digest, first_seen_run, last_seen_run, removed_run
+        FROM clusters ORDER BY id;
+        DROP TABLE clusters;
+        ALTER TABLE clusters_v3 RENAME TO clusters;
         """
 }

@@ -66,8 +66,8 @@ struct SchemaV2Tests {
         // Reading refuses the old file; a writer upgrades it.
         #expect(throws: StoreError.self) { _ = try ComplianceStore(path: path, access: .read) }
         let store = try Fixture.writer(path)
-        #expect(store.migration == MigrationOutcome(from: 1, to: 2))
-        #expect(try store.schemaVersion() == 2)
+        #expect(store.migration == MigrationOutcome(from: 1, to: Schema.currentVersion))
+        #expect(try store.schemaVersion() == Schema.currentVersion)
         let db = store.database
         try db.execute("ATTACH DATABASE '\(source)' AS source")
         for table in Self.version1Tables where table != "lease" {
@@ -87,7 +87,9 @@ struct SchemaV2Tests {
         try db.execute("DETACH DATABASE source")
         let check = try store.check()
         #expect(check.ok, "\(check.problems)")
-        #expect(check.schemaVersion == 2 && check.runs == 3 && check.operations == 2 && check.plans == 0)
+        #expect(
+            check.schemaVersion == Schema.currentVersion && check.runs == 3 && check.operations == 2 && check.plans == 0
+        )
         // The upgraded journal is the journal: the interrupted apply resumes from it.
         let resumable = try #require(try store.resumableRun())
         #expect(resumable.run == 3 && resumable.status == .interrupted && resumable.planId == nil)

@@ -136,7 +136,7 @@ struct StoreCommandTests {
         try handle.close()
         let newer = try CLI.run(["history", "aks-dev-arm64", "--db", db])
         #expect(newer.status == 65)
-        #expect(newer.stderr.contains("has schema version 99, but this fluxfleet supports up to version 2"))
+        #expect(newer.stderr.contains("has schema version 99, but this fluxfleet supports up to version 3"))
         let newerScan = try CLI.run(["scan", "--inventory", "fleet-examples/demo", "--db", db])
         #expect(newerScan.status == 65 && newerScan.stdout.isEmpty)
     }
