@@ -783,6 +783,24 @@ struct RunWriter {
 
     // MARK: Details
 
+    /// The stored detail ids of a chunk's distinct bodies, remembered across chunks in `known`.
+    private mutating func detailIDs<Group, Body>(
+        _ chunk: PreparedChunk<Group, Body>, known: inout [Body: Int64]
+    ) throws -> [Int64] {
+        var ids: [Int64] = []
+        ids.reserveCapacity(chunk.bodies.count)
+        for (j, key) in chunk.bodies.enumerated() {
+            if let id = known[key] {
+                ids.append(id)
+            } else {
+                let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
+                known[key] = id
+                ids.append(id)
+            }
+        }
+        return ids
+    }
+
     /// The id of a stored body equal to `body`, inserting it when there is none.
     private mutating func detail(_ body: [UInt8], digest: Int64) throws -> Int64 {
         if let candidates = details[digest], let match = candidates.first(where: { $0.body == body }) {
@@ -970,16 +988,7 @@ struct RunWriter {
         for chunk in chunks {
             let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
             let resources = try resourceRows(chunk.suffixes)
-            var details: [Int64] = []
-            for (j, key) in chunk.bodies.enumerated() {
-                if let known = bodies[key] {
-                    details.append(known)
-                } else {
-                    let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
-                    bodies[key] = id
-                    details.append(id)
-                }
-            }
+            let details = try detailIDs(chunk, known: &bodies)
             for i in chunk.range {
                 let k = i - chunk.range.lowerBound
                 let clusterIndex = chunk.rowCluster[k]
@@ -1072,16 +1081,7 @@ struct RunWriter {
         for chunk in chunks {
             let assignments = chunk.groups.map { assignmentRows[ASCII.lowercased($0)] ?? 0 }
             let resources = try resourceRows(chunk.suffixes)
-            var details: [Int64] = []
-            for (j, key) in chunk.bodies.enumerated() {
-                if let known = bodies[key] {
-                    details.append(known)
-                } else {
-                    let id = try detail(chunk.rendered[j], digest: ContentDigest.of(chunk.rendered[j]).signed)
-                    bodies[key] = id
-                    details.append(id)
-                }
-            }
+            let details = try detailIDs(chunk, known: &bodies)
             for i in chunk.range {
                 let k = i - chunk.range.lowerBound
                 let clusterIndex = chunk.rowCluster[k]
