@@ -31,9 +31,4 @@ public final class InProcessARM: ARMTransport, RemediationClock {
         if answer.kind == .droppedConnection { throw .droppedConnection }
         return ARMHTTPResponse(status: answer.status, headers: answer.headers, body: answer.body)
     }
-
-    /// Changes the state directly (for tests that move the fleet between a plan and its apply).
-    public func mutate(_ body: (inout EmulatorState) -> Void) {
-        body(&state)
-    }
 }

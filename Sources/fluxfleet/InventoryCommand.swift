@@ -83,22 +83,17 @@ struct InventoryCommand: ParsableCommand {
         if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
         let loaded: Inventory
         if let armEndpoint {
-            do {
-                let transport = try URLSessionTransport(endpoint: armEndpoint)
-                var options = ResourceGraphOptions()
-                options.endpoint = armEndpoint
-                let live = try ResourceGraphInventory.read(
-                    transport: transport, clock: AzureARM.SystemClock(),
-                    scope: ResourceGraphScope(subscriptions: subscriptions), options: options)
-                if let save {
+            let live = try PolicyInputs.readResourceGraph(armEndpoint, subscriptions: subscriptions)
+            if let save {
+                do {
                     let files = try live.save(to: save)
                     Console.stderr("saved the snapshot to \(save): \(files.joined(separator: ", "))")
+                } catch {
+                    Console.error(error.description)
+                    throw ExitCode(error.category.exitCode)
                 }
-                loaded = live.inventory
-            } catch {
-                Console.error(error.description)
-                throw ExitCode(error.category.exitCode)
             }
+            loaded = live.inventory
         } else {
             do {
                 loaded = try SnapshotReader.load(path: inventory ?? "")

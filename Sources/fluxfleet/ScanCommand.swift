@@ -113,24 +113,31 @@ struct PolicyInputs: ParsableArguments {
             Console.error("give the fleet: --inventory PATH (a snapshot) or --arm-endpoint URL (its Resource Graph)")
             throw ExitStatus.usage.code
         }
+        let live = try Self.readResourceGraph(armEndpoint, subscriptions: subscriptions)
+        var digest = ContentDigest()
+        for row in live.clusterRows + live.childRows {
+            var writer = JSONWriter()
+            writer.raw(row.root)
+            digest.add(writer.bytes)
+            digest.add(CollectionOfOne(0x0A))
+        }
+        return (live.inventory, digest.hex)
+    }
+
+    /// Reads the fleet from an ARM endpoint's Resource Graph (one line about it on stderr), or exits with the
+    /// documented code (69 unreachable or unauthorised, 65 a bad response, 64 a bad endpoint).
+    static func readResourceGraph(_ endpoint: String, subscriptions: [String]) throws -> ResourceGraphInventory {
         do {
-            let transport = try URLSessionTransport(endpoint: armEndpoint)
+            let transport = try URLSessionTransport(endpoint: endpoint)
             var options = ResourceGraphOptions()
-            options.endpoint = armEndpoint
+            options.endpoint = endpoint
             let live = try ResourceGraphInventory.read(
                 transport: transport, clock: AzureARM.SystemClock(),
                 scope: ResourceGraphScope(subscriptions: subscriptions), options: options)
-            var digest = ContentDigest()
-            for row in live.clusterRows + live.childRows {
-                var writer = JSONWriter()
-                writer.raw(row.root)
-                digest.add(writer.bytes)
-                digest.add(CollectionOfOne(0x0A))
-            }
             Console.stderr(
-                "read \(live.fleet.clusters.count) cluster(s) from \(armEndpoint)'s Resource Graph "
+                "read \(live.fleet.clusters.count) cluster(s) from \(endpoint)'s Resource Graph "
                     + "(\(live.statistics.pages) page(s), \(live.statistics.requests) request(s))")
-            return (live.inventory, digest.hex)
+            return live
         } catch {
             Console.error(error.description)
             throw ExitCode(error.category.exitCode)
