@@ -48,6 +48,13 @@ struct PlanCommand: ParsableCommand {
             With --db PATH the evaluation behind the plan is recorded in the compliance history as a \
             run of kind plan (as scan records its runs); without it plan writes nothing but --out.
 
+            --show-permissions prints, instead of the plan, the least privilege applying it needs: for each \
+            resource group holding a cluster to change, the ARM actions apply sends (reading the target back, \
+            writing extensions or fluxConfigurations, polling their operations, deleting what a replacement or \
+            a Flux v1 migration removes), each with the plan actions that need it; and for each Key Vault a \
+            secret reference names, the data action that reads a secret. --output json gives the same as a \
+            document with a custom role definition ready for az role definition create.
+
             Exit codes: 0 (also when changes are planned, unless --detailed-exitcode); 2 with \
             --detailed-exitcode when any cluster has a change; 1 runtime failure; 64 usage (a missing \
             path, an unwritable --out); 65 invalid inventory or policy documents; 73 when another run \
@@ -57,6 +64,7 @@ struct PlanCommand: ParsableCommand {
               fluxfleet plan --inventory fleet-examples/demo
               fluxfleet plan --inventory fleet/ --include-do-not-enforce --out plan.json
               fluxfleet plan --inventory snapshot/ --detailed-exitcode --output json
+              fluxfleet plan --inventory fleet/ --show-permissions --output json > role.json
             """
     )
 
@@ -73,6 +81,15 @@ struct PlanCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Exit 2 when the plan has changes (0 when none, 1 on error).")
     var detailedExitcode = false
+
+    @Flag(
+        name: .long,
+        help: """
+            Print the Azure permissions applying this plan needs instead of the plan: ARM actions per resource \
+            group and the Key Vault data action per vault, each with why (--output json adds a custom role \
+            definition for az role definition create).
+            """)
+    var showPermissions = false
 
     @OptionGroup var flags: PlanFlags
 
@@ -108,9 +125,11 @@ struct PlanCommand: ParsableCommand {
         }
         let document = plan.jsonBytes()
         if let out { try writeAtomically(document, to: out, what: "the plan", flag: "--out") }
-        switch output {
-        case .table: Console.out(plan.table(color: colorOutput))
-        case .json: Console.out(document)
+        switch (output, showPermissions) {
+        case (.table, false): Console.out(plan.table(color: colorOutput))
+        case (.json, false): Console.out(document)
+        case (.table, true): Console.out(PlanPermissions(plan: plan).table())
+        case (.json, true): Console.out(PlanPermissions(plan: plan).jsonBytes())
         }
         if let out { Console.stderr("wrote the plan to \(out) (\(document.count) bytes)") }
         if detailedExitcode && plan.hasChanges { throw ExitStatus.changes.code }

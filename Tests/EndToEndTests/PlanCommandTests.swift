@@ -29,6 +29,22 @@ struct PlanCommandTests {
         #expect(result.stdout.contains("! arc-store-099 blocked: arcExpired"))
     }
 
+    @Test("--show-permissions on the demo fleet: golden text and JSON with a custom role for az role definition create")
+    func demoPermissions() throws {
+        let text = try CLI.run(Self.demo + ["--include-do-not-enforce", "--migrate-flux-v1", "--show-permissions"])
+        #expect(text.status == 0, "stderr: \(text.stderr)")
+        try Golden.check(text.stdout, "plan-demo-permissions.txt")
+        #expect(text.stdout.contains("Microsoft.KubernetesConfiguration/sourceControlConfigurations/delete"))
+        let json = try CLI.run(Self.demo + ["--show-permissions", "--output", "json"])
+        #expect(json.status == 0, "stderr: \(json.stderr)")
+        try Golden.check(json.stdout, "plan-demo-permissions.json")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let role = try #require(document["roleDefinition"] as? [String: Any])
+        let scopes = try #require(role["AssignableScopes"] as? [String])
+        #expect(!scopes.isEmpty && scopes.allSatisfy { $0.contains("/resourceGroups/") })
+        #expect(document["clustersToChange"] as? Int == 4)
+    }
+
     @Test("JSON output on the demo fleet matches the golden file and DESIGN §9")
     func demoJSON() throws {
         let result = try CLI.run(Self.demo + ["--output", "json"])
