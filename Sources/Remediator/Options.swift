@@ -26,6 +26,13 @@ public struct RemediatorOptions: Sendable, Hashable {
     public var complianceTimeout: Int64 = 10 * 60_000
     /// How often to read a configuration's `complianceState` while waiting.
     public var compliancePollInterval: Int64 = 15_000
+    /// How many requests may be on the wire at once (1: one at a time).
+    ///
+    /// Above 1, requests that are due together are sent together from a pool of threads, and their answers are
+    /// handled in the order they were scheduled; the transport must then be safe to call from several threads
+    /// (`URLSessionTransport` is). Leave it at 1 for a transport on a virtual clock (the in-process emulator),
+    /// whose requests take no time anyway and whose runs must stay deterministic.
+    public var concurrentSends: Int = 1
 
     /// The defaults: ARM's limits, 64 clusters at once, no compliance wait.
     public init() {}

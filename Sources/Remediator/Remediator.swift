@@ -1,3 +1,4 @@
+import Foundation
 import FleetCore
 import Planner
 
@@ -229,7 +230,36 @@ public final class Remediator {
             record(outcome)
             return true
         }
+        // Requests deferred by workers (concurrentSends > 1): sent together once nothing else is due now.
+        var batch: [Int] = []
+        let sends = max(1, options.concurrentSends)
+        func settle(_ slot: Int) {
+            if !finish(slot) {
+                if slots[slot].outgoing != nil {
+                    batch.append(slot)
+                } else if let kind = slots[slot].waitingOnBucket {
+                    park(slot, kind)
+                } else {
+                    enqueue(slot)
+                }
+            }
+        }
+        func flush() {
+            let sending = batch
+            batch = []
+            let answers = sendTogether(sending.map { slots[$0].outgoing! })
+            for (slot, answer) in zip(sending, answers) {
+                slots[slot].outgoing = nil
+                slots[slot].answer = answer
+                step(&slots[slot])
+                settle(slot)
+            }
+        }
         while next < queue.count || active > 0 {
+            if !batch.isEmpty, batch.count >= sends || (schedule.peek()?.due ?? .max) > clock.now || shouldStop() {
+                flush()
+                continue
+            }
             if let failureLimit, failures > failureLimit { next = queue.count }
             if !stopping, shouldStop() {
                 stopping = true
@@ -289,13 +319,7 @@ public final class Remediator {
                 if slots[slot].waitingOnThrottle { statistics.throttleWait += clock.now - now }
             }
             step(&slots[slot])
-            if !finish(slot) {
-                if let kind = slots[slot].waitingOnBucket {
-                    park(slot, kind)
-                } else {
-                    enqueue(slot)
-                }
-            }
+            settle(slot)
             if let bucket = wokenBucket { wake(bucket) }
         }
         let reason = stopping ? "interrupted" : "runHalted"
@@ -306,6 +330,27 @@ public final class Remediator {
             record(deferred)
             return deferred
         }
+    }
+
+    /// Sends requests at once and returns their answers in order.
+    ///
+    /// Each request gets a thread of its own: a send blocks on the network, and Dispatch's global queue on Linux keeps
+    /// about one thread per core busy however long they block, which would send two requests at a time on two cores.
+    func sendTogether(_ requests: [ARMHTTPRequest]) -> [Result<ARMHTTPResponse, TransportError>] {
+        if requests.count == 1 { return [Result { () throws(TransportError) in try transport.send(requests[0]) }] }
+        let answers = AnswerSlots(transport: transport, requests: requests)
+        let group = DispatchGroup()
+        for index in requests.indices {
+            group.enter()
+            let thread = Thread {
+                answers.send(index)
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+        return answers.values
     }
 
     // MARK: - Progress
@@ -387,6 +432,10 @@ public final class Remediator {
         var done = 0
         var skipped = 0
         var outcome: ClusterOutcome?
+        /// A request built and charged to its bucket, waiting to be sent with others (``RemediatorOptions/concurrentSends``).
+        var outgoing: ARMHTTPRequest?
+        /// The answer to ``outgoing`` once it was sent: the next step handles it instead of sending again.
+        var answer: Result<ARMHTTPResponse, TransportError>?
 
         /// Whether a stop may end the cluster now: nothing is in ARM's hands (a long-running operation being
         /// followed, or a write whose earlier attempt may have reached ARM, must finish first) and work is left
@@ -536,18 +585,31 @@ public final class Remediator {
         _ worker: inout Worker, method: String, url: String, body: [UInt8] = [], journalSent: Bool = false
     ) -> ARMHTTPResponse? {
         let kind = RequestClass(method: method)
-        if waitForToken(&worker, kind) { return nil }
-        let now = clock.now
-        _ = limiter.take(worker.subscription, kind, at: now)
-        requestNumber += 1
-        statistics.requests += 1
-        if kind != .read { statistics.writes += 1 }
-        var headers = ["x-ms-client-request-id": Self.guid(options.seed, requestNumber)]
-        if !body.isEmpty { headers["Content-Type"] = "application/json" }
-        if journalSent { journal(worker, .sent) }
+        let result: Result<ARMHTTPResponse, TransportError>
+        if let sent = worker.answer {
+            // Sent with others since the last step (token taken, counted and journalled then).
+            worker.answer = nil
+            result = sent
+        } else {
+            if waitForToken(&worker, kind) { return nil }
+            let now = clock.now
+            _ = limiter.take(worker.subscription, kind, at: now)
+            requestNumber += 1
+            statistics.requests += 1
+            if kind != .read { statistics.writes += 1 }
+            var headers = ["x-ms-client-request-id": Self.guid(options.seed, requestNumber)]
+            if !body.isEmpty { headers["Content-Type"] = "application/json" }
+            if journalSent { journal(worker, .sent) }
+            let request = ARMHTTPRequest(method: method, url: url, headers: headers, body: body)
+            if options.concurrentSends > 1 {
+                worker.outgoing = request
+                return nil
+            }
+            result = Result { () throws(TransportError) in try transport.send(request) }
+        }
         let answer: ARMHTTPResponse
         do {
-            answer = try transport.send(ARMHTTPRequest(method: method, url: url, headers: headers, body: body))
+            answer = try result.get()
         } catch {
             if kind != .read { worker.mayHaveTakenEffect = true }
             retryTransient(
@@ -608,11 +670,11 @@ public final class Remediator {
     private func send(_ worker: inout Worker) {
         let operation = worker.current
         // Wait for a token before building the body: resolving secrets and writing JSON for a request that must wait
-        // anyway is wasted while a bucket is empty.
-        if waitForToken(&worker, RequestClass(method: operation.method)) { return }
+        // anyway is wasted while a bucket is empty. (An answer already there was sent with that body.)
+        if worker.answer == nil, waitForToken(&worker, RequestClass(method: operation.method)) { return }
         let url = "\(operation.action.resourceId)?api-version=\(operation.action.apiVersion)"
         var body: [UInt8] = []
-        if operation.method == "PUT" {
+        if operation.method == "PUT", worker.answer == nil {
             guard let desired = operation.action.body else {
                 fail(
                     &worker,
@@ -678,7 +740,7 @@ public final class Remediator {
     }
 
     private func poll(_ worker: inout Worker, _ target: PollTarget, deadline: Int64) {
-        if clock.now >= deadline {
+        if clock.now >= deadline, worker.answer == nil {
             fail(
                 &worker,
                 RemediationFailure(
@@ -761,7 +823,7 @@ public final class Remediator {
             succeed(&worker)
             return
         }
-        if clock.now >= deadline {
+        if clock.now >= deadline, worker.answer == nil {
             fail(
                 &worker,
                 RemediationFailure(
@@ -857,5 +919,42 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
+    }
+}
+
+/// Requests sent together and their answers, one slot per request, filled from several threads.
+///
+/// `@unchecked Sendable`: the transport is shared only when ``RemediatorOptions/concurrentSends`` says it may be
+/// called from several threads, and the slots are guarded by the lock.
+private final class AnswerSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private let transport: any ARMTransport
+    private let requests: [ARMHTTPRequest]
+    private var slots: [Result<ARMHTTPResponse, TransportError>?]
+
+    init(transport: any ARMTransport, requests: [ARMHTTPRequest]) {
+        self.transport = transport
+        self.requests = requests
+        slots = Array(repeating: nil, count: requests.count)
+    }
+
+    /// Sends request `index` and keeps its answer.
+    func send(_ index: Int) {
+        let answer: Result<ARMHTTPResponse, TransportError>
+        do {
+            answer = .success(try transport.send(requests[index]))
+        } catch {
+            answer = .failure(error)
+        }
+        lock.lock()
+        slots[index] = answer
+        lock.unlock()
+    }
+
+    /// Every answer (each request was answered or failed before `DispatchGroup.wait` returned).
+    var values: [Result<ARMHTTPResponse, TransportError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots.map { $0 ?? .failure(.droppedConnection) }
     }
 }
