@@ -1,5 +1,5 @@
-import Foundation
 import FleetCore
+import Foundation
 import Planner
 
 /// What happened to one cluster of a run.
