@@ -1,4 +1,5 @@
 import FleetCore
+import Foundation
 import Planner
 
 /// The api-versions FluxFleet reads and writes with, per resource type (the latest stable of each).
@@ -61,7 +62,7 @@ public struct TargetReader {
     /// How many times one read is retried after a 429, a 5xx, a timeout or a dropped connection.
     public var maxRetries = 8
     /// The reads sent.
-    public private(set) var requests = 0
+    public internal(set) var requests = 0
 
     /// Creates a reader over a transport and a clock with ARM's read limits.
     public init(transport: any ARMTransport, clock: any RemediationClock, limits: ARMRateLimits = .arm) {
@@ -162,6 +163,56 @@ public struct TargetReader {
     }
 
     private func backoff(_ attempt: Int) -> Int64 { min(60_000, 1_000 << Int64(min(attempt, 6))) }
+
+    /// A reader for one of `lanes` reading at once: the same transport and clock, with a `1/lanes` share of every
+    /// bucket (at least one token and one per second), and no reads counted yet.
+    func share(of lanes: Int) -> TargetReader {
+        let limits = limiter.limits
+        var shared = TargetReader(
+            transport: transport, clock: clock,
+            limits: ARMRateLimits(
+                writeBurst: max(1, limits.writeBurst / lanes),
+                writeRefillPerSecond: max(1, limits.writeRefillPerSecond / lanes),
+                readBurst: max(1, limits.readBurst / lanes),
+                readRefillPerSecond: max(1, limits.readRefillPerSecond / lanes),
+                deleteBurst: max(1, limits.deleteBurst / lanes),
+                deleteRefillPerSecond: max(1, limits.deleteRefillPerSecond / lanes)))
+        shared.maxRetries = maxRetries
+        return shared
+    }
+}
+
+/// One lane's reader, handed to its thread (`@unchecked Sendable`: only that thread touches it until it is done).
+private final class LaneReader: @unchecked Sendable {
+    var reader: TargetReader
+    init(_ reader: TargetReader) { self.reader = reader }
+}
+
+/// The lanes' results, one slot per cluster, and their read counts, filled from several threads under a lock.
+private final class Lanes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [(refusal: TargetRefusal?, tags: [String: String]?)]
+    private(set) var requests = 0
+
+    init(count: Int) { slots = Array(repeating: (nil, nil), count: count) }
+
+    func set(_ index: Int, _ outcome: (refusal: TargetRefusal?, tags: [String: String]?)) {
+        lock.lock()
+        slots[index] = outcome
+        lock.unlock()
+    }
+
+    func add(requests count: Int) {
+        lock.lock()
+        requests += count
+        lock.unlock()
+    }
+
+    var values: [(refusal: TargetRefusal?, tags: [String: String]?)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
 }
 
 extension JSONValue {
@@ -182,39 +233,80 @@ public enum TargetCheck {
     /// Re-reads every `change` cluster of `plan` (except those in `skipping` — lowercased ids, such as the ones a
     /// resumed run already touched) and returns the refusals: clusters whose fingerprint moved, that are gone, or
     /// that could not be read.
-    public static func check(_ plan: Plan, reader: inout TargetReader, skipping: Set<String> = []) -> Result {
+    ///
+    /// With `parallelism` above 1 the clusters are read in that many lanes at once, each on its own thread with an
+    /// equal share of every subscription's read bucket (so together they stay within ARM's read limits); the
+    /// result is the same as one lane's. Use it only with a transport and clock that may be called from several
+    /// threads (HTTP and the wall clock), never with the in-process emulator.
+    public static func check(
+        _ plan: Plan, reader: inout TargetReader, skipping: Set<String> = [], parallelism: Int = 1
+    ) -> Result {
+        let targets = plan.clusters.filter {
+            $0.decision == .change && !skipping.contains($0.clusterId.lowercased())
+        }
+        let lanes = max(1, min(parallelism, targets.count))
+        var outcomes: [(refusal: TargetRefusal?, tags: [String: String]?)]
+        if lanes == 1 {
+            outcomes = targets.map { inspect($0, &reader) }
+        } else {
+            let work = Lanes(count: targets.count)
+            let group = DispatchGroup()
+            for lane in 0..<lanes {
+                let box = LaneReader(reader.share(of: lanes))
+                group.enter()
+                let thread = Thread {
+                    for index in stride(from: lane, to: targets.count, by: lanes) {
+                        work.set(index, inspect(targets[index], &box.reader))
+                    }
+                    work.add(requests: box.reader.requests)
+                    group.leave()
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+            group.wait()
+            outcomes = work.values
+            reader.requests += work.requests
+        }
         var refusals: [TargetRefusal] = []
         var tags: [String: [String: String]] = [:]
-        for cluster in plan.clusters where cluster.decision == .change {
-            if skipping.contains(cluster.clusterId.lowercased()) { continue }
-            do {
-                guard let current = try reader.read(clusterId: cluster.clusterId) else {
-                    refusals.append(
-                        TargetRefusal(
-                            clusterId: cluster.clusterId, name: cluster.name, code: "clusterNotFound",
-                            message: "the cluster no longer exists", remedy: "re-scan and re-plan",
-                            currentFingerprint: nil))
-                    continue
-                }
-                tags[cluster.clusterId.lowercased()] = current.tags
-                let now = Fingerprint.of(current)
-                if now != cluster.fingerprint {
-                    refusals.append(
-                        TargetRefusal(
-                            clusterId: cluster.clusterId, name: cluster.name, code: "fingerprintMoved",
-                            message:
-                                "its observed state changed since the plan was made (fingerprint \(short(cluster.fingerprint)) → \(short(now)))",
-                            remedy: "make a new plan (`fluxfleet plan --out plan.json`) and apply that",
-                            currentFingerprint: now))
-                }
-            } catch {
-                refusals.append(
-                    TargetRefusal(
-                        clusterId: cluster.clusterId, name: cluster.name, code: "targetUnreadable",
-                        message: "\(error.code): \(error.message)", remedy: error.remedy, currentFingerprint: nil))
-            }
+        for (cluster, outcome) in zip(targets, outcomes) {
+            if let refusal = outcome.refusal { refusals.append(refusal) }
+            if let read = outcome.tags { tags[cluster.clusterId.lowercased()] = read }
         }
         return Result(refusals: refusals, tags: tags)
+    }
+
+    /// Reads one cluster back: its refusal (nil when it may go ahead) and its tags (nil when it could not be read).
+    private static func inspect(_ cluster: ClusterPlan, _ reader: inout TargetReader) -> (
+        refusal: TargetRefusal?, tags: [String: String]?
+    ) {
+        do {
+            guard let current = try reader.read(clusterId: cluster.clusterId) else {
+                return (
+                    TargetRefusal(
+                        clusterId: cluster.clusterId, name: cluster.name, code: "clusterNotFound",
+                        message: "the cluster no longer exists", remedy: "re-scan and re-plan",
+                        currentFingerprint: nil), nil
+                )
+            }
+            let now = Fingerprint.of(current)
+            guard now != cluster.fingerprint else { return (nil, current.tags) }
+            return (
+                TargetRefusal(
+                    clusterId: cluster.clusterId, name: cluster.name, code: "fingerprintMoved",
+                    message:
+                        "its observed state changed since the plan was made (fingerprint \(short(cluster.fingerprint)) → \(short(now)))",
+                    remedy: "make a new plan (`fluxfleet plan --out plan.json`) and apply that",
+                    currentFingerprint: now), current.tags
+            )
+        } catch {
+            return (
+                TargetRefusal(
+                    clusterId: cluster.clusterId, name: cluster.name, code: "targetUnreadable",
+                    message: "\(error.code): \(error.message)", remedy: error.remedy, currentFingerprint: nil), nil
+            )
+        }
     }
 
     private static func short(_ fingerprint: String) -> String {

@@ -7,13 +7,25 @@ import Testing
 
 /// The harness behind a lock, with a real pause in every request so that requests sent together overlap; it counts
 /// the most requests on the wire at once.
-final class OverlappingTransport: ARMTransport, @unchecked Sendable {
+final class OverlappingTransport: ARMTransport, RemediationClock, @unchecked Sendable {
     let harness: EmulatorHarness
     private let lock = NSLock()
     private var inFlight = 0
     private(set) var mostInFlight = 0
 
     init(_ harness: EmulatorHarness) { self.harness = harness }
+
+    var now: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return harness.now
+    }
+
+    func sleep(until time: Int64) {
+        lock.lock()
+        harness.sleep(until: time)
+        lock.unlock()
+    }
 
     func send(_ request: ARMHTTPRequest) throws(TransportError) -> ARMHTTPResponse {
         lock.lock()
@@ -89,5 +101,41 @@ struct ConcurrentSendTests {
         #expect(transport.mostInFlight > 1)
         #expect(remediator.statistics.transientRetries > 0)
         #expect(harness.state.statistics.droppedConnections > 0)
+    }
+
+    @Test("the target check in lanes finds exactly what one lane finds, reading in parallel")
+    func targetCheckLanes() throws {
+        // The plan covers 41 clusters; ARM has the first 40 (the last one is gone since the plan was made).
+        let planned = try GeneratedFleet.fleet(41, subscriptions: 2)
+        let fleet = try GeneratedFleet.fleet(40, subscriptions: 2)
+        var plans = GeneratedFleet.plans(planned, body: .object([:]))
+        for (index, cluster) in planned.clusters.enumerated() { plans[index].fingerprint = Fingerprint.of(cluster) }
+        let plan = Plan(
+            inputs: PlanInputs(
+                inventory: "generated", inventoryDigest: "", policies: "", policiesDigest: "", evaluatedAt: ""),
+            options: PlanOptions(), clusters: plans)
+        func check(lanes: Int) throws -> (TargetCheck.Result, Int, Int) {
+            let harness = EmulatorHarness(EmulatorState(inventory: fleet))
+            // A cluster moves after the plan: it gets the flux extension.
+            let moved = GeneratedFleet.clusterID(7, subscription: GeneratedFleet.subscription(1))
+            _ = try harness.send(
+                ARMHTTPRequest(
+                    method: "PUT",
+                    url: moved + "/providers/Microsoft.KubernetesConfiguration/extensions/flux?api-version=2025-03-01",
+                    body: Array(#"{"properties": {"extensionType": "microsoft.flux"}}"#.utf8)))
+            harness.state.advance(to: harness.now + 600_000)
+            let transport = OverlappingTransport(harness)
+            var reader = TargetReader(transport: transport, clock: transport)
+            let result = TargetCheck.check(plan, reader: &reader, parallelism: lanes)
+            return (result, reader.requests, transport.mostInFlight)
+        }
+        let (serial, serialReads, _) = try check(lanes: 1)
+        let (parallel, parallelReads, most) = try check(lanes: 6)
+        #expect(serial.refusals.map(\.code) == ["fingerprintMoved", "clusterNotFound"])
+        #expect(parallel.refusals == serial.refusals)
+        #expect(parallel.tags == serial.tags)
+        #expect(parallel.tags.count == 40)
+        #expect(parallelReads == serialReads)
+        #expect(most > 1)
     }
 }
