@@ -17,8 +17,10 @@ import Foundation
 /// The vault id and the secret name are checked before any request. 429, 5xx, dropped connections and timeouts are
 /// retried a few times (waiting `Retry-After`, bounded); every other failure is a ``KeyVaultError`` that names the
 /// vault and the secret, never the value or the token. Values are cached per (vault, name, version) for the life of
-/// the client, so a fleet-wide apply reads each secret once. Reads are serialised: the client may be shared by
-/// threads, and two threads asking for the same secret cause one request.
+/// the client, so a fleet-wide apply reads each secret once; so are Key Vault's definite refusals (403, 404, other
+/// 4xx but 401), so a secret the identity may not read fails every cluster after one request, not one each. Reads
+/// are serialised: the client may be shared by threads, and two threads asking for the same secret cause one
+/// request.
 public final class KeyVaultClient: KeyVaultSecretReader, @unchecked Sendable {
     /// Opens a transport for a vault URL (`https://kv-fleet.vault.azure.net`); requests carry absolute URLs under it.
     public typealias Connect = @Sendable (_ vaultURL: String) throws -> any ARMTransport
@@ -41,7 +43,7 @@ public final class KeyVaultClient: KeyVaultSecretReader, @unchecked Sendable {
     private let connect: Connect
     private let sleep: @Sendable (Double) -> Void
     private let lock = NSLock()
-    private var cache: [String: String] = [:]
+    private var cache: [String: Result<String, KeyVaultError>] = [:]
 
     /// Opens a ``URLSessionTransport`` for the vault URL.
     public static let urlSession: Connect = { try URLSessionTransport(endpoint: $0) }
@@ -131,10 +133,15 @@ public final class KeyVaultClient: KeyVaultSecretReader, @unchecked Sendable {
         let key = [vault, name, version ?? ""].map(ASCII.lowercased).joined(separator: "/")
         lock.lock()
         defer { lock.unlock() }
-        if let cached = cache[key] { return cached }
-        let value = try read(vault: vault, name: name, version: version)
-        cache[key] = value
-        return value
+        if let cached = cache[key] { return try cached.get() }
+        do {
+            let value = try read(vault: vault, name: name, version: version)
+            cache[key] = .success(value)
+            return value
+        } catch {
+            if [.forbidden, .disabled, .notFound, .rejected].contains(error.kind) { cache[key] = .failure(error) }
+            throw error
+        }
     }
 
     /// Sends the GET, retrying transient failures, and returns the value or throws the classified failure.

@@ -165,6 +165,10 @@ struct KeyVaultClientTests {
             try client.secret(vaultId: Vaults.vaultId, name: "other", version: "ffffffffffffffffffffffffffffffff")
         }
         #expect(version.kind == .notFound)
+        #expect(emulator.keyVaultRequests.count == 2)
+        let again = try Vaults.failure { try client.secret(vaultId: Vaults.vaultId, name: "git-token", version: nil) }
+        #expect(again == error)
+        #expect(emulator.keyVaultRequests.count == 2, "a definite refusal is remembered, not asked again per cluster")
     }
 
     @Test("a disabled secret is 403 Forbidden with innererror SecretDisabled, reported as disabled")
@@ -247,6 +251,8 @@ struct KeyVaultClientTests {
         #expect(error.errorCode == "Throttled")
         #expect(storm.keyVaultRequests.count == 3)
         #expect(stormSleeps.seconds.count == 2)
+        _ = try Vaults.failure { try bounded.secret(vaultId: Vaults.vaultId, name: "git-token", version: nil) }
+        #expect(storm.keyVaultRequests.count == 6, "throttling is not remembered: the next cluster asks again")
     }
 
     @Test("5xx and dropped connections are retried; an unreachable vault is not")
