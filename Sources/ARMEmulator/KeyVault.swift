@@ -236,9 +236,12 @@ enum KeyVault {
                 "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=emulator\r\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\nVault: \(vault);location=westeurope\r\n",
                 inner: "ForbiddenByRbac")
         }
-        let found =
-            wanted.map { wanted in secret.versions.last { ASCII.equalsIgnoringCase($0.version, wanted) } }
-            ?? secret.versions.last
+        let found: EmulatedKeyVaults.SecretVersion?
+        if let wanted {
+            found = secret.versions.last { ASCII.equalsIgnoringCase($0.version, wanted) }
+        } else {
+            found = secret.versions.last
+        }
         guard let found else { return notFound }
         guard found.enabled else {
             return error(
@@ -251,7 +254,6 @@ enum KeyVault {
                 "enabled": .bool(true), "created": .int(Int(found.created)), "updated": .int(Int(found.created)),
                 "recoveryLevel": .string("Recoverable+Purgeable"), "recoverableDays": .int(90),
             ]),
-            "tags": .object([:]),
         ])
         return ARMResponse(status: 200, body: body.bytes)
     }

@@ -62,7 +62,8 @@ public struct ReferenceSecrets: SecretResolver {
         guard let vaultId, let name, version == nil || version == .null || version?.string != nil else {
             throw RemediationFailure(
                 code: "SecretUnresolved",
-                message: "the plan holds a Key Vault reference without a string keyVault.id and secretName",
+                message:
+                    "the plan holds a Key Vault reference without a string keyVault.id and secretName (and, when given, secretVersion)",
                 remedy:
                     "write {\"reference\": {\"keyVault\": {\"id\": \"<vault resource id>\"}, \"secretName\": \"…\", \"secretVersion\": \"…\" (optional)}} and re-plan"
             )
