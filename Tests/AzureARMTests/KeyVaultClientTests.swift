@@ -324,6 +324,26 @@ struct KeyVaultClientTests {
         #expect(credential.scopes.isEmpty)
     }
 
+    @Test("over URLSession to a loopback server in front of the emulator: the token goes to the vault's endpoint")
+    func overSocket() throws {
+        let emulator = Vaults.emulator { $0.add(vault: "kv-fleet", name: "git-token", value: "socket-value") }
+        let server = try LoopbackServer { request in
+            guard
+                let answer = try? emulator.send(
+                    ARMHTTPRequest(
+                        method: request.method, url: request.target, headers: request.headers, body: request.body))
+            else { return nil }
+            return LoopbackServer.answer(answer.status, headers: answer.headers, bytes: answer.body)
+        }
+        defer { server.stop() }
+        let client = try KeyVaultClient(
+            credential: FixedCredential(), endpointTemplate: "\(server.endpoint)/keyvault/{vault}")
+        #expect(try client.secret(vaultId: Vaults.vaultId, name: "git-token", version: nil) == "socket-value")
+        let request = try #require(emulator.keyVaultRequests.first)
+        #expect(request.url == "/keyvault/kv-fleet/secrets/git-token?api-version=2025-07-01")
+        #expect(request.headers["authorization"] == "Bearer kv-token-7f3a")
+    }
+
     @Test("vault URLs per cloud, and the endpoint template is checked")
     func vaultURLs() throws {
         let credential = FixedCredential()
