@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AzureARMTests",
-            dependencies: ["AzureARM", "ARMEmulator", "FleetCore", "FleetGenerator", "Planner"],
+            dependencies: ["AzureARM", "ARMEmulator", "FleetCore", "FleetGenerator", "Planner", "Remediator"],
             swiftSettings: strictness
         ),
         .testTarget(

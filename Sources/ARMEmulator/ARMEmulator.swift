@@ -10,7 +10,8 @@ import FleetCore
 ///   `fluxConfigurations` under a cluster, `GET` and `DELETE` of `sourceControlConfigurations`, with their
 ///   long-running operations (`…/operations/{id}` for `Azure-AsyncOperation`, `…/operationResults/{id}` for
 ///   `Location`);
-/// - the Resource Graph query endpoint (see ``ResourceGraph``) and an OAuth token endpoint.
+/// - the Resource Graph query endpoint (see ``ResourceGraph``) and an OAuth token endpoint;
+/// - Key Vault's secrets data plane at `/keyvault/{vault}/secrets/{name}[/{version}]` (see ``EmulatedKeyVaults``).
 ///
 /// Every answer carries `x-ms-request-id` and `x-ms-correlation-request-id`; ARM answers carry the
 /// subscription's `x-ms-ratelimit-remaining-subscription-reads`, `-writes` or `-deletes` when throttling is on.
@@ -36,6 +37,8 @@ public enum ARMEmulator {
         switch route {
         case .token(let tenant):
             response = TokenEndpoint.handle(request, tenant: tenant, state: state)
+        case .keyVault(let vault, let path):
+            response = KeyVault.handle(request, vault: vault, path: path, state: &state)
         default:
             if config.requireBearerToken, !(request.header("Authorization") ?? "").lowercased().hasPrefix("bearer ") {
                 response = ARMError.response(
@@ -82,7 +85,7 @@ public enum ARMEmulator {
         -> ARMResponse
     {
         switch route {
-        case .token, .resourceGraph:
+        case .token, .resourceGraph, .keyVault:
             return ARMError.response(500, "InternalServerError", "unreachable route")
         case .unknown:
             return ARMError.response(

@@ -21,6 +21,8 @@ public struct EmulatorState: Sendable {
     public internal(set) var operations: [String: LongRunningOperation] = [:]
     /// The tenant of the inventory (the first `tenantId` found), for the token endpoint and Resource Graph rows.
     public internal(set) var tenantId: String?
+    /// The secrets the Key Vault data plane serves (seed them before handing the state to a transport).
+    public var keyVaults = EmulatedKeyVaults()
     /// How many requests have been handled (each one's number seeds its fault decisions and ids).
     public internal(set) var requestCount: UInt64 = 0
     /// How many operations have been started.

@@ -6,6 +6,8 @@ enum Route: Sendable, Hashable {
     case token(tenant: String)
     /// `POST /providers/Microsoft.ResourceGraph/resources`.
     case resourceGraph
+    /// `/keyvault/{vault}/…`: Key Vault's data plane; `path` is what follows the vault name (`secrets/{name}`).
+    case keyVault(vault: String, path: [String])
     /// `GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/{ns}/{type}`.
     case clusterList(subscription: String, resourceGroup: String?, kind: ClusterKind)
     /// `…/providers/{ns}/{type}/{name}`.
@@ -31,6 +33,10 @@ enum Route: Sendable, Hashable {
         }
         if s.count == 3, eq(0, "providers"), eq(1, "Microsoft.ResourceGraph"), eq(2, "resources") {
             self = .resourceGraph
+            return
+        }
+        if s.count >= 2, eq(0, "keyvault") {
+            self = .keyVault(vault: s[1], path: Array(s.dropFirst(2)))
             return
         }
         guard s.count >= 5, eq(0, "subscriptions") else {
@@ -84,7 +90,7 @@ enum Route: Sendable, Hashable {
         case .cluster(let c), .childList(let c, _), .child(let c, _, _), .operationStatus(let c, _, _, _),
             .operationResult(let c, _, _, _):
             c.subscription
-        case .token, .resourceGraph, .unknown: nil
+        case .token, .resourceGraph, .keyVault, .unknown: nil
         }
     }
 }

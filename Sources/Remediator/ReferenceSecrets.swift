@@ -1,17 +1,26 @@
 import FleetCore
 import Foundation
 
-/// Resolves the secret references a plan holds, at apply time: `{"fromEnv": "NAME"}` from the environment and
-/// `{"fromFile": "PATH"}` from a file (one trailing newline dropped).
+/// Resolves the secret references a plan holds, at apply time: `{"fromEnv": "NAME"}` from the environment,
+/// `{"fromFile": "PATH"}` from a file (one trailing newline dropped), and Key Vault references through a
+/// ``FleetCore/KeyVaultSecretReader``.
 ///
-/// Key Vault references (`{"reference": {"keyVault": {"id": …}, "secretName": …}}`) need a token for the vault
-/// and are refused here with that remedy. Values are never logged: errors name the reference, not the value.
+/// A Key Vault reference is written as ARM parameter files write it,
+/// `{"reference": {"keyVault": {"id": "<vault id>"}, "secretName": "…", "secretVersion": "…"}}` (`secretVersion`
+/// optional), or without the `reference` wrapper as a deployment template's parameter carries it. Without a reader
+/// it is refused with the remedy to run with Azure credentials. Values are never logged: errors name the reference,
+/// not the value.
 public struct ReferenceSecrets: SecretResolver {
     let environment: [String: String]
+    let keyVault: (any KeyVaultSecretReader)?
 
-    /// Creates a resolver over an environment (the process environment by default).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Creates a resolver over an environment (the process environment by default) and, to read Key Vault
+    /// references, a Key Vault reader.
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment, keyVault: (any KeyVaultSecretReader)? = nil
+    ) {
         self.environment = environment
+        self.keyVault = keyVault
     }
 
     /// The secret's value.
@@ -38,17 +47,55 @@ public struct ReferenceSecrets: SecretResolver {
             }
             return text
         }
-        if let keyVault = reference["reference"] {
-            let name = keyVault["secretName"]?.string ?? "?"
-            throw RemediationFailure(
-                code: "SecretUnresolved",
-                message:
-                    "the plan references Key Vault secret '\(name)'; this fluxfleet reads Key Vault only with Azure credentials",
-                remedy: "give the parameter as {\"fromEnv\": …} or {\"fromFile\": …} for this run")
-        }
+        if let wrapped = Self.member("reference", of: reference) { return try resolveKeyVault(wrapped) }
+        if Self.member("keyVault", of: reference) != nil { return try resolveKeyVault(reference) }
         throw RemediationFailure(
             code: "SecretUnresolved", message: "the plan holds a secret reference of an unknown form",
             remedy: "give the parameter as {\"fromEnv\": \"NAME\"}, {\"fromFile\": \"PATH\"} or a Key Vault reference")
+    }
+
+    /// Reads a Key Vault reference (`{"keyVault": {"id"}, "secretName", "secretVersion"?}`) through the reader.
+    private func resolveKeyVault(_ reference: JSON) throws -> String {
+        let vaultId = Self.member("keyVault", of: reference).flatMap { Self.member("id", of: $0)?.string }
+        let name = Self.member("secretName", of: reference)?.string
+        let version = Self.member("secretVersion", of: reference)
+        guard let vaultId, let name, version == nil || version == .null || version?.string != nil else {
+            throw RemediationFailure(
+                code: "SecretUnresolved",
+                message:
+                    "the plan holds a Key Vault reference without a string keyVault.id and secretName (and, when given, secretVersion)",
+                remedy:
+                    "write {\"reference\": {\"keyVault\": {\"id\": \"<vault resource id>\"}, \"secretName\": \"…\", \"secretVersion\": \"…\" (optional)}} and re-plan"
+            )
+        }
+        guard let keyVault else {
+            throw RemediationFailure(
+                code: "SecretUnresolved",
+                message:
+                    "the plan references Key Vault secret '\(name)' of vault \(vaultId); reading it needs Azure credentials",
+                remedy:
+                    "run with Azure credentials (--auth), or give the parameter as {\"fromEnv\": …} or {\"fromFile\": …} for this run"
+            )
+        }
+        do {
+            return try keyVault.secret(vaultId: vaultId, name: name, version: version?.string)
+        } catch let failure as RemediationFailure {
+            throw RemediationFailure(
+                code: "SecretUnresolved", message: failure.message, status: failure.status, remedy: failure.remedy)
+        } catch {
+            let described = error as? any LocalizedError
+            throw RemediationFailure(
+                code: "SecretUnresolved",
+                message: described?.errorDescription ?? "Key Vault secret '\(name)' of vault \(vaultId): \(error)",
+                remedy: described?.recoverySuggestion
+                    ?? "check that the Azure credentials (--auth) can read the secret, then run apply again")
+        }
+    }
+
+    /// The member `name` of an object: the exact name, else one equal ignoring case (ARM's JSON rule).
+    private static func member(_ name: String, of value: JSON) -> JSON? {
+        guard case .object(let members) = value else { return nil }
+        return members[name] ?? members.first { ASCII.equalsIgnoringCase($0.key, name) }?.value
     }
 }
 

@@ -25,8 +25,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             Control endpoint: POST /_emulator/state answers the current state as an inventory snapshot (and \
             writes --state-out when given).
 
-            Exit codes: 0 stopped cleanly, 64 usage error, 65 unreadable inventory, 69 the address cannot be \
-            bound (port in use).
+            Exit codes: 0 stopped cleanly, 64 usage error, 65 unreadable inventory or --key-vault-secrets, 69 the \
+            address cannot be bound (port in use).
             """
     )
 
@@ -73,6 +73,15 @@ struct EmulatorCommand: AsyncParsableCommand {
         name: .customLong("request-log"),
         help: "Append one NDJSON line per request: n, method, path, status, at (virtual ms), requestId.")
     var requestLog: String?
+
+    @Option(
+        name: .customLong("key-vault-secrets"),
+        help: ArgumentHelp(
+            "Secrets the Key Vault data plane serves at /keyvault/{vault}/secrets/{name}[/{version}].",
+            discussion:
+                "A JSON file: {\"<vault>\": {\"<secret>\": \"value\" | {\"value\", \"version\"?, \"enabled\"?, \"forbidden\"?} | [versions…, current last]}}."
+        ))
+    var keyVaultSecrets: String?
 
     @Flag(
         name: .customLong("require-auth"), help: "Answer 401 to ARM and Resource Graph requests without a bearer token."
@@ -159,7 +168,18 @@ struct EmulatorCommand: AsyncParsableCommand {
             configuration.listPageSize = pageSize
             configuration.resourceGraphMaxPageSize = pageSize
         }
-        let state = EmulatorState(inventory: fleet, configuration: configuration)
+        var state = EmulatorState(inventory: fleet, configuration: configuration)
+        if let keyVaultSecrets {
+            do {
+                guard let bytes = FileManager.default.contents(atPath: keyVaultSecrets) else {
+                    throw KeyVaultSeedError(file: keyVaultSecrets, path: "$", message: "cannot be read")
+                }
+                state.keyVaults = try EmulatedKeyVaults(seed: [UInt8](bytes), source: keyVaultSecrets, at: state.now)
+            } catch {
+                Log.error("--key-vault-secrets: \(error)")
+                throw ExitCode(65)
+            }
+        }
         let host = EmulatorHost(
             state: state, clock: ScaledClock(start: state.now, scale: timeScale), requestLog: logFile,
             stateOut: stateOut)
