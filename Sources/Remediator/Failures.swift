@@ -58,6 +58,12 @@ public enum ARMErrorClassifier {
         case "AuthorizationFailed", "LinkedAuthorizationFailed":
             return
                 "grant the identity a role that can write Microsoft.KubernetesConfiguration resources on the cluster (e.g. Kubernetes Extension Contributor)"
+        case "ScopeLocked":
+            return
+                "a resource lock (ReadOnly or CanNotDelete) on the cluster, its resource group or subscription refuses the write: remove it (az lock list --resource-group RG; az lock delete …) or exclude that scope with notScopes, then re-plan"
+        case "RequestDisallowedByPolicy":
+            return
+                "an Azure Policy deny assignment refuses the body: see the policy named in ARM's message, exempt the cluster or align the baseline with it"
         case "AuthenticationFailed", "InvalidAuthenticationToken", "ExpiredAuthenticationToken":
             return "sign in again (az login, or check the workload identity / client secret in the environment)"
         case "ResourceNotFound", "ParentResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound":
