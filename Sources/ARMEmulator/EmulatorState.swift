@@ -21,6 +21,8 @@ public struct EmulatorState: Sendable {
     public internal(set) var operations: [String: LongRunningOperation] = [:]
     /// The tenant of the inventory (the first `tenantId` found), for the token endpoint and Resource Graph rows.
     public internal(set) var tenantId: String?
+    /// The access tokens the token endpoints issued, by token.
+    public internal(set) var issuedTokens: [String: IssuedToken] = [:]
     /// How many requests have been handled (each one's number seeds its fault decisions and ids).
     public internal(set) var requestCount: UInt64 = 0
     /// How many operations have been started.
