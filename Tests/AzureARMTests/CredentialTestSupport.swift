@@ -120,7 +120,7 @@ enum Scratch {
 
     /// Writes an executable shell script `name` into `directory`.
     @discardableResult
-    static func script(_ directory: String, _ name: String = "az", _ body: String) throws -> String {
+    static func script(_ directory: String, _ body: String, name: String = "az") throws -> String {
         let path = (directory as NSString).appendingPathComponent(name)
         try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
