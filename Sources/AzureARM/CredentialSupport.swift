@@ -108,7 +108,7 @@ struct CredentialContext: Sendable {
             throw failure(
                 "the token endpoint answered 200 without an access_token (\(response.body.count) bytes that are not a token response)",
                 location: Self.place(url), remedy: "check that the authority host is a Microsoft Entra ID endpoint",
-                status: 200, secrets: secrets + [String(decoding: response.body, as: UTF8.self)])
+                status: 200, secrets: secrets)
         }
         let expiresOn: Int64
         if let on = Self.integer(body["expires_on"]) {
@@ -119,7 +119,7 @@ struct CredentialContext: Sendable {
             throw failure(
                 "the token endpoint answered a token without expires_in or expires_on", location: Self.place(url),
                 remedy: "check that the authority host is a Microsoft Entra ID endpoint", status: 200,
-                secrets: secrets + [token])
+                secrets: secrets)
         }
         let refreshOn = Self.integer(body["refresh_in"]).map { now + $0 }
         return AccessToken(token: token, expiresOn: expiresOn, refreshOn: refreshOn)
