@@ -10,7 +10,8 @@ import FleetCore
 ///   `fluxConfigurations` under a cluster, `GET` and `DELETE` of `sourceControlConfigurations`, with their
 ///   long-running operations (`…/operations/{id}` for `Azure-AsyncOperation`, `…/operationResults/{id}` for
 ///   `Location`);
-/// - the Resource Graph query endpoint (see ``ResourceGraph``) and an OAuth token endpoint;
+/// - the Resource Graph query endpoint (see ``ResourceGraph``) and the token endpoints of Entra ID, IMDS and App
+///   Service (see ``TokenEndpoint``).
 /// - Key Vault's secrets data plane at `/keyvault/{vault}/secrets/{name}[/{version}]` (see ``EmulatedKeyVaults``).
 ///
 /// Every answer carries `x-ms-request-id` and `x-ms-correlation-request-id`; ARM answers carry the
@@ -19,10 +20,10 @@ import FleetCore
 public enum ARMEmulator {
     /// Answers one request, changing the state as ARM would.
     ///
-    /// Order of checks for ARM routes: bearer token (when required) → injected faults (dropped connection,
+    /// Order of checks for ARM routes: bearer token (when required, see ``EmulatorState/authorize(_:audience:)``) → injected faults (dropped connection,
     /// 5xx, 429 storm) → the subscription's token bucket → `api-version` → the resource and the
     /// server-side rules. Resource Graph has the same faults and its own quota instead of the buckets; the
-    /// token endpoint has neither.
+    /// token endpoints have neither.
     public static func handle(_ request: ARMRequest, in state: inout EmulatorState) -> ARMResponse {
         state.settle()
         state.requestCount += 1
@@ -36,13 +37,14 @@ public enum ARMEmulator {
         var dropAfter = false
         switch route {
         case .token(let tenant):
-            response = TokenEndpoint.handle(request, tenant: tenant, state: state)
+            response = TokenEndpoint.entra(request, tenant: tenant, state: &state)
+        case .managedIdentityToken(let appService):
+            response = TokenEndpoint.managedIdentity(request, appService: appService, state: &state)
         case .keyVault(let vault, let path):
             response = KeyVault.handle(request, vault: vault, path: path, state: &state)
         default:
-            if config.requireBearerToken, !(request.header("Authorization") ?? "").lowercased().hasPrefix("bearer ") {
-                response = ARMError.response(
-                    401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+            if let denied = state.authorize(request, audience: armAudience) {
+                response = denied
                 break
             }
             if Mix.chance(config.faults.droppedConnections, seed, 1, number) {
@@ -85,7 +87,7 @@ public enum ARMEmulator {
         -> ARMResponse
     {
         switch route {
-        case .token, .resourceGraph, .keyVault:
+        case .token, .managedIdentityToken, .resourceGraph, .keyVault:
             return ARMError.response(500, "InternalServerError", "unreachable route")
         case .unknown:
             return ARMError.response(

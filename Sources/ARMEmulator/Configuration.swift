@@ -31,8 +31,11 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     /// The scheme and host put in front of the URLs the emulator returns (`Azure-AsyncOperation`,
     /// `Location`, `nextLink`); the loopback server sets its own address.
     public var baseURL: String = "https://management.azure.com"
-    /// Whether ARM and Resource Graph requests need an `Authorization: Bearer …` header (401 without).
+    /// Whether ARM and Resource Graph requests need a bearer token this emulator issued, for ARM's audience (401
+    /// without, 403 for a forbidden client).
     public var requireBearerToken: Bool = false
+    /// The credentials the token endpoints accept and the clients refused.
+    public var authentication = EmulatorAuthentication()
     /// How many items an ARM list returns per page before a `nextLink`.
     public var listPageSize: Int = 100
     /// The most rows a Resource Graph page holds, whatever `options.$top` asks (Resource Graph's own cap is

@@ -23,6 +23,8 @@ public struct EmulatorState: Sendable {
     public internal(set) var tenantId: String?
     /// The secrets the Key Vault data plane serves (seed them before handing the state to a transport).
     public var keyVaults = EmulatedKeyVaults()
+    /// The access tokens the token endpoints issued, by token.
+    public internal(set) var issuedTokens: [String: IssuedToken] = [:]
     /// How many requests have been handled (each one's number seeds its fault decisions and ids).
     public internal(set) var requestCount: UInt64 = 0
     /// How many operations have been started.

@@ -194,6 +194,8 @@ enum KeyVault {
                 "Bearer authorization=\"https://login.microsoftonline.com/\(tenant)\", resource=\"https://vault.azure.net\""
             return response
         }
+        // With --require-auth the token must be one this emulator issued, unexpired, for Key Vault's audience.
+        if let refusal = state.authorize(request, audience: "https://vault.azure.net") { return refusal }
         if state.keyVaults.throttleNext > 0 {
             state.keyVaults.throttleNext -= 1
             var response = error(

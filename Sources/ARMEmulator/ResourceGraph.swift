@@ -274,33 +274,6 @@ public enum ResourceGraph {
     }
 }
 
-/// The OAuth 2.0 token endpoint of Microsoft Entra ID: `POST /{tenant}/oauth2/v2.0/token` with a
-/// form-urlencoded body (`grant_type=client_credentials&client_id=…&client_secret=…&scope=…`).
-///
-/// Any client id and secret are accepted; the answer is `{token_type, expires_in, ext_expires_in, access_token}`
-/// with an opaque token. A missing `grant_type`, `client_id` or `scope` answers 400 with Entra ID's
-/// `{error, error_description}` shape.
-public enum TokenEndpoint {
-    static func handle(_ request: ARMRequest, tenant: String, state: EmulatorState) -> ARMResponse {
-        guard request.method == "POST" else { return ARMEmulator.methodNotAllowed(request) }
-        let form = ARMRequest(method: "POST", url: "/?" + String(decoding: request.body, as: UTF8.self))
-        for name in ["grant_type", "client_id", "scope"] where (form.queryValue(name) ?? "").isEmpty {
-            let body: JSON = .object([
-                "error": .string("invalid_request"),
-                "error_description": .string("The request body must contain the parameter '\(name)'."),
-            ])
-            return ARMResponse(status: 400, body: body.bytes)
-        }
-        let clientID = form.queryValue("client_id") ?? ""
-        let token = "emulator.\(tenant).\(clientID).\(state.requestCount)"
-        let body: JSON = .object([
-            "token_type": .string("Bearer"), "expires_in": .int(3599), "ext_expires_in": .int(3599),
-            "access_token": .string(token),
-        ])
-        return ARMResponse(status: 200, body: body.bytes)
-    }
-}
-
 extension Substring {
     fileprivate func trimmingCharacters() -> String {
         var text = self

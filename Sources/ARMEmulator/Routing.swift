@@ -4,6 +4,8 @@ import FleetCore
 enum Route: Sendable, Hashable {
     /// `POST /{tenant}/oauth2/v2.0/token`.
     case token(tenant: String)
+    /// `GET /metadata/identity/oauth2/token` (IMDS) or `GET /msi/token` (App Service): a managed identity token.
+    case managedIdentityToken(appService: Bool)
     /// `POST /providers/Microsoft.ResourceGraph/resources`.
     case resourceGraph
     /// `/keyvault/{vault}/…`: Key Vault's data plane; `path` is what follows the vault name (`secrets/{name}`).
@@ -29,6 +31,14 @@ enum Route: Sendable, Hashable {
         func eq(_ i: Int, _ word: String) -> Bool { i < s.count && ASCII.equalsIgnoringCase(s[i], word) }
         if s.count == 4, eq(1, "oauth2"), eq(2, "v2.0"), eq(3, "token") {
             self = .token(tenant: s[0])
+            return
+        }
+        if s.count == 4, eq(0, "metadata"), eq(1, "identity"), eq(2, "oauth2"), eq(3, "token") {
+            self = .managedIdentityToken(appService: false)
+            return
+        }
+        if s.count == 2, eq(0, "msi"), eq(1, "token") {
+            self = .managedIdentityToken(appService: true)
             return
         }
         if s.count == 3, eq(0, "providers"), eq(1, "Microsoft.ResourceGraph"), eq(2, "resources") {
@@ -90,7 +100,7 @@ enum Route: Sendable, Hashable {
         case .cluster(let c), .childList(let c, _), .child(let c, _, _), .operationStatus(let c, _, _, _),
             .operationResult(let c, _, _, _):
             c.subscription
-        case .token, .resourceGraph, .keyVault, .unknown: nil
+        case .token, .managedIdentityToken, .resourceGraph, .keyVault, .unknown: nil
         }
     }
 }

@@ -22,6 +22,11 @@ struct EmulatorCommand: AsyncParsableCommand {
             one line goes to standard output: `arm-emulator listening on http://127.0.0.1:PORT`; logs go to \
             standard error. SIGINT or SIGTERM stops the server (and writes --state-out).
 
+            Token endpoints: POST /{tenant}/oauth2/v2.0/token (client secret or federated client assertion), GET \
+            /metadata/identity/oauth2/token (IMDS, header Metadata: true) and GET /msi/token (App Service, header \
+            X-IDENTITY-HEADER). Point the Azure SDK variables at the emulator: AZURE_AUTHORITY_HOST, \
+            AZURE_POD_IDENTITY_AUTHORITY_HOST or IDENTITY_ENDPOINT=http://127.0.0.1:PORT/msi/token.
+
             Control endpoint: POST /_emulator/state answers the current state as an inventory snapshot (and \
             writes --state-out when given).
 
@@ -84,9 +89,41 @@ struct EmulatorCommand: AsyncParsableCommand {
     var keyVaultSecrets: String?
 
     @Flag(
-        name: .customLong("require-auth"), help: "Answer 401 to ARM and Resource Graph requests without a bearer token."
+        name: .customLong("require-auth"),
+        help:
+            "Answer 401 to ARM and Resource Graph requests without a valid, unexpired token this emulator issued for ARM."
     )
     var requireAuth = false
+
+    @Option(
+        name: .customLong("client-secret"),
+        help:
+            "The client secret the token endpoint requires (default: any); visible in ps, prefer --client-secret-file."
+    )
+    var clientSecret: String?
+
+    @Option(name: .customLong("client-secret-file"), help: "Read the required client secret from a file.")
+    var clientSecretFile: String?
+
+    @Option(
+        name: .customLong("federated-token-file"),
+        help: "Require client assertions to equal this file's contents (default: any non-empty JWT-bearer assertion).")
+    var federatedTokenFile: String?
+
+    @Option(
+        name: .customLong("identity-header"),
+        help: "The X-IDENTITY-HEADER the App Service identity endpoint GET /msi/token requires (default: any).")
+    var identityHeader: String?
+
+    @Option(
+        name: .customLong("managed-identity-client-id"),
+        help: "The client id of the managed identity served at /metadata/identity/oauth2/token and /msi/token.")
+    var managedIdentityClientID: String?
+
+    @Option(
+        name: .customLong("forbid-client"),
+        help: "Answer 403 AuthorizationFailed to tokens of this client id (repeatable; implies --require-auth).")
+    var forbidClient: [String] = []
 
     @Flag(
         name: .customLong("no-keep-alive"),
@@ -159,7 +196,13 @@ struct EmulatorCommand: AsyncParsableCommand {
         var configuration = EmulatorConfiguration()
         configuration.faults = faultPlan
         configuration.seed = seed
-        configuration.requireBearerToken = requireAuth
+        configuration.requireBearerToken = requireAuth || !forbidClient.isEmpty
+        do {
+            configuration.authentication = try authentication()
+        } catch {
+            Log.error(error.description)
+            throw ExitCode(64)
+        }
         if throttle == .off {
             configuration.throttling = nil
             configuration.resourceGraphQuota = nil
@@ -229,6 +272,39 @@ struct EmulatorCommand: AsyncParsableCommand {
             Log.info("stopped after \(await host.requestCount) requests")
         }
     }
+}
+
+extension EmulatorCommand {
+    /// The credentials the token endpoints accept, from the flags (secrets read from their files).
+    func authentication() throws(UsageError) -> EmulatorAuthentication {
+        var auth = EmulatorAuthentication()
+        auth.clientSecret = clientSecret
+        if let clientSecretFile {
+            auth.clientSecret = try Self.secret(from: clientSecretFile, flag: "--client-secret-file")
+        }
+        if let federatedTokenFile {
+            auth.federatedToken = try Self.secret(from: federatedTokenFile, flag: "--federated-token-file")
+        }
+        auth.identityHeader = identityHeader
+        if let managedIdentityClientID { auth.managedIdentityClientID = managedIdentityClientID }
+        auth.forbiddenClients = Set(forbidClient.map { $0.lowercased() })
+        return auth
+    }
+
+    /// A file's contents without surrounding whitespace; an unreadable or empty file is a usage error.
+    private static func secret(from path: String, flag: String) throws(UsageError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UsageError(description: "\(flag) \(path) cannot be read.")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw UsageError(description: "\(flag) \(path) is empty.") }
+        return text
+    }
+}
+
+/// A bad flag value found while starting.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
 }
 
 extension Socket.Address {

@@ -183,13 +183,18 @@ struct StatusCodeTests {
         #expect(b.header("x-ms-correlation-request-id") == b.header("x-ms-request-id"))
     }
 
-    @Test("a bearer token is required when configured")
+    @Test("an issued bearer token is required when configured; an invented one is refused")
     func bearer() {
         var state = Fixture.state([Fixture.aks("aks-01")]) { $0.requireBearerToken = true }
         let denied = state.send("GET", Self.aks, apiVersion: "2026-08-01")
         #expect(denied.status == 401)
         #expect(denied.errorCode == "AuthenticationFailed")
-        let allowed = state.send("GET", Self.aks, apiVersion: "2026-08-01", headers: ["authorization": "Bearer x"])
+        let invented = state.send("GET", Self.aks, apiVersion: "2026-08-01", headers: ["authorization": "Bearer x"])
+        #expect(invented.status == 401)
+        #expect(invented.errorCode == "InvalidAuthenticationToken")
+        let token = state.issueToken()
+        let allowed = state.send(
+            "GET", Self.aks, apiVersion: "2026-08-01", headers: ["authorization": "Bearer \(token)"])
         #expect(allowed.status == 200)
     }
 

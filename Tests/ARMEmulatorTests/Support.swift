@@ -168,6 +168,20 @@ extension EmulatorState {
     }
 }
 
+extension EmulatorState {
+    /// A token from the emulator's Entra ID endpoint (client secret flow) for `scope`.
+    mutating func issueToken(
+        scope: String = "https://management.azure.com/.default", clientID: String = "app-1", secret: String = "s3cret"
+    ) -> String {
+        let form =
+            "grant_type=client_credentials&client_id=\(clientID)&client_secret=\(secret)&scope="
+            + PercentEncoding.encodeQueryValue(scope)
+        let answer = ARMEmulator.handle(
+            ARMRequest(method: "POST", url: "/\(Fixture.tenant)/oauth2/v2.0/token", body: Array(form.utf8)), in: &self)
+        return answer.json["access_token"]?.string ?? "no-token-issued"
+    }
+}
+
 extension ARMResponse {
     /// The body parsed as JSON.
     var json: JSON {

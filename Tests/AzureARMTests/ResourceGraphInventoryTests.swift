@@ -295,7 +295,7 @@ struct ResourceGraphInventoryTests {
         #expect(text.contains(e.errorCode ?? "?"))
     }
 
-    @Test("401 without a token is an unauthorised error; with a bearer token the read succeeds")
+    @Test("401 without a token is an unauthorised error; with an issued bearer token the read succeeds")
     func unauthorized() throws {
         let snapshot = try Fixture.demo()
         let arm = Fixture.emulator(snapshot.fleet) { $0.requireBearerToken = true }
@@ -309,7 +309,7 @@ struct ResourceGraphInventoryTests {
         #expect(error?.remedy.contains("az login") == true)
 
         let withToken = Recording(arm)
-        withToken.extraHeaders["Authorization"] = "Bearer secret-token-value"
+        withToken.extraHeaders["Authorization"] = "Bearer \(try Fixture.armToken(from: arm))"
         let read = try ResourceGraphInventory.read(transport: withToken, clock: arm)
         #expect(read.fleet.clusters.count == 17)
     }

@@ -27,8 +27,9 @@ struct SocketInventoryTests {
             return LoopbackServer.answer(answer.status, headers: answer.headers, bytes: answer.body)
         }
         defer { server.stop() }
+        let token = try Fixture.armToken(from: arm)
         let transport = try URLSessionTransport(
-            endpoint: server.endpoint, requestTimeout: 20, resourceTimeout: 60, authorization: { "Bearer socket-test" })
+            endpoint: server.endpoint, requestTimeout: 20, resourceTimeout: 60, authorization: { "Bearer \(token)" })
         var options = Fixture.options(pageSize: 5)
         options.endpoint = server.endpoint
         options.maxAttempts = 10

@@ -62,6 +62,23 @@ enum Fixture {
     }
 }
 
+extension Fixture {
+    /// The demo tenant, as the emulator's token endpoint is asked for it.
+    static let tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+    /// A token from the emulator's Entra ID endpoint (client secret flow) for ARM.
+    static func armToken(from arm: any ARMTransport, clientID: String = "app-1") throws -> String {
+        let answer = try arm.send(
+            ARMHTTPRequest(
+                method: "POST", url: "/\(tenant)/oauth2/v2.0/token",
+                headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: Array(
+                    "grant_type=client_credentials&client_id=\(clientID)&client_secret=s3cret&scope=https%3A%2F%2Fmanagement.azure.com%2F.default"
+                        .utf8)))
+        return try #require(try JSON.parse(String(decoding: answer.body, as: UTF8.self))["access_token"]?.string)
+    }
+}
+
 /// A transport that records every request and answer of another transport.
 final class Recording: ARMTransport {
     let inner: any ARMTransport
