@@ -76,10 +76,31 @@ public enum ARMEmulator {
                     break
                 }
             }
+            if let locked = scopeLocked(request, config: config) {
+                response = locked
+                break
+            }
             response = dispatch(route, request, context: context, state: &state)
         }
         if dropAfter { return .droppedConnection }
         return context.finish(response, state: state)
+    }
+
+    /// 409 `ScopeLocked` for a write or delete under a locked scope (ARM checks locks before the resource provider).
+    static func scopeLocked(_ request: ARMRequest, config: EmulatorConfiguration) -> ARMResponse? {
+        guard request.method != "GET", request.method != "HEAD", !config.lockedScopes.isEmpty else { return nil }
+        let path = ASCII.lowercased(request.path)
+        guard
+            let lock = config.lockedScopes.first(where: { scope in
+                let prefix = ASCII.lowercased(scope)
+                return path == prefix || path.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
+            })
+        else { return nil }
+        let scope = request.path.split(separator: "?")[0]
+        return ARMError.response(
+            409, "ScopeLocked",
+            "The scope '\(scope)' cannot perform write operation because following scope(s) are locked: '\(lock)'. Please remove the lock and try again."
+        )
     }
 
     /// Routes an ARM request that passed faults and throttling.

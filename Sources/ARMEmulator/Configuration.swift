@@ -38,6 +38,9 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     public var authentication = EmulatorAuthentication()
     /// How many items an ARM list returns per page before a `nextLink`.
     public var listPageSize: Int = 100
+    /// Scopes under a resource lock (`ReadOnly`/`CanNotDelete`): writes and deletes of resources under them answer
+    /// 409 `ScopeLocked`, as ARM does (ids compared ignoring case).
+    public var lockedScopes: [String] = []
     /// The most rows a Resource Graph page holds, whatever `options.$top` asks (Resource Graph's own cap is
     /// 1000); a smaller value makes a small fleet answer in several pages.
     public var resourceGraphMaxPageSize: Int = 1000

@@ -454,8 +454,14 @@ extension ResourceGraphInventory {
                         .unauthorized, what: "\(answered)\(detail)", location: place,
                         remedy:
                             status == 401
-                            ? "sign in again (`az login`) or check the credential's tenant and audience (ARM's endpoint)"
+                            ? "sign in (--auth, `az login`, the AZURE_* variables) or check the credential's tenant and the cloud (--cloud)"
                             : "grant the principal Reader on the subscriptions or management group being read",
+                        status: status, errorCode: code, requestId: requestId)
+                case 404:
+                    throw AzureARMError(
+                        .unreachable, what: "\(answered)\(detail)", location: place,
+                        remedy:
+                            "the endpoint does not serve Resource Graph: check --arm-endpoint (Azure's is https://management.azure.com) and --cloud",
                         status: status, errorCode: code, requestId: requestId)
                 default:
                     throw AzureARMError(

@@ -121,6 +121,13 @@ struct EmulatorCommand: AsyncParsableCommand {
     var managedIdentityClientID: String?
 
     @Option(
+        name: .customLong("lock-scope"),
+        help: ArgumentHelp(
+            "A scope under a resource lock: writes and deletes under it answer 409 ScopeLocked (repeatable).",
+            valueName: "id"))
+    var lockScope: [String] = []
+
+    @Option(
         name: .customLong("forbid-client"),
         help: "Answer 403 AuthorizationFailed to tokens of this client id (repeatable; implies --require-auth).")
     var forbidClient: [String] = []
@@ -197,6 +204,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.faults = faultPlan
         configuration.seed = seed
         configuration.requireBearerToken = requireAuth || !forbidClient.isEmpty
+        configuration.lockedScopes = lockScope
         do {
             configuration.authentication = try authentication()
         } catch {

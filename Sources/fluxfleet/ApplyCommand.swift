@@ -19,9 +19,11 @@ struct ApplyCommand: ParsableCommand {
         abstract: "Apply a plan: install or repair the Flux extension and configurations, in waves, journalled.",
         discussion: """
             Applies PLAN (a file written by `fluxfleet plan --out`), or plans first from --inventory and \
-            --policies as `fluxfleet plan` would. Requests go to --arm-endpoint URL (the emulator on \
-            loopback; live Azure comes with the Azure backend) or, with --simulate, to the ARM emulator's \
-            core in-process, seeded from the inventory, on a virtual clock with ARM's throttling.
+            --policies as `fluxfleet plan` would. Requests go to Azure's ARM (the cloud's endpoint, signed in \
+            with --auth: see `Running against Azure` in the README), to --arm-endpoint URL (the emulator \
+            on loopback), or, with --simulate, to the ARM emulator's core in-process, seeded from the \
+            inventory, on a virtual clock with ARM's throttling. Requests that are due together are sent \
+            together (up to --max-parallel clusters), within ARM's per-subscription limits.
 
             Before anything is written, every cluster with changes is read back from ARM (the cluster and \
             its extensions, fluxConfigurations and Flux v1 configurations) and its fingerprint compared \
@@ -52,7 +54,8 @@ struct ApplyCommand: ParsableCommand {
             Examples:
               fluxfleet apply plan.json --simulate --yes
               fluxfleet apply --inventory fleet-examples/demo --simulate --state-out after.json --yes
-              fluxfleet apply plan.json --arm-endpoint http://127.0.0.1:8080 --wave tag:ring=canary --wave 25% --wave rest --yes
+              fluxfleet apply plan.json --wave tag:ring=canary --wave 25% --wave rest --yes
+              fluxfleet apply plan.json --arm-endpoint http://127.0.0.1:8080 --yes
             """
     )
 
@@ -70,10 +73,11 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        try RemediationOptions.checkTarget(simulate: remediation.simulate, endpoint: inputs.armEndpoint)
-        if planFile == nil && inputs.inventory == nil && inputs.armEndpoint == nil {
+        try RemediationOptions.checkTarget(simulate: remediation.simulate, endpoint: inputs.azure.armEndpoint)
+        if planFile == nil && inputs.inventory == nil && !inputs.isLive {
             throw ValidationError(
-                "give a plan file, or the fleet to plan from (--inventory PATH or --arm-endpoint URL)")
+                "give a plan file, or the fleet to plan from (--inventory PATH, --subscription ID or --arm-endpoint URL)"
+            )
         }
     }
 
@@ -94,7 +98,7 @@ struct ApplyCommand: ParsableCommand {
         if let evaluation = prepared.evaluation {
             try evaluation.record(into: history, kind: .plan, startedAt: startedAt)
         }
-        let backend = try prepared.backend(remediation, endpoint: inputs.armEndpoint)
+        let backend = try prepared.backend(remediation, azure: inputs.azure)
         let outcome = try ApplyRun.start(
             plan: prepared.plan, planId: prepared.planId, store: history, startedAt: startedAt, backend: backend,
             remediation: remediation, waves: waves)
@@ -138,7 +142,7 @@ struct Prepared {
     }
 
     /// The backend the options ask for; `--simulate` is seeded from the plan's inventory.
-    func backend(_ options: RemediationOptions, endpoint: String?) throws -> Backend {
+    func backend(_ options: RemediationOptions, azure: AzureConnectionOptions) throws -> Backend {
         if options.simulate {
             let fleet: Fleet
             if let evaluation {
@@ -156,8 +160,7 @@ struct Prepared {
             }
             return try Backend.simulated(fleet, faults: options.faults, start: plan.inputs.evaluatedAt)
         }
-        guard let endpoint else { throw ExitStatus.usage.code }
-        return try Backend.endpoint(url: endpoint)
+        return try Backend.endpoint(AzureConnection.open(azure))
     }
 }
 

@@ -15,8 +15,8 @@ struct FluxFleet: ParsableCommand {
             fluxConfigurations (plan, a dry run), and applies plans in waves within ARM's throttling \
             budget, journalled so that an interrupted run resumes (apply, resume, run).
 
-            A typical day is one command, `fluxfleet run --inventory SNAPSHOT --arm-endpoint URL` \
-            (scan → plan → apply → verify → reports), or on a laptop `fluxfleet run --inventory \
+            A typical day is one command, `fluxfleet run --management-group ID --yes` (live Azure, \
+            signed in as --auth says: scan → plan → apply → verify → reports), or on a laptop `fluxfleet run --inventory \
             SNAPSHOT --simulate` (the same against the ARM emulator in-process, on a virtual clock). \
             Step by step: `fluxfleet scan`, `fluxfleet plan --out plan.json`, `fluxfleet apply \
             plan.json`, `fluxfleet report --format html --out compliance.html`.

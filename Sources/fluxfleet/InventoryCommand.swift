@@ -25,13 +25,17 @@ struct InventoryCommand: ParsableCommand {
             retries: aksStopped, arcOffline, clusterBusy, …) or eligible, with advisories when the \
             extension needs repair or an upgrade. Every reason comes with its remedy.
 
-            With --arm-endpoint URL instead of --inventory, the fleet is read from that endpoint's \
-            Resource Graph (paged; --subscription filters); --save DIR writes what was read as a \
-            snapshot directory that every other command can replay offline with --inventory DIR.
+            Without --inventory the fleet is read live from Azure Resource Graph: --subscription ID \
+            (repeatable), --management-group ID or --resource-group NAME say where, --cloud and --auth \
+            how to sign in (see `Running against Azure` in the README), --arm-endpoint URL points at \
+            another endpoint such as `arm-emulator`. Pages follow $skipToken, subscriptions go in \
+            batches, the quota headers are honoured. --save DIR writes what was read as a snapshot \
+            directory that every other command can replay offline with --inventory DIR.
 
             Examples:
               fluxfleet inventory --inventory fleet-examples/demo
               fluxfleet inventory --inventory fleet.ndjson --output json | jq '.summary'
+              fluxfleet inventory --subscription 0b1f6471-1bf0-4dda-aec3-cb9272f09590 --save snapshot/
               fluxfleet inventory --arm-endpoint http://127.0.0.1:8080 --save snapshot/
             """
     )
@@ -39,20 +43,15 @@ struct InventoryCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The snapshot: a file or a directory of files.", valueName: "path"))
     var inventory: String?
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp("Read the fleet from this ARM endpoint's Resource Graph instead.", valueName: "url"))
-    var armEndpoint: String?
+    @OptionGroup(title: "Azure (without --inventory the fleet is read from Resource Graph)")
+    var azure: AzureConnectionOptions
 
-    @Option(
-        name: .customLong("subscription"),
-        help: ArgumentHelp("With --arm-endpoint: read only this subscription (repeatable).", valueName: "id"))
-    var subscriptions: [String] = []
+    @OptionGroup var scope: FleetScopeOptions
 
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "With --arm-endpoint: save what was read as a snapshot directory (created; must hold no other inventory).",
+            "With a Resource Graph read: save what was read as a snapshot directory (created; must hold no other inventory).",
             valueName: "dir"))
     var save: String?
 
@@ -67,23 +66,26 @@ struct InventoryCommand: ParsableCommand {
     var fluxLatest: String?
 
     func validate() throws {
-        if (inventory == nil) == (armEndpoint == nil) {
+        if (inventory == nil) == (isLive == false) {
             throw ValidationError(
-                "give the fleet: --inventory PATH (a snapshot) or --arm-endpoint URL (its Resource Graph)")
+                "give the fleet: --inventory PATH (a snapshot), or --subscription ID / --management-group ID "
+                    + "(Azure's Resource Graph), or --arm-endpoint URL (an emulator's) — not both")
         }
-        if save != nil && armEndpoint == nil { throw ValidationError("--save needs --arm-endpoint") }
-        if !subscriptions.isEmpty && armEndpoint == nil { throw ValidationError("--subscription needs --arm-endpoint") }
+        if save != nil && !isLive { throw ValidationError("--save writes a Resource Graph read: drop --inventory") }
         if let fluxLatest, SemanticVersion(fluxLatest) == nil {
             throw ValidationError("--flux-latest '\(fluxLatest)' is not a version like 1.19.5")
         }
     }
 
+    /// Whether the fleet is read from Resource Graph: an endpoint or a scope given.
+    var isLive: Bool { azure.armEndpoint != nil || scope.isGiven }
+
     func run() throws {
         var catalog = FluxVersionCatalog.builtIn
         if let fluxLatest, let version = SemanticVersion(fluxLatest) { catalog = catalog.with(latest: version) }
         let loaded: Inventory
-        if let armEndpoint {
-            let live = try PolicyInputs.readResourceGraph(armEndpoint, subscriptions: subscriptions)
+        if isLive {
+            let live = try PolicyInputs.readResourceGraph(try AzureConnection.open(azure), scope: scope.scope)
             if let save {
                 do {
                     let files = try live.save(to: save)

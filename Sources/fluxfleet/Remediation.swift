@@ -79,10 +79,6 @@ struct RemediationOptions: ParsableArguments {
         if simulate && endpoint != nil {
             throw ValidationError("--simulate and --arm-endpoint exclude each other: pick one")
         }
-        if !simulate && endpoint == nil {
-            throw ValidationError(
-                "say where requests go: --simulate (the emulator in-process) or --arm-endpoint URL")
-        }
     }
 
     /// The failure budget `--max-failures` gives.
@@ -141,31 +137,40 @@ final class SystemClock: RemediationClock {
 enum Backend {
     /// The emulator's core in-process (`--simulate`).
     case simulated(InProcessARM)
-    /// A real endpoint over HTTP.
-    case endpoint(any ARMTransport, SystemClock)
+    /// A real endpoint over HTTP, with the Key Vault reader of its connection (nil without a credential).
+    case endpoint(any ARMTransport, SystemClock, (any KeyVaultSecretReader)?)
 
     var transport: any ARMTransport {
         switch self {
         case .simulated(let arm): arm
-        case .endpoint(let transport, _): transport
+        case .endpoint(let transport, _, _): transport
         }
     }
 
     var clock: any RemediationClock {
         switch self {
         case .simulated(let arm): arm
-        case .endpoint(_, let clock): clock
+        case .endpoint(_, let clock, _): clock
         }
     }
 
-    /// An ARM endpoint over HTTP, on the wall clock.
-    static func endpoint(url: String) throws -> Backend {
-        do {
-            return .endpoint(try URLSessionTransport(endpoint: url), SystemClock())
-        } catch {
-            Console.error(error.description)
-            throw ExitCode(error.category.exitCode)
-        }
+    /// A signed-in ARM endpoint over HTTP, on the wall clock.
+    static func endpoint(_ connection: AzureConnection) throws -> Backend {
+        .endpoint(try connection.transport(), SystemClock(), try connection.keyVault())
+    }
+
+    /// Where Key Vault secret references are read: the connection's vault client (nil under --simulate or
+    /// without a credential, so such references are refused with their remedy).
+    var keyVault: (any KeyVaultSecretReader)? {
+        if case .endpoint(_, _, let reader) = self { return reader }
+        return nil
+    }
+
+    /// Requests on the wire at once: many to a real endpoint (each waits on the network), one to the in-process
+    /// emulator (its requests take no time and its runs stay deterministic).
+    func concurrency(_ maxParallel: Int) -> Int {
+        if case .endpoint = self { return max(1, maxParallel) }
+        return 1
     }
 
     /// Seeds the in-process emulator from an inventory, its virtual clock starting at `start` (the plan's
@@ -236,7 +241,8 @@ enum Remediation {
         progress: ProgressReporter? = nil, stop: @escaping () -> Bool = { Interrupts.requested }
     ) -> RemediationResult {
         var reader = TargetReader(transport: backend.transport, clock: backend.clock, limits: options.limits)
-        let checked = TargetCheck.check(plan, reader: &reader, skipping: touched)
+        let checked = TargetCheck.check(
+            plan, reader: &reader, skipping: touched, parallelism: min(8, backend.concurrency(options.maxInFlight)))
         var refused: [String: TargetRefusal] = [:]
         for refusal in checked.refusals { refused[refusal.clusterId.lowercased()] = refusal }
         var masked: [TargetRefusal] = []
@@ -269,9 +275,11 @@ enum Remediation {
             }
             return cluster
         }
+        var sending = options
+        sending.concurrentSends = backend.concurrency(options.maxInFlight)
         let remediator = Remediator(
-            transport: backend.transport, clock: backend.clock, journal: journal, secrets: ReferenceSecrets(),
-            options: options)
+            transport: backend.transport, clock: backend.clock, journal: journal,
+            secrets: ReferenceSecrets(keyVault: backend.keyVault), options: sending)
         remediator.shouldStop = stop
         if let progress { remediator.observer = progress.handle }
         let tags = checked.tags.merging(fallback) { read, _ in read }

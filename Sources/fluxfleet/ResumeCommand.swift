@@ -27,7 +27,8 @@ struct ResumeCommand: ParsableCommand {
             A run killed with `kill -9` leaves its writer lease behind; resume takes it over once it is \
             stale (the holder's process is gone) and says so.
 
-            Requests go where the original run's did: pass the same --arm-endpoint, or --simulate with \
+            Requests go where the original run's did: pass the same --arm-endpoint (or none, for Azure) and \
+            --auth, or --simulate with \
             --inventory set to the emulated fleet the interrupted run left (its --state-out).
 
             Exit codes as for apply: 0 done, 75 work still left, 1 runtime failure, 64 usage (no run to \
@@ -47,17 +48,15 @@ struct ResumeCommand: ParsableCommand {
         help: ArgumentHelp("With --simulate: the emulated fleet to resume against.", valueName: "path"))
     var inventory: String?
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp("The ARM endpoint the interrupted run sent its requests to.", valueName: "url"))
-    var armEndpoint: String?
+    @OptionGroup(title: "Azure (where the interrupted run sent its requests)")
+    var azure: AzureConnectionOptions
 
     @OptionGroup var remediation: RemediationOptions
 
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
-        try RemediationOptions.checkTarget(simulate: remediation.simulate, endpoint: armEndpoint)
+        try RemediationOptions.checkTarget(simulate: remediation.simulate, endpoint: azure.armEndpoint)
         if remediation.simulate && inventory == nil {
             throw ValidationError(
                 "a simulated run's emulator lived in its process: pass --inventory with the fleet it left (--state-out)"
@@ -108,7 +107,7 @@ struct ResumeCommand: ParsableCommand {
             "resume run \(run) of run \(resumed): \(touched.count) of \(plan.summary[.change] ?? 0) planned cluster(s) "
                 + "already touched (not fingerprint-checked again)")
         let prepared = Prepared(plan: plan, planId: plan.planId, evaluation: nil, inventoryPath: inventory)
-        let backend = try prepared.backend(remediation, endpoint: armEndpoint)
+        let backend = try prepared.backend(remediation, azure: azure)
         let waves = try remediation.waves(from: nil)
         var apply = try ApplyRun(store: history, run: run)
         apply.execute(plan, backend: backend, waves: waves, options: remediation.remediatorOptions, touched: touched)

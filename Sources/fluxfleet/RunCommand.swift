@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
             2. plan: decides per cluster (as `fluxfleet plan`) and prints the summary line;
             3. apply: when there are changes, applies them as `fluxfleet apply` does — targets re-read \
             and fingerprint-checked, waves, ARM's rate limits, retries, the journal;
-            4. verify: reads the fleet again (from the emulator with --simulate), evaluates and records \
+            4. verify: reads the fleet again (Resource Graph; the emulator with --simulate), evaluates and records \
             it as a scan run, and plans again: clusters that still need a change are listed;
             5. report: writes the compliance reports of the verify run into --report-dir.
 
@@ -40,6 +40,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               fluxfleet run --inventory fleet-examples/demo --simulate
               fluxfleet run --inventory snapshot/ --simulate --state-out forecast.json --wave 5% --wave rest
+              fluxfleet run --management-group platform-prod --auth workload-identity --report-dir reports --yes
               fluxfleet run --inventory snapshot/ --arm-endpoint http://127.0.0.1:8080 --report-dir reports --yes
             """
     )
@@ -65,7 +66,7 @@ struct RunCommand: ParsableCommand {
     var reportFormats: [ReportFormat] = []
 
     func validate() throws {
-        try RemediationOptions.checkTarget(simulate: remediation.simulate, endpoint: inputs.armEndpoint)
+        try RemediationOptions.checkTarget(simulate: remediation.simulate, endpoint: inputs.azure.armEndpoint)
     }
 
     func run() throws {
@@ -90,7 +91,7 @@ struct RunCommand: ParsableCommand {
         // 3. apply.
         let prepared = Prepared(
             plan: plan, planId: plan.planId, evaluation: evaluation, inventoryPath: inputs.inventory)
-        let backend = try prepared.backend(remediation, endpoint: inputs.armEndpoint)
+        let backend = try prepared.backend(remediation, azure: inputs.azure)
         var exit = ExitStatus.success
         var applied: ApplyRun?
         if plan.hasChanges {

@@ -17,19 +17,10 @@ struct PolicyInputs: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The snapshot: a file or a directory of files.", valueName: "path"))
     var inventory: String?
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "An ARM endpoint (such as http://127.0.0.1:8080 for `arm-emulator`): without --inventory, the fleet is read from its Resource Graph; apply, resume and run send their requests there.",
-            valueName: "url"))
-    var armEndpoint: String?
+    @OptionGroup(title: "Azure (without --inventory the fleet is read from Resource Graph)")
+    var azure: AzureConnectionOptions
 
-    @Option(
-        name: .customLong("subscription"),
-        help: ArgumentHelp(
-            "With --arm-endpoint and no --inventory: read only this subscription (repeatable; default: every one the endpoint returns).",
-            valueName: "id"))
-    var subscriptions: [String] = []
+    @OptionGroup var scope: FleetScopeOptions
 
     @Option(
         name: .long,
@@ -65,17 +56,20 @@ struct PolicyInputs: ParsableArguments {
     }
 
     func validate() throws {
-        if inventory != nil && !subscriptions.isEmpty {
+        if inventory != nil && scope.isGiven {
             throw ValidationError(
-                "--subscription filters a Resource Graph read: it needs --arm-endpoint without --inventory")
+                "--subscription, --management-group and --resource-group filter a Resource Graph read: drop them or --inventory"
+            )
         }
     }
 
-    /// What the inventory is read from, as recorded: the snapshot path, or the Resource Graph endpoint.
+    /// Whether the fleet is read from Resource Graph: no --inventory, and an endpoint or a scope given.
+    var isLive: Bool { inventory == nil && (azure.armEndpoint != nil || scope.isGiven) }
+
+    /// What the inventory is read from, as recorded: the snapshot path, or the Resource Graph endpoint and scope.
     var inventoryLabel: String {
         if let inventory { return inventory }
-        return "resource-graph:\(armEndpoint ?? "")"
-            + (subscriptions.isEmpty ? "" : "?subscriptions=\(subscriptions.joined(separator: ","))")
+        return "resource-graph:\(azure.endpoint)" + scope.label
     }
 
     /// The rollout file (`--rollout`, else `rollout.json` in the policies directory when present), or nil; exits
@@ -109,11 +103,13 @@ struct PolicyInputs: ParsableArguments {
                 throw report(error)
             }
         }
-        guard let armEndpoint else {
-            Console.error("give the fleet: --inventory PATH (a snapshot) or --arm-endpoint URL (its Resource Graph)")
+        guard isLive else {
+            Console.error(
+                "give the fleet: --inventory PATH (a snapshot), or --subscription ID / --management-group ID "
+                    + "(Azure's Resource Graph), or --arm-endpoint URL (an emulator's)")
             throw ExitStatus.usage.code
         }
-        let live = try Self.readResourceGraph(armEndpoint, subscriptions: subscriptions)
+        let live = try Self.readResourceGraph(try AzureConnection.open(azure), scope: scope.scope)
         var digest = ContentDigest()
         for row in live.clusterRows + live.childRows {
             var writer = JSONWriter()
@@ -124,21 +120,31 @@ struct PolicyInputs: ParsableArguments {
         return (live.inventory, digest.hex)
     }
 
-    /// Reads the fleet from an ARM endpoint's Resource Graph (one line about it on stderr), or exits with the
-    /// documented code (69 unreachable or unauthorised, 65 a bad response, 64 a bad endpoint).
-    static func readResourceGraph(_ endpoint: String, subscriptions: [String]) throws -> ResourceGraphInventory {
+    /// Reads the fleet from the connection's Resource Graph (one line about it on stderr), or exits with the
+    /// documented code (69 unreachable or unauthorised, 65 a bad response, 64 a bad endpoint or scope).
+    ///
+    /// A subscription asked for by --subscription that returns no cluster gets a warning: Resource Graph answers
+    /// nothing, not an error, for a subscription the identity cannot read.
+    static func readResourceGraph(_ connection: AzureConnection, scope: ResourceGraphScope) throws
+        -> ResourceGraphInventory
+    {
         do {
-            let transport = try URLSessionTransport(endpoint: endpoint)
+            let transport = try connection.transport()
             var options = ResourceGraphOptions()
-            options.endpoint = endpoint
+            options.endpoint = connection.endpoint
             let live = try ResourceGraphInventory.read(
-                transport: transport, clock: AzureARM.SystemClock(),
-                scope: ResourceGraphScope(subscriptions: subscriptions), options: options)
+                transport: transport, clock: AzureARM.SystemClock(), scope: scope, options: options)
             Console.stderr(
-                "read \(live.fleet.clusters.count) cluster(s) from \(endpoint)'s Resource Graph "
+                "read \(live.fleet.clusters.count) cluster(s) from \(connection.endpoint)'s Resource Graph "
                     + "(\(live.statistics.pages) page(s), \(live.statistics.requests) request(s))")
+            let seen = Set(live.fleet.clusters.map { ASCII.lowercased($0.subscriptionId) })
+            for subscription in scope.subscriptions where !seen.contains(ASCII.lowercased(subscription)) {
+                Console.warning(
+                    "subscription \(subscription) returned no cluster: check the id, and that the identity has Reader "
+                        + "on it (Resource Graph leaves out what it may not read)")
+            }
             return live
-        } catch {
+        } catch let error as AzureARMError {
             Console.error(error.description)
             throw ExitCode(error.category.exitCode)
         }

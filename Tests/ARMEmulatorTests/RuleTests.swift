@@ -9,6 +9,19 @@ import Testing
 struct RuleTests {
     static let aks = Fixture.aksID("aks-01")
 
+    @Test("a write under a locked scope answers 409 ScopeLocked naming the lock; reads and other scopes go on")
+    func scopeLocked() {
+        var state = Fixture.state([Fixture.aks("aks-01"), Fixture.aks("aks-02")]) {
+            $0.lockedScopes = [Self.aks.uppercased()]
+        }
+        let refused = state.putExtension(Self.aks)
+        #expect(refused.status == 409)
+        #expect(refused.errorCode == "ScopeLocked")
+        #expect(refused.text.contains("locked: '\(Self.aks.uppercased())'"))
+        #expect(state.getChild(Self.aks, .extensions, "flux").status == 404, "reads are not locked")
+        #expect(state.putExtension(Fixture.aksID("aks-02")).status == 201)
+    }
+
     @Test("a fluxConfiguration before the microsoft.flux extension is refused")
     func configurationNeedsExtension() {
         var state = Fixture.state([Fixture.aks("aks-01")])

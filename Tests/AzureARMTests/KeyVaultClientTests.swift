@@ -32,7 +32,7 @@ struct FixedCredentialError: Error, CustomStringConvertible {
 }
 
 /// The in-process emulator shared by threads: requests are answered one at a time and recorded.
-final class SharedEmulator: ARMTransport, RemediationClock, @unchecked Sendable {
+final class SharedVaultEmulator: ARMTransport, RemediationClock, @unchecked Sendable {
     private let lock = NSLock()
     private let emulator: InProcessARM
     private var sent: [ARMHTTPRequest] = []
@@ -86,15 +86,15 @@ enum Vaults {
     static let template = "http://127.0.0.1:8080/keyvault/{vault}"
 
     /// An emulator with secrets in vault `kv-fleet`.
-    static func emulator(_ seed: (inout EmulatedKeyVaults) -> Void) -> SharedEmulator {
+    static func emulator(_ seed: (inout EmulatedKeyVaults) -> Void) -> SharedVaultEmulator {
         var state = EmulatorState()
         seed(&state.keyVaults)
-        return SharedEmulator(state)
+        return SharedVaultEmulator(state)
     }
 
     /// A client over the emulator through the endpoint template.
     static func client(
-        _ emulator: SharedEmulator, credential: FixedCredential = FixedCredential(),
+        _ emulator: SharedVaultEmulator, credential: FixedCredential = FixedCredential(),
         sleeps: RecordedSleeps = RecordedSleeps(), maxAttempts: Int = 4
     ) throws -> KeyVaultClient {
         try KeyVaultClient(

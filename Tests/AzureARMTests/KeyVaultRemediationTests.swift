@@ -92,7 +92,7 @@ struct KeyVaultRemediationTests {
         var state = EmulatorState(inventory: fleet, configuration: configuration)
         state.keyVaults.add(vault: "kv-fleet", name: "git-token", value: canary)
         state.keyVaults.add(vault: "kv-fleet", name: "old-token", value: disabledCanary, enabled: false)
-        let emulator = SharedEmulator(state)
+        let emulator = SharedVaultEmulator(state)
         let client = try Vaults.client(emulator)
         let journal = InMemoryJournal()
         var events: [String] = []

@@ -100,8 +100,11 @@ struct ApplyCommandTests {
     }
 
     /// The repository's policies with a secure `gitToken` (initiative parameter → extension definition →
-    /// `configurationProtectedSettings`), assigned in prod as `{"fromEnv": "FLUXFLEET_E2E_GIT_TOKEN"}`.
-    static func policiesWithSecret(in dir: URL) throws -> String {
+    /// `configurationProtectedSettings`), assigned in prod as `reference` (by default
+    /// `{"fromEnv": "FLUXFLEET_E2E_GIT_TOKEN"}`).
+    static func policiesWithSecret(
+        in dir: URL, reference: [String: Any] = ["fromEnv": "FLUXFLEET_E2E_GIT_TOKEN"]
+    ) throws -> String {
         let policies = dir.appendingPathComponent("policies")
         try FileManager.default.copyItem(at: CLI.root.appendingPathComponent("policies"), to: policies)
         func edit(_ path: String, _ change: (inout [String: Any]) throws -> Void) throws {
@@ -161,7 +164,7 @@ struct ApplyCommandTests {
         try edit("assignments/prod.json") { root in
             var properties = try #require(root["properties"] as? [String: Any])
             var parameters = try #require(properties["parameters"] as? [String: Any])
-            parameters["gitToken"] = ["fromEnv": "FLUXFLEET_E2E_GIT_TOKEN"]
+            parameters["gitToken"] = reference
             properties["parameters"] = parameters
             root["properties"] = properties
         }
