@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why an operation failed: ARM's error code and message, and what a person should do about it.
 public struct RemediationFailure: Sendable, Hashable, Error {
     /// ARM's error code (`ExtensionOperationFailed`, …) or a Remediator code (`OperationTimedOut`,
@@ -39,6 +41,32 @@ public enum ARMErrorClassifier {
             return true
         }
         return false
+    }
+
+    /// The remedy for a non-retryable ARM error, made exact from ARM's message where it names what is missing:
+    /// the action and scope of an `AuthorizationFailed`, the namespace of a `MissingSubscriptionRegistration`.
+    public static func remedy(status: Int, code: String, message: String) -> String {
+        switch code {
+        case "AuthorizationFailed", "LinkedAuthorizationFailed":
+            guard let action = quoted(after: "action '", in: message) else { break }
+            let scope = quoted(after: "scope '", in: message).map { " on \($0)" } ?? ""
+            return
+                "grant the identity \(action)\(scope) (a role with it, or the custom role `fluxfleet plan --show-permissions --output json` prints), then re-run; role assignments can take a few minutes to apply"
+        case "MissingSubscriptionRegistration":
+            guard let namespace = quoted(after: "namespace '", in: message) else { break }
+            return "register the resource provider: az provider register --namespace \(namespace) (once per subscription)"
+        default:
+            break
+        }
+        return remedy(status: status, code: code)
+    }
+
+    /// The text between `marker` and the next `'` in `message`.
+    static func quoted(after marker: String, in message: String) -> String? {
+        guard let start = message.range(of: marker, options: .caseInsensitive) else { return nil }
+        let rest = message[start.upperBound...]
+        guard let end = rest.firstIndex(of: "'"), end > rest.startIndex else { return nil }
+        return String(rest[..<end])
     }
 
     /// The remedy for a non-retryable ARM error.

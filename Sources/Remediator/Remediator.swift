@@ -862,7 +862,7 @@ public final class Remediator {
         let message = error?["message"]?.string ?? "ARM answered \(answer.status)"
         return RemediationFailure(
             code: code, message: Redaction.url(message), status: answer.status,
-            remedy: remedy ?? ARMErrorClassifier.remedy(status: answer.status, code: code),
+            remedy: remedy ?? ARMErrorClassifier.remedy(status: answer.status, code: code, message: message),
             requestId: answer.header("x-ms-request-id"), correlationId: answer.header("x-ms-correlation-request-id"))
     }
 

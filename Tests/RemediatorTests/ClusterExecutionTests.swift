@@ -159,6 +159,27 @@ struct PacingTests {
             ARMErrorClassifier.remedy(status: 409, code: "MissingSubscriptionRegistration").contains(
                 "az provider register"))
     }
+
+    @Test("the remedy names the action and scope ARM's AuthorizationFailed says are missing, and the namespace to register")
+    func exactRemedies() {
+        let scope =
+            "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/providers/Microsoft.KubernetesConfiguration/extensions/flux"
+        let denied = ARMErrorClassifier.remedy(
+            status: 403, code: "AuthorizationFailed",
+            message:
+                "The client 'fluxfleet' with object id '6b1c…' does not have authorization to perform action 'Microsoft.KubernetesConfiguration/extensions/write' over scope '\(scope)' or the scope is invalid. If access was recently granted, please refresh your credentials."
+        )
+        #expect(denied.hasPrefix("grant the identity Microsoft.KubernetesConfiguration/extensions/write on \(scope)"))
+        #expect(denied.contains("--show-permissions"))
+        let unregistered = ARMErrorClassifier.remedy(
+            status: 409, code: "MissingSubscriptionRegistration",
+            message: "The subscription is not registered to use namespace 'Microsoft.KubernetesConfiguration'.")
+        #expect(unregistered.contains("az provider register --namespace Microsoft.KubernetesConfiguration"))
+        // Without the details in the message, the general remedy.
+        #expect(
+            ARMErrorClassifier.remedy(status: 403, code: "AuthorizationFailed", message: "denied")
+                == ARMErrorClassifier.remedy(status: 403, code: "AuthorizationFailed"))
+    }
 }
 
 extension JSON {
