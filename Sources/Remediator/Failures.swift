@@ -54,7 +54,8 @@ public enum ARMErrorClassifier {
                 "grant the identity \(action)\(scope) (a role with it, or the custom role `fluxfleet plan --show-permissions --output json` prints), then re-run; role assignments can take a few minutes to apply"
         case "MissingSubscriptionRegistration":
             guard let namespace = quoted(after: "namespace '", in: message) else { break }
-            return "register the resource provider: az provider register --namespace \(namespace) (once per subscription)"
+            return
+                "register the resource provider: az provider register --namespace \(namespace) (once per subscription)"
         default:
             break
         }

@@ -160,7 +160,7 @@ struct PacingTests {
                 "az provider register"))
     }
 
-    @Test("the remedy names the action and scope ARM's AuthorizationFailed says are missing, and the namespace to register")
+    @Test("remedies name the action and scope AuthorizationFailed says are missing, and the namespace to register")
     func exactRemedies() {
         let scope =
             "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1/providers/Microsoft.KubernetesConfiguration/extensions/flux"
