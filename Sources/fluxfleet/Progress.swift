@@ -16,7 +16,7 @@ import Remediator
 /// Times are on the run's clock: virtual under `--simulate`, so rate and ETA forecast a real run.
 final class ProgressReporter {
     let terminal: Bool
-    private var lastLine: Int64 = .min
+    private var lastLine: Int64?
     private var lastTenth = 0
     private var drawn = false
 
@@ -76,7 +76,8 @@ final class ProgressReporter {
             return
         }
         let tenth = 10 * progress.finished / progress.total
-        if tenth > lastTenth || progress.now - lastLine >= 30_000 || progress.finished == progress.total {
+        let quiet = lastLine.map { progress.now - $0 < 30_000 } ?? false
+        if tenth > lastTenth || !quiet || progress.finished == progress.total {
             lastTenth = tenth
             lastLine = progress.now
             Console.stderr("progress: \(Self.status(progress))")

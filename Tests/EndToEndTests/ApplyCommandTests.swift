@@ -171,6 +171,27 @@ struct ApplyCommandTests {
         return policies.path
     }
 
+    @Test("apply --simulate of 30 clusters logs progress lines, the first before a tenth is done, and finishes")
+    func progressLines() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 30 AKS clusters with a managed identity and no Flux, in the subscription the prod assignment covers.
+        let lines = (1...30).map { n in
+            #"{"id": "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-bulk/providers/Microsoft.ContainerService/managedClusters/aks-bulk-\#(n)", "name": "aks-bulk-\#(n)", "type": "Microsoft.ContainerService/managedClusters", "location": "westeurope", "tags": {}, "identity": {"type": "SystemAssigned", "principalId": "p-\#(n)"}, "properties": {"provisioningState": "Succeeded", "powerState": {"code": "Running"}, "servicePrincipalProfile": {"clientId": "msi"}, "agentPoolProfiles": [{"name": "system", "mode": "System", "count": 3, "vmSize": "Standard_D4ds_v5", "osType": "Linux"}]}}"#
+        }
+        let fleet = dir.appendingPathComponent("bulk.ndjson")
+        try (lines.joined(separator: "\n") + "\n").write(to: fleet, atomically: true, encoding: .utf8)
+        let result = try CLI.run([
+            "apply", "--inventory", fleet.path, "--simulate", "--yes", "--rollout", "none", "--wave", "rest", "--now",
+            Self.now, "--db", dir.appendingPathComponent("h.sqlite").path,
+        ])
+        #expect(result.status == 0, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
+        #expect(result.stdout.contains("30 succeeded, 0 failed"), "stdout: \(result.stdout)")
+        let progress = result.stderr.split(separator: "\n").filter { $0.hasPrefix("progress: ") }
+        #expect(progress.first?.hasPrefix("progress: 1/30 clusters") == true, "stderr: \(result.stderr)")
+        #expect(progress.last?.hasPrefix("progress: 30/30 clusters") == true, "stderr: \(result.stderr)")
+    }
+
     @Test("a secret given by reference is resolved at apply time and appears in no output, plan, report or database")
     func secretCanary() throws {
         let canary = "CANARY-e2e-7c41-never-print"
