@@ -41,6 +41,9 @@ public struct EmulatorConfiguration: Sendable, Hashable {
     /// Scopes under a resource lock (`ReadOnly`/`CanNotDelete`): writes and deletes of resources under them answer
     /// 409 `ScopeLocked`, as ARM does (ids compared ignoring case).
     public var lockedScopes: [String] = []
+    /// Management groups and their subscriptions, by lowercased group id: a Resource Graph query scoped to a group
+    /// reads those subscriptions, and one to a group not listed answers 403 (empty: groups are not checked).
+    public var managementGroups: [String: [String]] = [:]
     /// The most rows a Resource Graph page holds, whatever `options.$top` asks (Resource Graph's own cap is
     /// 1000); a smaller value makes a small fleet answer in several pages.
     public var resourceGraphMaxPageSize: Int = 1000

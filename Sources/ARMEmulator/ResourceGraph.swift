@@ -77,6 +77,22 @@ public enum ResourceGraph {
         if let list = body.member(ignoringCase: "subscriptions"), case .array(let items) = list {
             subscriptions = Set(items.compactMap(\.string).map(ASCII.lowercased))
         }
+        // A management group scope stands for the subscriptions configured under it (none known: every one).
+        if let list = body.member(ignoringCase: "managementGroups"), case .array(let items) = list,
+            !state.configuration.managementGroups.isEmpty
+        {
+            var members: Set<String> = []
+            for group in items.compactMap(\.string) {
+                guard let known = state.configuration.managementGroups[ASCII.lowercased(group)] else {
+                    return ARMError.response(
+                        403, "AuthorizationFailed",
+                        "The client does not have authorization to perform action 'Microsoft.ResourceGraph/resources/read' over scope '/providers/Microsoft.Management/managementGroups/\(group)' or the scope is invalid."
+                    )
+                }
+                members.formUnion(known.map(ASCII.lowercased))
+            }
+            subscriptions = subscriptions.map { $0.intersection(members) } ?? members
+        }
         let options = body.member(ignoringCase: "options") ?? .object([:])
         var top = 100
         if let value = options.member(ignoringCase: "$top") {

@@ -121,6 +121,13 @@ struct EmulatorCommand: AsyncParsableCommand {
     var managedIdentityClientID: String?
 
     @Option(
+        name: .customLong("management-group"),
+        help: ArgumentHelp(
+            "A management group and its subscriptions, for Resource Graph queries scoped to it (repeatable).",
+            valueName: "id=sub[,sub…]"))
+    var managementGroup: [String] = []
+
+    @Option(
         name: .customLong("lock-scope"),
         help: ArgumentHelp(
             "A scope under a resource lock: writes and deletes under it answer 409 ScopeLocked (repeatable).",
@@ -205,6 +212,15 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.seed = seed
         configuration.requireBearerToken = requireAuth || !forbidClient.isEmpty
         configuration.lockedScopes = lockScope
+        for entry in managementGroup {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                Log.error("--management-group '\(entry)' is not ID=SUBSCRIPTION[,SUBSCRIPTION…]")
+                throw ExitCode(64)
+            }
+            configuration.managementGroups[ASCII.lowercased(parts[0]), default: []] += parts[1]
+                .split(separator: ",").map(String.init)
+        }
         do {
             configuration.authentication = try authentication()
         } catch {

@@ -212,6 +212,32 @@ struct LiveAzureTests {
         }
     }
 
+    @Test("--management-group reads its subscriptions; --resource-group narrows; an unknown group is refused (69)")
+    func scopes() throws {
+        let scratch = try Scratch()
+        defer { try? FileManager.default.removeItem(at: scratch.dir) }
+        let emulator = try Self.emulator(scratch, ["--management-group", "platform-prod=\(Self.subscriptions[0])"])
+        defer { emulator.stop() }
+        let env = Self.environment("environment", emulator, scratch)
+        let live = ["inventory", "--output", "json", "--arm-endpoint", emulator.base, "--auth", "environment"]
+        func clusters(_ result: CLIResult) throws -> [String] {
+            guard case .array(let items)? = try JSON.parse(result.stdout)["clusters"] else { return [] }
+            return items.compactMap { $0["id"]?.string }
+        }
+        let group = try CLI.run(live + ["--management-group", "platform-prod"], environment: env)
+        #expect(group.status == 0, "stderr: \(group.stderr)")
+        let ids = try clusters(group)
+        #expect(ids.count == 8 && ids.allSatisfy { $0.contains(Self.subscriptions[0]) }, "\(ids)")
+        let narrowed = try CLI.run(
+            live + ["--subscription", Self.subscriptions[0], "--resource-group", "rg-staging"], environment: env)
+        #expect(narrowed.status == 0, "stderr: \(narrowed.stderr)")
+        let staged = try clusters(narrowed)
+        #expect(!staged.isEmpty && staged.allSatisfy { $0.lowercased().contains("/resourcegroups/rg-staging/") })
+        let unknown = try CLI.run(live + ["--management-group", "elsewhere"], environment: env)
+        #expect(unknown.status == 69, "stderr: \(unknown.stderr)")
+        #expect(Self.errors(unknown).count == 1 && unknown.stderr.contains("403"), "stderr: \(unknown.stderr)")
+    }
+
     @Test("unreachable, TLS, 401, 403 and 404 while reading: one error line with the remedy, exit 69")
     func readErrors() throws {
         let scratch = try Scratch()
