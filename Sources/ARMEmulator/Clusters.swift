@@ -41,7 +41,7 @@ enum Paging {
         let end = min(items.count, start + size)
         var body: [String: JSON] = ["value": .array(Array(items[start..<end]))]
         if end < items.count {
-            let version = PercentEncoding.encodeQueryValue(request.queryValue("api-version") ?? "")
+            let version = PercentEncoding.encode(request.queryValue("api-version") ?? "")
             body["nextLink"] = .string(
                 "\(state.configuration.baseURL)\(request.path)?api-version=\(version)&$skipToken=\(end)")
         }

@@ -41,7 +41,7 @@ enum Operations {
     /// `Azure-AsyncOperation`, `Location`, `Retry-After` and `x-ms-async-operation-timeout`.
     static func addHeaders(_ response: inout ARMResponse, _ operation: LongRunningOperation, state: EmulatorState) {
         let base = state.configuration.baseURL + operation.resourceID
-        let version = PercentEncoding.encodeQueryValue(operation.apiVersion)
+        let version = PercentEncoding.encode(operation.apiVersion)
         response.headers["Azure-AsyncOperation"] = "\(base)/operations/\(operation.id)?api-version=\(version)"
         response.headers["Location"] = "\(base)/operationResults/\(operation.id)?api-version=\(version)"
         response.headers["Retry-After"] = String(state.configuration.pollRetryAfterSeconds)

@@ -167,24 +167,7 @@ extension AzureARMError {
 enum FormEncoding {
     /// `name=value&…`, each part encoded.
     static func encode(_ fields: [(String, String)]) -> String {
-        fields.map { component($0.0) + "=" + component($0.1) }.joined(separator: "&")
-    }
-
-    /// One name or value: letters, digits and `-._~` as they are, every other byte as `%XX`.
-    static func component(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-            }
-        }
-        return out
+        fields.map { PercentEncoding.encode($0.0) + "=" + PercentEncoding.encode($0.1) }.joined(separator: "&")
     }
 }
 

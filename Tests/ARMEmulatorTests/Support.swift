@@ -175,7 +175,7 @@ extension EmulatorState {
     ) -> String {
         let form =
             "grant_type=client_credentials&client_id=\(clientID)&client_secret=\(secret)&scope="
-            + PercentEncoding.encodeQueryValue(scope)
+            + PercentEncoding.encode(scope)
         let answer = ARMEmulator.handle(
             ARMRequest(method: "POST", url: "/\(Fixture.tenant)/oauth2/v2.0/token", body: Array(form.utf8)), in: &self)
         return answer.json["access_token"]?.string ?? "no-token-issued"
