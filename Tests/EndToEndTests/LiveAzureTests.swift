@@ -100,7 +100,7 @@ struct LiveAzureTests {
     }
 
     @Test(
-        "inventory, scan and plan with --subscription equal the snapshot's, signed in with each credential",
+        "inventory, scan, plan and apply with --subscription equal the snapshot's, signed in with each credential",
         arguments: ["environment", "workload-identity", "azure-cli"])
     func sameAsSnapshot(auth: String) throws {
         let scratch = try Scratch()
@@ -148,6 +148,19 @@ struct LiveAzureTests {
                     "the scan over Resource Graph differs from the snapshot's")
             }
         }
+        // Apply as that credential: the same outcome as applying the snapshot to the emulator in-process.
+        let applied = try CLI.run(
+            ["apply", "--now", Self.now, "--yes", "--wave", "rest", "--db", scratch.path("h.sqlite")] + live,
+            environment: env)
+        #expect(applied.status == 0, "apply stdout: \(applied.stdout)\nstderr: \(applied.stderr)")
+        let simulated = try CLI.run(
+            ["apply", "--now", Self.now, "--yes", "--wave", "rest", "--db", scratch.path("s.sqlite"), "--simulate"]
+                + offline)
+        func outcome(_ result: CLIResult) -> String? {
+            result.stdout.split(separator: "\n").first { $0.contains(" succeeded, ") && $0.contains(" failed, ") }
+                .map { String($0.prefix { $0 != ";" }) }
+        }
+        #expect(outcome(applied) != nil && outcome(applied) == outcome(simulated), "\(applied.stdout)")
         let graph = ApplyLoopbackTests.requests(emulator).filter {
             $0.path.hasSuffix("/microsoft.resourcegraph/resources")
         }
