@@ -2,6 +2,10 @@ import FleetCore
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// `fluxfleet` against Azure as the `arm-emulator` binary serves it over real sockets.
 ///
 /// The emulator serves Entra ID's token endpoint, ARM, Resource Graph (several pages) and Key Vault, with tokens
@@ -34,31 +38,45 @@ struct LiveAzureTests {
                 to: url("federated-token"), atomically: true, encoding: .utf8)
             try #"{"kv-fleet": {"git-password": "\#(LiveAzureTests.gitPassword)"}}"#.write(
                 to: url("vault.json"), atomically: true, encoding: .utf8)
-            // The Azure CLI stand-in: logged in as a service principal, it gets its token from the emulator's
-            // Entra ID endpoint (so the token is one the emulator issued) and prints `az account get-access-token`'s
-            // JSON. Its arguments are kept for the test to check.
+            // The Azure CLI stand-in: it prints `az account get-access-token`'s JSON with the token the test put in
+            // `az-token` (one the emulator issued; see ``LiveAzureTests/logInAzureCLI(_:_:)``), or fails as `az`
+            // does before `az login`. Its arguments are kept for the test to check.
             let az = url("bin/az")
             try #"""
             #!/bin/sh
-            echo "$@" > "$(dirname "$0")/../az-args"
-            resource=""; previous=""
-            for argument in "$@"; do
-              if [ "$previous" = "--resource" ]; then resource="$argument"; fi; previous="$argument"
-            done
-            answer=$(curl -s -X POST "$FLUXFLEET_TEST_AUTHORITY/\#(LiveAzureTests.tenant)/oauth2/v2.0/token" \
-              --data-urlencode grant_type=client_credentials --data-urlencode client_id=az-cli-user \
-              --data-urlencode "client_secret=$(cat "$(dirname "$0")/../client-secret")" \
-              --data-urlencode "scope=$resource/.default")
-            token=$(printf '%s' "$answer" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
-            if [ -z "$token" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
+            here="$(dirname "$0")/.."
+            echo "$@" > "$here/az-args"
+            if [ ! -s "$here/az-token" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
             printf '{"accessToken": "%s", "expiresOn": "2030-01-01 00:00:00.000000", "expires_on": %s, "subscription": "%s", "tenant": "%s", "tokenType": "Bearer"}\n' \
-              "$token" "$(( $(date +%s) + 3600 ))" "\#(LiveAzureTests.subscriptions[0])" "\#(LiveAzureTests.tenant)"
+              "$(cat "$here/az-token")" "$(( $(date +%s) + 3600 ))" "\#(LiveAzureTests.subscriptions[0])" "\#(LiveAzureTests.tenant)"
             """#.write(to: az, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: az.path)
         }
 
         func url(_ name: String) -> URL { dir.appendingPathComponent(name) }
         func path(_ name: String) -> String { url(name).path }
+    }
+
+    /// `az login` for the stand-in: a token for ARM from the emulator's Entra ID endpoint, kept in `az-token`.
+    static func logInAzureCLI(_ emulator: EmulatorProcess, _ scratch: Scratch) throws {
+        var request = URLRequest(url: URL(string: "\(emulator.base)/\(tenant)/oauth2/v2.0/token")!)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(
+            ("grant_type=client_credentials&client_id=az-cli-user&client_secret=\(clientSecret)"
+                + "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default").utf8)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var answer: Data?
+        let session = URLSession(configuration: .ephemeral)
+        session.dataTask(with: request) { data, _, _ in
+            answer = data
+            done.signal()
+        }.resume()
+        done.wait()
+        session.finishTasksAndInvalidate()
+        let token = try #require(
+            try JSON.parse(String(decoding: answer ?? Data(), as: UTF8.self))["access_token"]?.string)
+        try token.write(to: scratch.url("az-token"), atomically: true, encoding: .utf8)
     }
 
     /// An emulator of the demo fleet that requires tokens it issued, the client secret and the federated token,
@@ -68,7 +86,7 @@ struct LiveAzureTests {
             [
                 "--require-auth", "--client-secret-file", scratch.path("client-secret"), "--federated-token-file",
                 scratch.path("federated-token"), "--key-vault-secrets", scratch.path("vault.json"), "--page-size", "4",
-                "--time-scale", "1000", "--no-keep-alive", "--request-log", scratch.path("requests.ndjson"),
+                "--time-scale", "100", "--no-keep-alive", "--request-log", scratch.path("requests.ndjson"),
             ] + extra)
     }
 
@@ -87,7 +105,7 @@ struct LiveAzureTests {
             ]
         default:
             let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-            return ["PATH": scratch.path("bin") + ":" + path, "FLUXFLEET_TEST_AUTHORITY": emulator.base]
+            return ["PATH": scratch.path("bin") + ":" + path]
         }
     }
 
@@ -108,6 +126,7 @@ struct LiveAzureTests {
         let emulator = try Self.emulator(scratch)
         defer { emulator.stop() }
         let env = Self.environment(auth, emulator, scratch)
+        if auth == "azure-cli" { try Self.logInAzureCLI(emulator, scratch) }
         let live = ["--arm-endpoint", emulator.base, "--auth", auth] + Self.scope
         let offline = ["--inventory", "fleet-examples/demo"]
 
