@@ -339,6 +339,12 @@ public struct JSONValue: Sendable {
 
     /// The value's JSON text exactly as it appears in the input.
     public var rawText: String {
+        withRawBytes { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the bytes of ``rawText`` (the value's JSON text exactly as it appears in the input)
+    /// without making a string; the bytes are valid only during the call.
+    public func withRawBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let start = offset
         let endOffset: Int
         switch tag {
@@ -348,9 +354,9 @@ public struct JSONValue: Sendable {
         case Tape.true, Tape.null: endOffset = start + 4
         default: endOffset = start + 5
         }
-        return String(
-            decoding: UnsafeBufferPointer(start: UnsafePointer(document.bytes.start) + start, count: endOffset - start),
-            as: UTF8.self)
+        return try withExtendedLifetime(document) {
+            try body(UnsafeBufferPointer(start: UnsafePointer(document.bytes.start) + start, count: endOffset - start))
+        }
     }
 
     private var numberLength: Int {

@@ -46,10 +46,45 @@ final class ConditionMemo {
         }
     }
 
+    /// Where a key's inputs are read from: the names looked up in one pass over the record, and over its
+    /// `properties`.
+    final class KeyReader {
+        /// `properties` first when an input is under it, then the top-level inputs.
+        let top: JSONMemberNames
+        /// The inputs under `properties`.
+        let underProperties: JSONMemberNames
+        /// Per input, in order: whether it is under `properties`, and its position in ``top`` or
+        /// ``underProperties``.
+        let positions: [(underProperties: Bool, position: Int)]
+
+        /// Whether ``top`` starts with `properties`.
+        let readsProperties: Bool
+
+        init(_ inputs: [Input]) {
+            readsProperties = inputs.contains(where: \.underProperties)
+            var top = readsProperties ? ["properties"] : []
+            var nested: [String] = []
+            var positions: [(Bool, Int)] = []
+            for input in inputs {
+                if input.underProperties {
+                    positions.append((true, nested.count))
+                    nested.append(input.name)
+                } else {
+                    positions.append((false, top.count))
+                    top.append(input.name)
+                }
+            }
+            self.top = JSONMemberNames(top)
+            self.underProperties = JSONMemberNames(nested)
+            self.positions = positions
+        }
+    }
+
     private final class State {
         /// What the condition reads; nil when it does not qualify.
         var inputs: [Input]?
-        var readsProperties = false
+        /// How to read ``inputs`` (nil when the condition does not qualify).
+        var reader: KeyReader?
         var entries: [ByteKey: Entry] = [:]
         var disabled = false
         /// Per shared key (its index): whether it reads everything this condition reads.
@@ -67,7 +102,10 @@ final class ConditionMemo {
 
     /// The inputs of every qualifying condition the scan evaluates on a resource type (lowercased), so that one
     /// key per resource serves all of them.
-    private let shared: [(type: String, inputs: [Input], readsProperties: Bool, set: Set<Input>)]
+    private let shared: [(type: String, set: Set<Input>, reader: KeyReader)]
+    /// Members found by the last key made (reused storage).
+    private var foundTop: [JSONValue?] = []
+    private var foundProperties: [JSONValue?] = []
     /// The keys made this cluster, by resource (the record keeps its document alive) and type.
     private var keys: [(record: JSONValue, type: String, key: ByteKey)] = []
 
@@ -76,15 +114,12 @@ final class ConditionMemo {
     /// Their `if` shares keys on the types it names (or on clusters), their existence condition on their related
     /// type. Conditions evaluated on other types are keyed alone.
     init(policies: [AssignedPolicy] = []) {
-        var shared: [String: (inputs: [Input], readsProperties: Bool, set: Set<Input>)] = [:]
+        var shared: [String: (inputs: [Input], set: Set<Input>)] = [:]
         func add(_ condition: Condition?, types: [String]) {
             guard let condition, let inputs = Self.prepare(condition).inputs else { return }
             for type in types {
-                var entry = shared[type] ?? ([], false, [])
-                for input in inputs where entry.set.insert(input).inserted {
-                    entry.inputs.append(input)
-                    if input.underProperties { entry.readsProperties = true }
-                }
+                var entry = shared[type] ?? ([], [])
+                for input in inputs where entry.set.insert(input).inserted { entry.inputs.append(input) }
                 shared[type] = entry
             }
         }
@@ -94,7 +129,7 @@ final class ConditionMemo {
             if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
         }
         self.shared = shared.keys.sorted().map(PolicyEvaluator.Candidate.canonical).map {
-            ($0, shared[$0]!.inputs, shared[$0]!.readsProperties, shared[$0]!.set)
+            ($0, shared[$0]!.set, KeyReader(shared[$0]!.inputs))
         }
     }
 
@@ -123,7 +158,7 @@ final class ConditionMemo {
             prepared = Self.prepare(condition)
             states[slot] = prepared
         }
-        guard !prepared.disabled, let inputs = prepared.inputs else { return nil }
+        guard !prepared.disabled, let reader = prepared.reader else { return nil }
         let lowered = typeKey ?? ASCII.lowercased(resourceType)
         let memoKey: ByteKey
         if let index = shared.firstIndex(where: { $0.type == lowered }),
@@ -137,11 +172,11 @@ final class ConditionMemo {
             }) {
                 memoKey = made.key
             } else {
-                memoKey = Self.key(resource, resourceType, union.inputs, union.readsProperties, shared: true)
+                memoKey = key(resource, resourceType, union.reader, shared: true)
                 keys.append((resource, resourceType, memoKey))
             }
         } else {
-            memoKey = Self.key(resource, resourceType, inputs, prepared.readsProperties, shared: false)
+            memoKey = key(resource, resourceType, reader, shared: false)
         }
         let evaluator = ConditionEvaluator(collectsReasons: true, fieldFunctionReadsContext: fieldFunctionReadsContext)
         if let known = prepared.entries[memoKey] {
@@ -166,24 +201,26 @@ final class ConditionMemo {
         return entry
     }
 
-    /// The JSON text of `inputs` in `resource`, looked up as the evaluator looks them up.
-    private static func key(
-        _ resource: JSONValue, _ resourceType: String, _ inputs: [Input], _ readsProperties: Bool, shared: Bool
+    /// The JSON text of the inputs `reader` reads in `resource`, looked up as the evaluator looks them up
+    /// (ignoring case, the last match winning): one pass over the record and one over its `properties`.
+    private func key(
+        _ resource: JSONValue, _ resourceType: String, _ reader: KeyReader, shared: Bool
     ) -> ByteKey {
         // A local builder: no exclusivity checks on a class member, and the key takes its buffer as it is.
         var key = ByteKeyBuilder()
         key.append(tag: shared ? 1 : 0)
         key.append(text: resourceType)
-        var properties: JSONValue?
-        if readsProperties {
-            properties = resource.member(ignoringCase: "properties")
-            if let found = properties, found.isNull { properties = nil }
+        foundTop.removeAll(keepingCapacity: true)
+        foundProperties.removeAll(keepingCapacity: true)
+        if reader.top.count > 0 { resource.members(reader.top, matching: .ignoringCase, into: &foundTop) }
+        if reader.readsProperties, let properties = foundTop[0], !properties.isNull {
+            properties.members(reader.underProperties, matching: .ignoringCase, into: &foundProperties)
         }
-        for input in inputs {
-            if input.underProperties {
-                key.append(properties?.member(ignoringCase: input.name))
+        for (underProperties, position) in reader.positions {
+            if underProperties {
+                key.append(position < foundProperties.count ? foundProperties[position] : nil)
             } else {
-                key.append(resource.member(ignoringCase: input.name))
+                key.append(foundTop[position])
             }
         }
         return key.key
@@ -234,7 +271,7 @@ final class ConditionMemo {
         let state = State()
         if visit(condition) {
             state.inputs = inputs
-            state.readsProperties = inputs.contains(where: \.underProperties)
+            state.reader = KeyReader(inputs)
         }
         return state
     }

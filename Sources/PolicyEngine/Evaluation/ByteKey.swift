@@ -71,7 +71,7 @@ struct ByteKeyBuilder {
 
     /// Appends a value read from the input: its JSON text exactly as written (nil: absent).
     ///
-    /// Scalars are copied straight from the input; objects and arrays through ``JSONValue/rawText``.
+    /// Scalars are copied straight from the input; objects and arrays through ``JSONValue/withRawBytes(_:)``.
     mutating func append(_ value: JSONValue?) {
         guard let value else {
             bytes.append(0)
@@ -79,9 +79,10 @@ struct ByteKeyBuilder {
         }
         let kind = value.kind
         guard kind != .object && kind != .array else {
-            let text = value.rawText
-            appendFramed(kind, text.utf8.count)
-            bytes.append(contentsOf: text.utf8)
+            value.withRawBytes { text in
+                appendFramed(kind, text.count)
+                bytes.append(contentsOf: text)
+            }
             return
         }
         let input = value.document.bytes.buffer

@@ -623,15 +623,16 @@ public enum PolicyEvaluator {
                     if effect != policy.effect { effective = policy.with(effect: effect) }
                 }
                 guard effective.effect != "Disabled",
-                    var result = evaluate(
+                    let result = evaluate(
                         candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
                         memo: memo, strict: &strict)
                 else { continue }
-                if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
-                    result.state = .exempt
-                    result.exemptionId = exemption.id
-                }
+                // Appended first and marked exempt in place: the result (a dozen references) is moved, not copied.
                 results.append(result)
+                if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
+                    results[results.count - 1].state = .exempt
+                    results[results.count - 1].exemptionId = exemption.id
+                }
             }
         }
     }
@@ -744,10 +745,9 @@ public enum PolicyEvaluator {
 
     static func existence(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
-        children: [Candidate], options: ScanOptions, memo: ScanMemo, result: PolicyResult,
+        children: [Candidate], options: ScanOptions, memo: ScanMemo, result: consuming PolicyResult,
         strict: inout [StrictResult]
     ) -> PolicyResult {
-        var result = result
         var related = children.filter { $0.typeKey == policy.relatedTypeKey }
         if let name = policy.constantRelatedName {
             related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }

@@ -126,7 +126,12 @@ public struct DriftPlan: Sendable {
 
     /// The kind of an observed resource: from its `type`, else what the desired body sets.
     private func kind(of observed: JSONValue) -> DriftResourceKind {
-        guard let type = SpecDrift.member("type", of: observed)?.string else { return desiredKind }
+        kind(type: SpecDrift.member("type", of: observed))
+    }
+
+    /// The kind of an observed resource whose `type` member is `type`.
+    private func kind(type member: JSONValue?) -> DriftResourceKind {
+        guard let type = member?.string else { return desiredKind }
         let lowered = ASCII.lowercased(type)
         if lowered.hasSuffix("/fluxconfigurations") { return .fluxConfiguration }
         if lowered.hasSuffix("/extensions") { return .extensionResource }
@@ -134,25 +139,60 @@ public struct DriftPlan: Sendable {
         return desiredKind
     }
 
+    /// The observed members ``memoKey(observed:names:scratch:into:)`` reads, to be found in one pass per object.
+    final class MemoKeyNames {
+        /// The top-level members the body sets, then `type`.
+        let top: JSONMemberNames
+        /// Per top-level member that is a desired object: the members the body sets in it.
+        let inner: [JSONMemberNames?]
+
+        init(top: JSONMemberNames, inner: [JSONMemberNames?]) {
+            self.top = top
+            self.inner = inner
+        }
+    }
+
+    /// Storage ``memoKey(observed:names:scratch:into:)`` reuses from key to key.
+    struct MemoKeyScratch {
+        var children: [JSONValue?] = []
+        var grandchildren: [JSONValue?] = []
+    }
+
+    /// The names ``memoKey(observed:names:scratch:into:)`` looks up; nil when the body is not an object.
+    func memoKeyNames() -> MemoKeyNames? {
+        guard case .object(_, _, let members) = root else { return nil }
+        return MemoKeyNames(
+            top: JSONMemberNames(members.map(\.name) + ["type"]),
+            inner: members.map { member in
+                guard case .object(_, _, let inner) = member.node else { return nil }
+                return JSONMemberNames(inner.map(\.name))
+            })
+    }
+
     /// Writes into `key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal comparisons.
     ///
     /// That is the kind, then for each member the desired body sets, the observed member's JSON text, or for a
-    /// desired object (such as `properties`) the text of each of its members the body sets.
+    /// desired object (such as `properties`) the text of each of its members the body sets. `names` are this
+    /// plan's ``memoKeyNames()``.
     ///
     /// - Returns: false when `observed` is not an object (compare it directly).
-    func memoKey(observed: JSONValue, into key: inout ByteKeyBuilder) -> Bool {
-        guard observed.isObject, case .object(_, _, let members) = root else { return false }
-        switch kind(of: observed) {
+    func memoKey(
+        observed: JSONValue, names: MemoKeyNames, scratch: inout MemoKeyScratch, into key: inout ByteKeyBuilder
+    ) -> Bool {
+        guard observed.isObject else { return false }
+        observed.members(names.top, matching: .preferringExact, into: &scratch.children)
+        switch kind(type: scratch.children[names.top.count - 1]) {
         case .fluxConfiguration: key.append(tag: 1)
         case .extensionResource: key.append(tag: 2)
         case .other: key.append(tag: 3)
         }
-        for member in members {
-            let child = SpecDrift.member(member.name, of: observed)
-            if case .object(_, _, let inner) = member.node, let child, child.isObject {
+        for (position, inner) in names.inner.enumerated() {
+            let child = scratch.children[position]
+            if let inner, let child, child.isObject {
                 // Only the members the body sets are read (not the status members around them).
                 key.append(tag: 4)
-                for grandchild in inner { key.append(SpecDrift.member(grandchild.name, of: child)) }
+                child.members(inner, matching: .preferringExact, into: &scratch.grandchildren)
+                for grandchild in scratch.grandchildren { key.append(grandchild) }
             } else {
                 key.append(tag: 5)
                 key.append(child)
@@ -310,14 +350,24 @@ final class DriftMemo {
     private(set) var hits = 0
     private(set) var misses = 0
 
+    /// The members the key reads (nil: the plan gives no key).
+    private let names: DriftPlan.MemoKeyNames?
+    /// Members found while making a key (reused storage).
+    private var scratch = DriftPlan.MemoKeyScratch()
+
     /// A memo for `plan`.
-    init(_ plan: DriftPlan) { self.plan = plan }
+    init(_ plan: DriftPlan) {
+        self.plan = plan
+        self.names = plan.memoKeyNames()
+    }
 
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
     func compare(observed: JSONValue?) -> [DriftEntry] {
-        guard !disabled, let observed, !observed.isNull else { return plan.compare(observed: observed) }
+        guard !disabled, let observed, !observed.isNull, let names else { return plan.compare(observed: observed) }
         var key = ByteKeyBuilder()
-        guard plan.memoKey(observed: observed, into: &key) else { return plan.compare(observed: observed) }
+        guard plan.memoKey(observed: observed, names: names, scratch: &scratch, into: &key) else {
+            return plan.compare(observed: observed)
+        }
         let memoKey = key.key
         if let entry = known[memoKey] {
             if entry.checked {
