@@ -203,7 +203,8 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     private var groupIndex: [Group: Int32] = [:]
     private var bodyIndex: [Body: Int32] = [:]
     private var lastGroup: (Group, Int32)?
-    private var lastBody: [(Body, Int32)?] = []
+    /// Per group: the body each subject (suffix number) had on the last row of that subject.
+    private var lastBody: [[(suffix: Int32, body: Body, n: Int32)]] = []
     private var lastCluster: (id: String, index: Int32)?
 
     init(range: Range<Int>) {
@@ -243,8 +244,13 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
                 rowSuffix.append(n)
             }
         }
+        // A cluster's rows cycle through a few groups: the previous row's, then a short linear search
+        // (equal strings mostly share storage, so most comparisons read no byte), before hashing.
         if let (last, n) = lastGroup, last == group {
             rowGroup.append(n)
+        } else if groups.count <= 16, let known = groups.firstIndex(where: { $0 == group }) {
+            rowGroup.append(Int32(known))
+            lastGroup = (group, Int32(known))
         } else if let known = groupIndex[group] {
             rowGroup.append(known)
             lastGroup = (group, known)
@@ -255,27 +261,34 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
             rowGroup.append(n)
             lastGroup = (group, n)
         }
-        // Rows of one rule mostly repeat the body the rule had on the previous cluster: an equality
-        // check against it (mostly on shared string storage) costs less than hashing the reasons.
+        // A subject (group and suffix) mostly repeats the body it had on the previous cluster: an
+        // equality check against it (mostly on shared string storage) costs less than hashing the
+        // reasons. (Per subject, not per group: a group's subjects, such as the strict view's
+        // extension and configuration, alternate between bodies of different shapes.)
         let g = Int(rowGroup[rowGroup.count - 1])
-        if g < lastBody.count, let (last, n) = lastBody[g], last == body {
-            rowBody.append(n)
-        } else if let known = bodyIndex[body] {
-            rowBody.append(known)
-            remember(body, known, group: g)
+        let s = rowSuffix[rowSuffix.count - 1]
+        while lastBody.count <= g { lastBody.append([]) }
+        let j = lastBody[g].firstIndex { $0.suffix == s }
+        if let j, lastBody[g][j].body == body {
+            rowBody.append(lastBody[g][j].n)
+            return
+        }
+        let n: Int32
+        if let known = bodyIndex[body] {
+            n = known
         } else {
-            let n = Int32(bodies.count)
+            n = Int32(bodies.count)
             bodies.append(body)
             rendered.append(render())
             bodyIndex[body] = n
-            rowBody.append(n)
-            remember(body, n, group: g)
         }
-    }
-
-    private mutating func remember(_ body: Body, _ n: Int32, group: Int) {
-        while lastBody.count <= group { lastBody.append(nil) }
-        lastBody[group] = (body, n)
+        rowBody.append(n)
+        if let j {
+            lastBody[g][j].body = body
+            lastBody[g][j].n = n
+        } else {
+            lastBody[g].append((s, body, n))
+        }
     }
 
     /// Prepares `count` rows in chunks on every core but one (the writer thread stores rows meanwhile:
