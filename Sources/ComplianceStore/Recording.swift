@@ -203,8 +203,10 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     private var groupIndex: [Group: Int32] = [:]
     private var bodyIndex: [Body: Int32] = [:]
     private var lastGroup: (Group, Int32)?
-    /// Per group: the body each subject (suffix number) had on the last row of that subject.
+    /// Per group: the last bodies (``recentBodies`` at most) each subject (suffix number) had, oldest first.
     private var lastBody: [[(suffix: Int32, body: Body, n: Int32)]] = []
+    /// How many bodies are remembered per subject.
+    private static var recentBodies: Int { 4 }
     private var lastCluster: (id: String, index: Int32)?
 
     init(range: Range<Int>) {
@@ -261,16 +263,15 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
             rowGroup.append(n)
             lastGroup = (group, n)
         }
-        // A subject (group and suffix) mostly repeats the body it had on the previous cluster: an
-        // equality check against it (mostly on shared string storage) costs less than hashing the
-        // reasons. (Per subject, not per group: a group's subjects, such as the strict view's
-        // extension and configuration, alternate between bodies of different shapes.)
+        // A subject (group and suffix) mostly repeats one of the few bodies it had on the previous
+        // clusters (a state and its reasons): equality checks against them (mostly on shared string
+        // storage) cost less than hashing the reasons. Per subject, not per group: a group's
+        // subjects, such as the strict view's extension and configuration, have bodies of different shapes.
         let g = Int(rowGroup[rowGroup.count - 1])
         let s = rowSuffix[rowSuffix.count - 1]
         while lastBody.count <= g { lastBody.append([]) }
-        let j = lastBody[g].firstIndex { $0.suffix == s }
-        if let j, lastBody[g][j].body == body {
-            rowBody.append(lastBody[g][j].n)
+        if let hit = lastBody[g].lastIndex(where: { $0.suffix == s && $0.body == body }) {
+            rowBody.append(lastBody[g][hit].n)
             return
         }
         let n: Int32
@@ -283,11 +284,11 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
             bodyIndex[body] = n
         }
         rowBody.append(n)
-        if let j {
-            lastBody[g][j].body = body
-            lastBody[g][j].n = n
-        } else {
-            lastBody[g].append((s, body, n))
+        lastBody[g].append((s, body, n))
+        if lastBody[g].count(where: { $0.suffix == s }) > Self.recentBodies,
+            let oldest = lastBody[g].firstIndex(where: { $0.suffix == s })
+        {
+            lastBody[g].remove(at: oldest)
         }
     }
 
