@@ -202,6 +202,9 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     private var suffixIndex: [Substring: Int32] = [:]
     private var groupIndex: [Group: Int32] = [:]
     private var bodyIndex: [Body: Int32] = [:]
+    /// Bodies rendered by the worker so far, carried from chunk to chunk (``prepare(into:_:)``): each
+    /// distinct body is rendered once per worker, not once per chunk.
+    private var renderedBefore: [Body: [UInt8]] = [:]
     private var lastGroup: (Group, Int32)?
     /// Per group: the last bodies (``recentBodies`` at most) each subject (suffix number) had, oldest first.
     private var lastBody: [[(suffix: Int32, body: Body, n: Int32)]] = []
@@ -280,7 +283,13 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         } else {
             n = Int32(bodies.count)
             bodies.append(body)
-            rendered.append(render())
+            if let known = renderedBefore[body] {
+                rendered.append(known)
+            } else {
+                let bytes = render()
+                renderedBefore[body] = bytes
+                rendered.append(bytes)
+            }
             bodyIndex[body] = n
         }
         rowBody.append(n)
@@ -292,32 +301,83 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         }
     }
 
-    /// Prepares `count` rows in chunks on every core but one (the writer thread stores rows meanwhile:
-    /// a worker on its core would only take turns with it); `row` adds row `i` to its chunk.
-    static func chunks(_ count: Int, _ row: @Sendable (Int, inout PreparedChunk) -> Void) -> [PreparedChunk] {
-        let workers = min(max(1, JSONRecords.availableCores - 1), max(1, count / 4096))
-        let slots = ResultSlots<PreparedChunk>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { k in
-            var chunk = PreparedChunk(range: (count * k / workers)..<(count * (k + 1) / workers))
-            for i in chunk.range { row(i, &chunk) }
-            slots.set(k, chunk)
+    /// Prepares the rows of `stream` on every core but one (the writer thread stores rows meanwhile:
+    /// a worker on its core would only take turns with it), each chunk handed over as soon as it is
+    /// ready; `row` adds row `i` to its chunk.
+    static func prepare(into stream: ChunkStream<PreparedChunk>, _ row: @Sendable (Int, inout PreparedChunk) -> Void) {
+        let chunks = stream.count
+        let rows = stream.rows
+        let workers = stream.workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            // Worker w takes chunks w, w + workers, …: in order, so the first chunks are ready first.
+            var renderedBefore: [Body: [UInt8]] = [:]
+            for k in stride(from: w, to: chunks, by: workers) {
+                var chunk = PreparedChunk(range: (rows * k / chunks)..<(rows * (k + 1) / chunks))
+                swap(&chunk.renderedBefore, &renderedBefore)
+                for i in chunk.range { row(i, &chunk) }
+                swap(&chunk.renderedBefore, &renderedBefore)
+                stream.set(k, chunk)
+            }
         }
-        return (0..<workers).compactMap { slots.get($0) }
+    }
+}
+
+/// Rows prepared in chunks, each handed to the writer thread as soon as it is ready, in order: the
+/// writer stores the first chunks while the next ones are prepared.
+final class ChunkStream<Chunk>: @unchecked Sendable {
+    // @unchecked: each chunk is written once by the worker that prepares it and read only after its
+    // semaphore was waited for (the semaphore orders them); `waited` is the reading thread's own.
+    /// The number of rows.
+    let rows: Int
+    /// The number of chunks.
+    let count: Int
+    /// The number of workers preparing them.
+    let workers: Int
+    private let slots: ResultSlots<Chunk>
+    private let ready: [DispatchSemaphore]
+    private var waited: [Bool]
+
+    /// Chunks for `rows` rows: a worker for every core but one (at least 4,096 rows each), and up to
+    /// 8 chunks, so that the writer can start early while each distinct body is still rendered only
+    /// a few times (once per chunk it appears in).
+    init(rows: Int) {
+        self.rows = rows
+        workers = min(max(1, JSONRecords.availableCores - 1), max(1, rows / 4096))
+        count = max(workers, min(8, rows / 4096))
+        slots = ResultSlots(count: count)
+        ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+        waited = Array(repeating: false, count: count)
+    }
+
+    /// Hands chunk `k` over (from the worker that prepared it).
+    func set(_ k: Int, _ chunk: Chunk) {
+        slots.set(k, chunk)
+        ready[k].signal()
+    }
+
+    /// Chunk `k` (waits for it).
+    func chunk(_ k: Int) -> Chunk {
+        if !waited[k] {
+            ready[k].wait()
+            waited[k] = true
+        }
+        return slots.get(k)!
     }
 }
 
 /// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
-/// background when created, so that it runs while the writer thread stores the clusters, and the
-/// strict view's while it stores the results.
+/// background when created, so that it runs while the writer thread stores the clusters, and then
+/// the results and the strict view chunk by chunk.
 final class Preparation: @unchecked Sendable {
-    // @unchecked: each part is written once by the background task (which holds the object until it
-    // is done), and read only after its semaphore was waited for (the semaphore orders them).
+    // @unchecked: the index is written once by the background task (which holds the object until it
+    // is done), and read only after its semaphore was waited for (the semaphore orders them); the
+    // streams order their chunks the same way.
     private var clusterIndex = ClusterIndex()
-    private var resultChunks: [PreparedChunk<RuleName, ResultBodyKey>] = []
-    private var strictChunks: [PreparedChunk<String, StrictBodyKey>] = []
     private var indexed = Signal()
-    private var resultsReady = Signal()
-    private var strictReady = Signal()
+    /// The prepared result rows.
+    let results: ChunkStream<PreparedChunk<RuleName, ResultBodyKey>>
+    /// The prepared strict-view rows.
+    let strict: ChunkStream<PreparedChunk<String, StrictBodyKey>>
 
     /// A part's readiness: signalled once by the background task, waited for at most once.
     private struct Signal {
@@ -334,12 +394,14 @@ final class Preparation: @unchecked Sendable {
 
     /// Starts the preparation of `scan`'s rows; `clusters` are the inventory's.
     init(_ scan: ScanResult, clusters inventory: [Cluster]) {
+        results = ChunkStream(rows: scan.results.count)
+        strict = ChunkStream(rows: scan.strict.count)
         DispatchQueue.global().async { [self] in
             clusterIndex = ClusterIndex(inventory)
             indexed.semaphore.signal()
             let clusters = clusterIndex
             let results = scan.results
-            resultChunks = PreparedChunk.chunks(results.count) { i, chunk in
+            PreparedChunk.prepare(into: self.results) { i, chunk in
                 // Field by field: copying the whole result would retain every member.
                 chunk.add(
                     resourceId: results[i].resourceId, clusterId: results[i].clusterId, clusters: clusters,
@@ -351,16 +413,14 @@ final class Preparation: @unchecked Sendable {
                         reasons: results[i].reasons),
                     render: { Details.body(of: results[i]) })
             }
-            resultsReady.semaphore.signal()
             let entries = scan.strict
-            strictChunks = PreparedChunk.chunks(entries.count) { i, chunk in
+            PreparedChunk.prepare(into: strict) { i, chunk in
                 chunk.add(
                     resourceId: entries[i].resourceId, clusterId: entries[i].clusterId, clusters: clusters,
                     group: entries[i].assignmentId,
                     body: StrictBodyKey(drift: entries[i].drift, runtime: entries[i].runtime),
                     render: { Details.body(of: entries[i]) })
             }
-            strictReady.semaphore.signal()
         }
     }
 
@@ -368,18 +428,6 @@ final class Preparation: @unchecked Sendable {
     func clusters() -> ClusterIndex {
         indexed.wait()
         return clusterIndex
-    }
-
-    /// The prepared result rows (waits for them).
-    func results() -> [PreparedChunk<RuleName, ResultBodyKey>] {
-        resultsReady.wait()
-        return resultChunks
-    }
-
-    /// The prepared strict-view rows (waits for them).
-    func strict() -> [PreparedChunk<String, StrictBodyKey>] {
-        strictReady.wait()
-        return strictChunks
     }
 }
 
@@ -1094,7 +1142,7 @@ struct RunWriter {
         _ prepared: Preparation, rules: inout [RuleKey: Int64], open: inout OpenIntervals
     ) throws {
         let results = scan.results
-        let chunks = prepared.results()
+        let chunks = prepared.results
         // Rows are inserted in batches while closes run at once: a close only ever ends an interval of
         // an earlier run, never one this run inserts.
         var insert = try BatchedInsert(
@@ -1107,7 +1155,8 @@ struct RunWriter {
         var bodies: [ResultBodyKey: Int64] = [:]
         var worst: [ResourceKey: ComplianceState] = [:]
         worst.reserveCapacity(results.count / 2)
-        for chunk in chunks {
+        for k in 0..<chunks.count {
+            let chunk = chunks.chunk(k)
             let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
             let resources = try resourceRows(chunk.suffixes)
             let details = try detailIDs(chunk, known: &bodies)
@@ -1182,7 +1231,7 @@ struct RunWriter {
 
     private mutating func writeStrict(_ prepared: Preparation, open: inout OpenIntervals) throws {
         let entries = scan.strict
-        let chunks = prepared.strict()
+        let chunks = prepared.strict
         var insert = try BatchedInsert(
             database, "INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail)",
             columns: 5)
@@ -1194,7 +1243,8 @@ struct RunWriter {
         var bodies: [StrictBodyKey: Int64] = [:]
         var lastCluster: (index: Int32, row: Int64)?
         var range = 0..<0
-        for chunk in chunks {
+        for k in 0..<chunks.count {
+            let chunk = chunks.chunk(k)
             let assignments = chunk.groups.map { assignmentRows[ASCII.lowercased($0)] ?? 0 }
             let resources = try resourceRows(chunk.suffixes)
             let details = try detailIDs(chunk, known: &bodies)
