@@ -202,8 +202,14 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     private var suffixIndex: [Substring: Int32] = [:]
     private var groupIndex: [Group: Int32] = [:]
     private var bodyIndex: [Body: Int32] = [:]
+    /// Bodies rendered by the worker so far, carried from chunk to chunk (``prepare(into:_:)``): each
+    /// distinct body is rendered once per worker, not once per chunk.
+    private var renderedBefore: [Body: [UInt8]] = [:]
     private var lastGroup: (Group, Int32)?
-    private var lastBody: [(Body, Int32)?] = []
+    /// Per group: the last bodies (``recentBodies`` at most) each subject (suffix number) had, oldest first.
+    private var lastBody: [[(suffix: Int32, body: Body, n: Int32)]] = []
+    /// How many bodies are remembered per subject.
+    private static var recentBodies: Int { 4 }
     private var lastCluster: (id: String, index: Int32)?
 
     init(range: Range<Int>) {
@@ -243,8 +249,13 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
                 rowSuffix.append(n)
             }
         }
+        // A cluster's rows cycle through a few groups: the previous row's, then a short linear search
+        // (equal strings mostly share storage, so most comparisons read no byte), before hashing.
         if let (last, n) = lastGroup, last == group {
             rowGroup.append(n)
+        } else if groups.count <= 16, let known = groups.firstIndex(where: { $0 == group }) {
+            rowGroup.append(Int32(known))
+            lastGroup = (group, Int32(known))
         } else if let known = groupIndex[group] {
             rowGroup.append(known)
             lastGroup = (group, known)
@@ -255,55 +266,118 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
             rowGroup.append(n)
             lastGroup = (group, n)
         }
-        // Rows of one rule mostly repeat the body the rule had on the previous cluster: an equality
-        // check against it (mostly on shared string storage) costs less than hashing the reasons.
+        // A subject (group and suffix) mostly repeats one of the few bodies it had on the previous
+        // clusters (a state and its reasons): equality checks against them (mostly on shared string
+        // storage) cost less than hashing the reasons. Per subject, not per group: a group's
+        // subjects, such as the strict view's extension and configuration, have bodies of different shapes.
         let g = Int(rowGroup[rowGroup.count - 1])
-        if g < lastBody.count, let (last, n) = lastBody[g], last == body {
-            rowBody.append(n)
-        } else if let known = bodyIndex[body] {
-            rowBody.append(known)
-            remember(body, known, group: g)
+        let s = rowSuffix[rowSuffix.count - 1]
+        while lastBody.count <= g { lastBody.append([]) }
+        if let hit = lastBody[g].lastIndex(where: { $0.suffix == s && $0.body == body }) {
+            rowBody.append(lastBody[g][hit].n)
+            return
+        }
+        let n: Int32
+        if let known = bodyIndex[body] {
+            n = known
         } else {
-            let n = Int32(bodies.count)
+            n = Int32(bodies.count)
             bodies.append(body)
-            rendered.append(render())
+            if let known = renderedBefore[body] {
+                rendered.append(known)
+            } else {
+                let bytes = render()
+                renderedBefore[body] = bytes
+                rendered.append(bytes)
+            }
             bodyIndex[body] = n
-            rowBody.append(n)
-            remember(body, n, group: g)
+        }
+        rowBody.append(n)
+        lastBody[g].append((s, body, n))
+        if lastBody[g].count(where: { $0.suffix == s }) > Self.recentBodies,
+            let oldest = lastBody[g].firstIndex(where: { $0.suffix == s })
+        {
+            lastBody[g].remove(at: oldest)
         }
     }
 
-    private mutating func remember(_ body: Body, _ n: Int32, group: Int) {
-        while lastBody.count <= group { lastBody.append(nil) }
-        lastBody[group] = (body, n)
+    /// Prepares the rows of `stream` on every core but one (the writer thread stores rows meanwhile:
+    /// a worker on its core would only take turns with it), each chunk handed over as soon as it is
+    /// ready; `row` adds row `i` to its chunk.
+    static func prepare(into stream: ChunkStream<PreparedChunk>, _ row: @Sendable (Int, inout PreparedChunk) -> Void) {
+        let chunks = stream.count
+        let rows = stream.rows
+        let workers = stream.workers
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            // Worker w takes chunks w, w + workers, …: in order, so the first chunks are ready first.
+            var renderedBefore: [Body: [UInt8]] = [:]
+            for k in stride(from: w, to: chunks, by: workers) {
+                var chunk = PreparedChunk(range: (rows * k / chunks)..<(rows * (k + 1) / chunks))
+                swap(&chunk.renderedBefore, &renderedBefore)
+                for i in chunk.range { row(i, &chunk) }
+                swap(&chunk.renderedBefore, &renderedBefore)
+                stream.set(k, chunk)
+            }
+        }
+    }
+}
+
+/// Rows prepared in chunks, each handed to the writer thread as soon as it is ready, in order: the
+/// writer stores the first chunks while the next ones are prepared.
+final class ChunkStream<Chunk>: @unchecked Sendable {
+    // @unchecked: each chunk is written once by the worker that prepares it and read only after its
+    // semaphore was waited for (the semaphore orders them); `waited` is the reading thread's own.
+    /// The number of rows.
+    let rows: Int
+    /// The number of chunks.
+    let count: Int
+    /// The number of workers preparing them.
+    let workers: Int
+    private let slots: ResultSlots<Chunk>
+    private let ready: [DispatchSemaphore]
+    private var waited: [Bool]
+
+    /// Chunks for `rows` rows: a worker for every core but one (at least 4,096 rows each), and up to
+    /// 8 chunks, so that the writer can start early while each distinct body is still rendered only
+    /// a few times (once per chunk it appears in).
+    init(rows: Int) {
+        self.rows = rows
+        workers = min(max(1, JSONRecords.availableCores - 1), max(1, rows / 4096))
+        count = max(workers, min(8, rows / 4096))
+        slots = ResultSlots(count: count)
+        ready = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+        waited = Array(repeating: false, count: count)
     }
 
-    /// Prepares `count` rows in chunks on every core but one (the writer thread stores rows meanwhile:
-    /// a worker on its core would only take turns with it); `row` adds row `i` to its chunk.
-    static func chunks(_ count: Int, _ row: @Sendable (Int, inout PreparedChunk) -> Void) -> [PreparedChunk] {
-        let workers = min(max(1, JSONRecords.availableCores - 1), max(1, count / 4096))
-        let slots = ResultSlots<PreparedChunk>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { k in
-            var chunk = PreparedChunk(range: (count * k / workers)..<(count * (k + 1) / workers))
-            for i in chunk.range { row(i, &chunk) }
-            slots.set(k, chunk)
+    /// Hands chunk `k` over (from the worker that prepared it).
+    func set(_ k: Int, _ chunk: Chunk) {
+        slots.set(k, chunk)
+        ready[k].signal()
+    }
+
+    /// Chunk `k` (waits for it).
+    func chunk(_ k: Int) -> Chunk {
+        if !waited[k] {
+            ready[k].wait()
+            waited[k] = true
         }
-        return (0..<workers).compactMap { slots.get($0) }
+        return slots.get(k)!
     }
 }
 
 /// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
-/// background when created, so that it runs while the writer thread stores the clusters, and the
-/// strict view's while it stores the results.
+/// background when created, so that it runs while the writer thread stores the clusters, and then
+/// the results and the strict view chunk by chunk.
 final class Preparation: @unchecked Sendable {
-    // @unchecked: each part is written once by the background task (which holds the object until it
-    // is done), and read only after its semaphore was waited for (the semaphore orders them).
+    // @unchecked: the index is written once by the background task (which holds the object until it
+    // is done), and read only after its semaphore was waited for (the semaphore orders them); the
+    // streams order their chunks the same way.
     private var clusterIndex = ClusterIndex()
-    private var resultChunks: [PreparedChunk<RuleName, ResultBodyKey>] = []
-    private var strictChunks: [PreparedChunk<String, StrictBodyKey>] = []
     private var indexed = Signal()
-    private var resultsReady = Signal()
-    private var strictReady = Signal()
+    /// The prepared result rows.
+    let results: ChunkStream<PreparedChunk<RuleName, ResultBodyKey>>
+    /// The prepared strict-view rows.
+    let strict: ChunkStream<PreparedChunk<String, StrictBodyKey>>
 
     /// A part's readiness: signalled once by the background task, waited for at most once.
     private struct Signal {
@@ -318,14 +392,16 @@ final class Preparation: @unchecked Sendable {
         }
     }
 
-    /// Starts the preparation of `scan`'s rows; `facts` are the inventory's clusters (``RunWriter/facts(of:)``).
-    init(_ scan: ScanResult, facts: [[(ClusterFacts, digest: Int64, key: String)]]) {
+    /// Starts the preparation of `scan`'s rows; `clusters` are the inventory's.
+    init(_ scan: ScanResult, clusters inventory: [Cluster]) {
+        results = ChunkStream(rows: scan.results.count)
+        strict = ChunkStream(rows: scan.strict.count)
         DispatchQueue.global().async { [self] in
-            clusterIndex = ClusterIndex(facts)
+            clusterIndex = ClusterIndex(inventory)
             indexed.semaphore.signal()
             let clusters = clusterIndex
             let results = scan.results
-            resultChunks = PreparedChunk.chunks(results.count) { i, chunk in
+            PreparedChunk.prepare(into: self.results) { i, chunk in
                 // Field by field: copying the whole result would retain every member.
                 chunk.add(
                     resourceId: results[i].resourceId, clusterId: results[i].clusterId, clusters: clusters,
@@ -337,16 +413,14 @@ final class Preparation: @unchecked Sendable {
                         reasons: results[i].reasons),
                     render: { Details.body(of: results[i]) })
             }
-            resultsReady.semaphore.signal()
             let entries = scan.strict
-            strictChunks = PreparedChunk.chunks(entries.count) { i, chunk in
+            PreparedChunk.prepare(into: strict) { i, chunk in
                 chunk.add(
                     resourceId: entries[i].resourceId, clusterId: entries[i].clusterId, clusters: clusters,
                     group: entries[i].assignmentId,
                     body: StrictBodyKey(drift: entries[i].drift, runtime: entries[i].runtime),
                     render: { Details.body(of: entries[i]) })
             }
-            strictReady.semaphore.signal()
         }
     }
 
@@ -355,17 +429,52 @@ final class Preparation: @unchecked Sendable {
         indexed.wait()
         return clusterIndex
     }
+}
 
-    /// The prepared result rows (waits for them).
-    func results() -> [PreparedChunk<RuleName, ResultBodyKey>] {
-        resultsReady.wait()
-        return resultChunks
+/// The facts and their digest of the inventory's clusters, computed in the background on every core
+/// when created, in blocks of ``blockSize`` clusters taken in inventory order: the writer thread
+/// reads what the database holds meanwhile, then writes each block as soon as it is ready.
+final class ClusterFactsTask: @unchecked Sendable {
+    // @unchecked: each block is written once by the worker that computes it and read only after its
+    // semaphore was waited for (the semaphore orders them); `waited` is the reading thread's own.
+    /// Clusters to a block.
+    static let blockSize = 1024
+    /// The number of blocks.
+    let blockCount: Int
+    private let blocks: ResultSlots<[(ClusterFacts, digest: Int64)]>
+    private let ready: [DispatchSemaphore]
+    private var waited: [Bool]
+
+    /// Starts computing the facts of `clusters`.
+    init(_ clusters: [Cluster]) {
+        let count = clusters.count
+        let blockCount = (count + Self.blockSize - 1) / Self.blockSize
+        self.blockCount = blockCount
+        blocks = ResultSlots(count: blockCount)
+        ready = (0..<blockCount).map { _ in DispatchSemaphore(value: 0) }
+        waited = Array(repeating: false, count: blockCount)
+        DispatchQueue.global().async { [self] in
+            // Workers claim iterations in increasing order, so the first blocks are ready first.
+            DispatchQueue.concurrentPerform(iterations: blockCount) { k in
+                let range = (k * Self.blockSize)..<min(count, (k + 1) * Self.blockSize)
+                blocks.set(
+                    k,
+                    range.map { i in
+                        let facts = ClusterFacts(clusters[i])
+                        return (facts, facts.digest)
+                    })
+                ready[k].signal()
+            }
+        }
     }
 
-    /// The prepared strict-view rows (waits for them).
-    func strict() -> [PreparedChunk<String, StrictBodyKey>] {
-        strictReady.wait()
-        return strictChunks
+    /// The facts of block `k`, clusters `k * blockSize` up to the next block's (waits for them).
+    func block(_ k: Int) -> [(ClusterFacts, digest: Int64)] {
+        if !waited[k] {
+            ready[k].wait()
+            waited[k] = true
+        }
+        return blocks.get(k) ?? []
     }
 }
 
@@ -373,21 +482,23 @@ final class Preparation: @unchecked Sendable {
 /// (a repeated id is the same cluster: the fleet keeps the first).
 struct ClusterIndex: Sendable {
     private var byKey: [String: Int32] = [:]
+    /// Per inventory index: the lowercased ARM id.
+    private(set) var keys: [String] = []
     /// Per inventory index: whether it is the first cluster with its id.
     private(set) var isFirst: [Bool] = []
 
     init() {}
 
-    init(_ facts: [[(ClusterFacts, digest: Int64, key: String)]]) {
-        byKey.reserveCapacity(facts.reduce(0) { $0 + $1.count })
-        var n: Int32 = 0
-        for part in facts {
-            for i in part.indices {
-                let first = byKey[part[i].key] == nil
-                if first { byKey[part[i].key] = n }
-                isFirst.append(first)
-                n += 1
-            }
+    init(_ clusters: [Cluster]) {
+        byKey.reserveCapacity(clusters.count)
+        keys.reserveCapacity(clusters.count)
+        isFirst.reserveCapacity(clusters.count)
+        for i in clusters.indices {
+            let key = ASCII.lowercased(clusters[i].id.description)
+            let first = byKey[key] == nil
+            if first { byKey[key] = Int32(i) }
+            keys.append(key)
+            isFirst.append(first)
         }
     }
 
@@ -519,6 +630,67 @@ struct StrictBodyKey: Hashable, Sendable {
     }
 }
 
+/// New cluster rows, inserted many to a statement with explicit ids (`firstRow`, `firstRow + 1`, …
+/// in the order added): one statement run per batch instead of per cluster.
+struct ClusterInserts {
+    /// Rows to a statement (12 parameters each).
+    static let batch = 32
+    /// The id of the next row added.
+    private(set) var nextRow: Int64
+    private let runID: Int64
+    /// Rows added and not yet inserted: a block of facts and the index in it.
+    private var pending: [(block: [(ClusterFacts, digest: Int64)], index: Int)] = []
+    /// Rows added so far.
+    private(set) var count = 0
+
+    init(firstRow: Int64, runID: Int64) {
+        nextRow = firstRow
+        self.runID = runID
+        pending.reserveCapacity(Self.batch)
+    }
+
+    /// The statement for a full batch.
+    private static let full = sql(rows: batch)
+
+    private static func sql(rows: Int) -> String {
+        let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        return """
+            INSERT INTO clusters (id, arm_id, name, kind, provisioned, subscription_id, resource_group, location,
+                tags, eligibility_reason, facts_digest, first_seen_run)
+            VALUES \(repeatElement(one, count: rows).joined(separator: ", "))
+            """
+    }
+
+    /// Adds cluster `index` of a block of facts and returns its row id; a full batch is inserted at once.
+    mutating func add(_ block: [(ClusterFacts, digest: Int64)], _ index: Int, _ database: Database) throws -> Int64 {
+        pending.append((block, index))
+        let row = nextRow
+        nextRow += 1
+        count += 1
+        if pending.count == Self.batch { try flush(database) }
+        return row
+    }
+
+    /// Inserts the rows added since the last batch.
+    mutating func flush(_ database: Database) throws {
+        guard !pending.isEmpty else { return }
+        let statement = try database.statement(pending.count == Self.batch ? Self.full : Self.sql(rows: pending.count))
+        var row = nextRow - Int64(pending.count)
+        for k in pending.indices {
+            let offset = Int32(k * 12)
+            let index = pending[k].index
+            statement.bind(offset + 1, row)
+            pending[k].block.withUnsafeBufferPointer {
+                RunWriter.bind($0[index].0, digest: $0[index].digest, to: statement, at: offset + 1)
+            }
+            statement.bind(offset + 12, runID)
+            row += 1
+        }
+        try statement.execute()
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
 /// The write of one run: the state of the database as loaded, then the changes.
 struct RunWriter {
     let database: Database
@@ -573,15 +745,30 @@ struct RunWriter {
             .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)))
         runID = database.lastInsertRowID
         outcome.runID = runID
-        // Cluster facts on every core, then the rows are prepared on the other cores while this
-        // thread writes the clusters.
-        let facts = Self.facts(of: fleet.clusters)
-        let prepared = Preparation(scan, facts: facts)
-        try writeClusters(previousRun: previousRun, facts: facts, isFirst: prepared.clusters().isFirst)
+        // The cluster facts (on every core) and the rows (on the other cores) are computed in the
+        // background while this thread reads what the database holds; then it writes the clusters,
+        // block by block as their facts are ready, while the rows are still being prepared.
+        let facts = ClusterFactsTask(fleet.clusters)
+        let prepared = Preparation(scan, clusters: fleet.clusters)
+        let known = try loadClusters()
         try loadAssignments()
         try loadResources()
-        try writeResults(prepared)
-        try writeStrict(prepared)
+        var rules = try loadRules()
+        var openResults = try OpenIntervals(
+            database.statement(
+                """
+                SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
+                WHERE to_run IS NULL ORDER BY cluster
+                """), classes: resourceClasses)
+        var openStrict = try OpenIntervals(
+            database.statement(
+                """
+                SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
+                WHERE to_run IS NULL ORDER BY cluster
+                """), classes: resourceClasses)
+        try writeClusters(previousRun: previousRun, known: known, facts: facts, index: prepared.clusters())
+        try writeResults(prepared, rules: &rules, open: &openResults)
+        try writeStrict(prepared, open: &openStrict)
         let c = summary
         try database.statement(
             """
@@ -600,19 +787,24 @@ struct RunWriter {
 
     // MARK: Clusters
 
-    private mutating func writeClusters(
-        previousRun: Int64, facts: [[(ClusterFacts, digest: Int64, key: String)]], isFirst: [Bool]
-    ) throws {
+    /// The stored clusters by lowercased ARM id, and the largest row id.
+    private typealias KnownClusters = (byKey: [String: (row: Int64, digest: Int64, removed: Bool)], lastRow: Int64)
+
+    private func loadClusters() throws -> KnownClusters {
         var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
+        var lastRow: Int64 = 0
         try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
             known[row.lowercasedText(1)] = (row.int64(0), row.int64(2), row.int64(3) != 0)
+            lastRow = max(lastRow, row.int64(0))
         }
-        let insert = try database.statement(
-            """
-            INSERT INTO clusters (arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
-                eligibility_reason, facts_digest, first_seen_run)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        return (known, lastRow)
+    }
+
+    private mutating func writeClusters(
+        previousRun: Int64, known: KnownClusters, facts: ClusterFactsTask, index: ClusterIndex
+    ) throws {
+        var (known, lastRow) = known
+        let isFirst = index.isFirst
         let update = try database.statement(
             """
             UPDATE clusters SET arm_id = ?, name = ?, kind = ?, provisioned = ?, subscription_id = ?,
@@ -620,10 +812,16 @@ struct RunWriter {
                 removed_run = NULL, last_seen_run = NULL
             WHERE id = ?
             """)
+        // New clusters go many to a statement, with the ids SQLite would give them one by one (the
+        // largest id plus one: nothing else inserts during the transaction).
+        var inserts = ClusterInserts(firstRow: lastRow + 1, runID: runID)
         clusterRowByIndex.reserveCapacity(isFirst.count)
-        for part in facts {
-            try writeClusters(part, isFirst: isFirst, known: &known, insert: insert, update: update)
+        for k in 0..<facts.blockCount {
+            try writeClusters(
+                facts.block(k), isFirst: isFirst, keys: index.keys, known: &known, inserts: &inserts, update: update)
         }
+        try inserts.flush(database)
+        outcome.clustersAdded += inserts.count
         // Every known cluster not in this inventory and not yet removed is removed by this run.
         let remove = try database.statement(
             "UPDATE clusters SET removed_run = ?, last_seen_run = ? WHERE id = ? AND removed_run IS NULL")
@@ -633,66 +831,43 @@ struct RunWriter {
         }
     }
 
-    /// Inserts or updates the clusters of one part of the inventory, in inventory order.
+    /// Inserts or updates the clusters of one block of the inventory, in inventory order.
     private mutating func writeClusters(
-        _ facts: [(ClusterFacts, digest: Int64, key: String)], isFirst: [Bool],
-        known: inout [String: (row: Int64, digest: Int64, removed: Bool)], insert: Statement, update: Statement
+        _ facts: [(ClusterFacts, digest: Int64)], isFirst: [Bool], keys: [String],
+        known: inout [String: (row: Int64, digest: Int64, removed: Bool)], inserts: inout ClusterInserts,
+        update: Statement
     ) throws {
-        // Element by element, in place: copying a tuple out retains and releases each of its strings.
         for i in facts.indices {
             guard isFirst[clusterRowByIndex.count] else {
                 clusterRowByIndex.append(0)  // a duplicate id: the fleet keeps the first
                 continue
             }
-            let digest = facts[i].digest
-            if !known.isEmpty, let existing = known.removeValue(forKey: facts[i].key) {
+            if !known.isEmpty, let existing = known.removeValue(forKey: keys[clusterRowByIndex.count]) {
                 clusterRowByIndex.append(existing.row)
-                if existing.digest == digest && !existing.removed { continue }
-                bind(facts, i, to: update)
+                if existing.digest == facts[i].digest && !existing.removed { continue }
+                facts.withUnsafeBufferPointer { Self.bind($0[i].0, digest: $0[i].digest, to: update, at: 0) }
                 update.bind(11, existing.row)
                 try update.execute()
                 outcome.clustersUpdated += 1
             } else {
-                bind(facts, i, to: insert)
-                insert.bind(11, runID)
-                try insert.execute()
-                clusterRowByIndex.append(database.lastInsertRowID)
-                outcome.clustersAdded += 1
+                clusterRowByIndex.append(try inserts.add(facts, i, database))
             }
         }
     }
 
-    /// The facts, their digest and the lowercased id of every cluster, computed on every core (eligibility is the
-    /// expensive part, and pure), in inventory order: one array per worker, not joined into one (copying 100,000
-    /// facts retains and releases every string of each).
-    static func facts(of clusters: [Cluster]) -> [[(ClusterFacts, digest: Int64, key: String)]] {
-        let workers = min(JSONRecords.availableCores, max(1, clusters.count / 256))
-        let slots = ResultSlots<[(ClusterFacts, digest: Int64, key: String)]>(count: workers)
-        DispatchQueue.concurrentPerform(iterations: workers) { k in
-            let range = (clusters.count * k / workers)..<(clusters.count * (k + 1) / workers)
-            slots.set(
-                k,
-                range.map { i in
-                    let facts = ClusterFacts(clusters[i])
-                    return (facts, facts.digest, ASCII.lowercased(facts.id))
-                })
-        }
-        return (0..<workers).map { slots.get($0) ?? [] }
-    }
-
-    /// Binds the facts of cluster `i` of a part, field by field (copying the facts out would retain
-    /// and release every string of them).
-    private func bind(_ facts: [(ClusterFacts, digest: Int64, key: String)], _ i: Int, to statement: Statement) {
-        statement.bind(1, facts[i].0.id)
-        statement.bind(2, facts[i].0.name)
-        statement.bind(3, facts[i].0.kind)
-        statement.bind(4, facts[i].0.provisioned)
-        statement.bind(5, facts[i].0.subscriptionId)
-        statement.bind(6, facts[i].0.resourceGroup)
-        statement.bind(7, facts[i].0.location)
-        statement.bind(8, facts[i].0.tags)
-        statement.bind(9, facts[i].0.eligibilityReason)
-        statement.bind(10, facts[i].digest)
+    /// Binds the facts of a cluster to parameters `offset + 1` … `offset + 10`, field by field from
+    /// the borrowed value (a copy would retain and release every string of the facts).
+    static func bind(_ facts: borrowing ClusterFacts, digest: Int64, to statement: Statement, at offset: Int32) {
+        statement.bind(offset + 1, facts.id)
+        statement.bind(offset + 2, facts.name)
+        statement.bind(offset + 3, facts.kind)
+        statement.bind(offset + 4, facts.provisioned)
+        statement.bind(offset + 5, facts.subscriptionId)
+        statement.bind(offset + 6, facts.resourceGroup)
+        statement.bind(offset + 7, facts.location)
+        statement.bind(offset + 8, facts.tags)
+        statement.bind(offset + 9, facts.eligibilityReason)
+        statement.bind(offset + 10, digest)
     }
 
     /// The row of the cluster a prepared row names: by its inventory index, or by its id when the
@@ -963,16 +1138,11 @@ struct RunWriter {
         }
     }
 
-    private mutating func writeResults(_ prepared: Preparation) throws {
+    private mutating func writeResults(
+        _ prepared: Preparation, rules: inout [RuleKey: Int64], open: inout OpenIntervals
+    ) throws {
         let results = scan.results
-        let chunks = prepared.results()
-        var rules = try loadRules()
-        var open = try OpenIntervals(
-            database.statement(
-                """
-                SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
-                WHERE to_run IS NULL ORDER BY cluster
-                """), classes: resourceClasses)
+        let chunks = prepared.results
         // Rows are inserted in batches while closes run at once: a close only ever ends an interval of
         // an earlier run, never one this run inserts.
         var insert = try BatchedInsert(
@@ -985,7 +1155,8 @@ struct RunWriter {
         var bodies: [ResultBodyKey: Int64] = [:]
         var worst: [ResourceKey: ComplianceState] = [:]
         worst.reserveCapacity(results.count / 2)
-        for chunk in chunks {
+        for k in 0..<chunks.count {
+            let chunk = chunks.chunk(k)
             let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
             let resources = try resourceRows(chunk.suffixes)
             let details = try detailIDs(chunk, known: &bodies)
@@ -1058,15 +1229,9 @@ struct RunWriter {
 
     // MARK: Strict view
 
-    private mutating func writeStrict(_ prepared: Preparation) throws {
+    private mutating func writeStrict(_ prepared: Preparation, open: inout OpenIntervals) throws {
         let entries = scan.strict
-        let chunks = prepared.strict()
-        var open = try OpenIntervals(
-            database.statement(
-                """
-                SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
-                WHERE to_run IS NULL ORDER BY cluster
-                """), classes: resourceClasses)
+        let chunks = prepared.strict
         var insert = try BatchedInsert(
             database, "INSERT OR IGNORE INTO strict_intervals (cluster, assignment, resource, from_run, detail)",
             columns: 5)
@@ -1078,7 +1243,8 @@ struct RunWriter {
         var bodies: [StrictBodyKey: Int64] = [:]
         var lastCluster: (index: Int32, row: Int64)?
         var range = 0..<0
-        for chunk in chunks {
+        for k in 0..<chunks.count {
+            let chunk = chunks.chunk(k)
             let assignments = chunk.groups.map { assignmentRows[ASCII.lowercased($0)] ?? 0 }
             let resources = try resourceRows(chunk.suffixes)
             let details = try detailIDs(chunk, known: &bodies)
