@@ -594,45 +594,50 @@ public enum PolicyEvaluator {
                     state: .error, reasons: [], enforcementMode: assignment.enforcementMode, exemptionId: nil,
                     desiredResources: [], error: message))
         }
+        // Evaluates `policy` on one candidate and appends its result (candidates are passed along, never copied
+        // into a list per policy).
+        func visit(_ candidate: Candidate, _ policy: AssignedPolicy) {
+            var effective = policy
+            if policy.readsLocation {
+                // Selectors and location overrides see the evaluated resource: clusters have a
+                // location, extension resources do not.
+                let candidateLocation = candidate.isCluster ? location : ""
+                guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
+                    return
+                }
+                var effect = policy.effect
+                for override in policy.locationOverrides
+                where override.selectors.allSatisfy({ selector in
+                    !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
+                        || selects(selector, value: candidateLocation, normalize: true)
+                }) {
+                    effect = canonicalEffect(override.value)
+                }
+                if effect != policy.effect { effective = policy.with(effect: effect) }
+            }
+            guard effective.effect != "Disabled",
+                let result = evaluate(
+                    candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
+                    memo: memo, strict: &strict)
+            else { return }
+            // Appended first and marked exempt in place: the result (a dozen references) is moved, not copied.
+            results.append(result)
+            if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
+                results[results.count - 1].state = .exempt
+                results[results.count - 1].exemptionId = exemption.id
+            }
+        }
         for policy in policies {
             guard policy.covers(cluster.id) else { continue }
-            var candidates: [Candidate] = []
+            // The cluster, then its children of the types the policy names, in order.
             if let types = policy.typeList {
-                if types.contains(clusterCandidate.typeKey) { candidates.append(clusterCandidate) }
-                for child in childCandidates where types.contains(child.typeKey) { candidates.append(child) }
+                if types.contains(clusterCandidate.typeKey) { visit(clusterCandidate, policy) }
+                let children = childCandidates
+                for index in children.indices where types.contains(children[index].typeKey) {
+                    visit(children[index], policy)
+                }
             } else {
-                candidates.append(clusterCandidate)
-            }
-            for candidate in candidates {
-                var effective = policy
-                if policy.readsLocation {
-                    // Selectors and location overrides see the evaluated resource: clusters have a
-                    // location, extension resources do not.
-                    let candidateLocation = candidate.isCluster ? location : ""
-                    guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
-                        continue
-                    }
-                    var effect = policy.effect
-                    for override in policy.locationOverrides
-                    where override.selectors.allSatisfy({ selector in
-                        !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
-                            || selects(selector, value: candidateLocation, normalize: true)
-                    }) {
-                        effect = canonicalEffect(override.value)
-                    }
-                    if effect != policy.effect { effective = policy.with(effect: effect) }
-                }
-                guard effective.effect != "Disabled",
-                    let result = evaluate(
-                        candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
-                        memo: memo, strict: &strict)
-                else { continue }
-                // Appended first and marked exempt in place: the result (a dozen references) is moved, not copied.
-                results.append(result)
-                if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
-                    results[results.count - 1].state = .exempt
-                    results[results.count - 1].exemptionId = exemption.id
-                }
+                visit(clusterCandidate, policy)
             }
         }
     }
