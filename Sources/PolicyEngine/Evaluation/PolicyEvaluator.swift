@@ -753,24 +753,25 @@ public enum PolicyEvaluator {
         children: [Candidate], options: ScanOptions, memo: ScanMemo, result: consuming PolicyResult,
         strict: inout [StrictResult]
     ) -> PolicyResult {
-        var related = children.filter { $0.typeKey == policy.relatedTypeKey }
-        if let name = policy.constantRelatedName {
-            related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
-        } else if let nameJSON = policy.relatedName {
+        // The related resources are the children of the related type, and of the name when the policy gives one
+        // (a name that is not a string names none in particular); they are visited in place, not copied out.
+        var relatedName = policy.constantRelatedName
+        if relatedName == nil, let nameJSON = policy.relatedName {
             do {
-                if let name = try evaluateTemplate(nameJSON, context: context)?.string {
-                    related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
-                }
+                relatedName = try evaluateTemplate(nameJSON, context: context)?.string
             } catch {
                 result.state = .error
                 result.error = "details.name: \(error)"
                 return result
             }
         }
+        var relatedCount = 0
         var matched = false
         var best: [PolicyReason]?
         var explained: [PolicyReason] = []
-        for resource in related {
+        for resource in children where resource.typeKey == policy.relatedTypeKey {
+            if let relatedName, !ASCII.equalsIgnoringCase(lastSegment(resource.id), relatedName) { continue }
+            relatedCount += 1
             guard let condition = policy.existenceCondition else {
                 matched = true
                 break
@@ -809,10 +810,10 @@ public enum PolicyEvaluator {
             result.state = .nonCompliant
             let typeName = policy.relatedType ?? "related resource"
             let noMatch = PolicyReason(
-                expression: "details.type '\(typeName)'", path: "", actual: .int(related.count), target: nil,
+                expression: "details.type '\(typeName)'", path: "", actual: .int(relatedCount), target: nil,
                 operator: "existenceCondition",
                 message:
-                    "No related resources match the effect details (\(related.count) \(lastSegment(typeName)) checked)."
+                    "No related resources match the effect details (\(relatedCount) \(lastSegment(typeName)) checked)."
             )
             // Explain shows the `if` leaves, then every candidate's leaves; a scan the best candidate's.
             result.reasons = options.explain ? result.reasons + [noMatch] + explained : [noMatch] + (best ?? [])
