@@ -503,14 +503,17 @@ public enum PolicyEvaluator {
     // MARK: - Evaluation
 
     /// A resource to evaluate: the cluster or one of its children.
-    struct Candidate {
-        var id: String
-        var type: String
-        var resource: JSONValue
+    ///
+    /// A class, made once per cluster and never changed: passing it around, keeping it in lists and visiting it
+    /// costs one reference, not one per member.
+    final class Candidate {
+        let id: String
+        let type: String
+        let resource: JSONValue
         /// ``type`` lowercased, for matching the types a rule names.
-        var typeKey: String
+        let typeKey: String
         /// Whether this is the cluster itself (not one of its children).
-        var isCluster = false
+        let isCluster: Bool
 
         init(id: String, type: String, resource: JSONValue, isCluster: Bool = false, typeKey: String? = nil) {
             self.id = id
