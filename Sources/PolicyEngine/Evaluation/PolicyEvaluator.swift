@@ -773,7 +773,7 @@ public enum PolicyEvaluator {
         var best: [PolicyReason]?
         var explained: [PolicyReason] = []
         for resource in children where resource.typeKey == policy.relatedTypeKey {
-            if let relatedName, !ASCII.equalsIgnoringCase(lastSegment(resource.id), relatedName) { continue }
+            if let relatedName, !lastSegment(of: resource.id, equalsIgnoringCase: relatedName) { continue }
             relatedCount += 1
             guard let condition = policy.existenceCondition else {
                 matched = true
@@ -870,6 +870,25 @@ public enum PolicyEvaluator {
             }
         }
         return result
+    }
+
+    /// Whether ``lastSegment(_:)`` of `id` equals `name` ignoring ASCII case, compared in place (no copy of the
+    /// segment is made).
+    static func lastSegment(of id: String, equalsIgnoringCase name: String) -> Bool {
+        var id = id
+        var name = name
+        let inPlace: Bool? = id.withUTF8 { idBytes in
+            // A trailing `/` takes the general path.
+            guard let slash = idBytes.lastIndex(of: UInt8(ascii: "/")), slash + 1 < idBytes.count else { return nil }
+            return name.withUTF8 { nameBytes in
+                guard idBytes.count - (slash + 1) == nameBytes.count else { return false }
+                for k in 0..<nameBytes.count where ASCII.lower(idBytes[slash + 1 + k]) != ASCII.lower(nameBytes[k]) {
+                    return false
+                }
+                return true
+            }
+        }
+        return inPlace ?? ASCII.equalsIgnoringCase(lastSegment(id), name)
     }
 
     /// The text after the last `/` (the whole text when there is none).
