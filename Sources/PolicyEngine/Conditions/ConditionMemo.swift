@@ -138,7 +138,8 @@ final class ConditionMemo {
         keys.removeAll(keepingCapacity: true)
     }
 
-    private var states: [Int: State] = [:]
+    /// What the memo knows about each condition, by slot (slots are small and dense: an array, not a dictionary).
+    private var states: [State?] = []
     /// Results reused and evaluated, for tests.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -152,10 +153,11 @@ final class ConditionMemo {
         context: PolicyExpressionContext, fieldFunctionReadsContext: Bool
     ) -> Entry? {
         let prepared: State
-        if let known = states[slot] {
+        if slot < states.count, let known = states[slot] {
             prepared = known
         } else {
             prepared = Self.prepare(condition)
+            while states.count <= slot { states.append(nil) }
             states[slot] = prepared
         }
         guard !prepared.disabled, let reader = prepared.reader else { return nil }
@@ -210,11 +212,16 @@ final class ConditionMemo {
         var key = ByteKeyBuilder()
         key.append(tag: shared ? 1 : 0)
         key.append(text: resourceType)
-        foundTop.removeAll(keepingCapacity: true)
-        foundProperties.removeAll(keepingCapacity: true)
-        if reader.top.count > 0 { resource.members(reader.top, matching: .ignoringCase, into: &foundTop) }
+        // `members(_:matching:into:)` replaces what the arrays held; they are only emptied when it is not called.
+        if reader.top.count > 0 {
+            resource.members(reader.top, matching: .ignoringCase, into: &foundTop)
+        } else if !foundTop.isEmpty {
+            foundTop.removeAll(keepingCapacity: true)
+        }
         if reader.readsProperties, let properties = foundTop[0], !properties.isNull {
             properties.members(reader.underProperties, matching: .ignoringCase, into: &foundProperties)
+        } else if !foundProperties.isEmpty {
+            foundProperties.removeAll(keepingCapacity: true)
         }
         for (underProperties, position) in reader.positions {
             if underProperties {

@@ -272,6 +272,12 @@ final class DeploymentMemo {
     /// type): the policies of one cluster read the same fields (`name`, `type`) of the same record.
     private var lastResource: (record: JSONValue, type: String)?
     private var lastReads: [(field: String, value: JSON)] = []
+    /// The cluster whose place ``lastPlace`` holds: the policies of one cluster read the same subscription
+    /// and resource group.
+    private var lastCluster: String?
+    /// Slots 0 and 1 for ``lastCluster``: its subscription id and resource group name, and whether each is a
+    /// plain name (``isPlainName(_:)``).
+    private var lastPlace: (values: [JSON], plain: [Bool], resourceGroup: String)?
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -301,15 +307,17 @@ final class DeploymentMemo {
             states[index] = state
         }
         guard !state.disabled, let properties = state.properties, let constants = state.constants,
-            let resourceGroup = cluster.resourceGroup
+            let place = place(of: cluster)
         else {
             full += 1
             return unplanned(
                 try DeploymentEvaluator.desiredResources(
                     deployment: deployment, policyParameters: policyParameters, cluster: cluster))
         }
+        let resourceGroup = place.resourceGroup
         // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values.
-        var values: [JSON] = [.string(cluster.subscriptionId), .string(resourceGroup)]
+        var values = place.values
+        values.reserveCapacity(2 + state.dynamicNames.count)
         if let compiled = state.dynamicValues {
             for (_, value, text, field) in compiled {
                 if let field, let resource = policyParameters.resource {
@@ -373,7 +381,9 @@ final class DeploymentMemo {
             key.reserveCapacity(values.count)
             symbolValues.reserveCapacity(values.count)
             for (slot, value) in values.enumerated() {
-                if !state.concrete.contains(slot), case .string(let text) = value, Self.isPlainName(text) {
+                if !state.concrete.contains(slot), case .string(let text) = value,
+                    slot < 2 ? place.plain[slot] : Self.isPlainName(text)
+                {
                     key.append(nil)
                     symbolValues.append(text)
                 } else {
@@ -427,6 +437,23 @@ final class DeploymentMemo {
             state.disabled = true
             return unplanned(exact)
         }
+    }
+
+    /// Slots 0 and 1 of `cluster` (its subscription id and resource group name), read once per cluster; nil
+    /// when the cluster is not in a resource group.
+    private func place(of cluster: ResourceID) -> (values: [JSON], plain: [Bool], resourceGroup: String)? {
+        if let lastCluster, lastCluster == cluster.description { return lastPlace }
+        lastCluster = cluster.description
+        guard let resourceGroup = cluster.resourceGroup else {
+            lastPlace = nil
+            return nil
+        }
+        let subscriptionId = cluster.subscriptionId
+        lastPlace = (
+            [.string(subscriptionId), .string(resourceGroup)],
+            [Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)], resourceGroup
+        )
+        return lastPlace
     }
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
@@ -508,23 +535,22 @@ final class DeploymentMemo {
         var contiguous = text
         return contiguous.withUTF8 { bytes in
             guard !bytes.isEmpty, bytes.count <= 256 else { return false }
-            let p = SymbolTrap.prefix
-            for (i, b) in bytes.enumerated() {
-                switch b {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-                    // A symbol (`ffsymq7x` + two digits + `z`) inside is not a plain name.
-                    if b == p[0], i + 11 <= bytes.count, bytes[i + 1] == p[1], bytes[i + 2] == p[2],
-                        bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
-                        bytes[i + 7] == p[7], (bytes[i + 8] &- UInt8(ascii: "0")) < 10,
-                        (bytes[i + 9] &- UInt8(ascii: "0")) < 10, bytes[i + 10] == UInt8(ascii: "z")
-                    {
-                        return false
-                    }
+            var mayHoldSymbol = false
+            for b in bytes {
+                // Letters (either case: `| 0x20` maps only them into `a…z`), digits, `-`, `_`, `.`.
+                if (b | 0x20) &- UInt8(ascii: "a") < 26 {
+                    if b == UInt8(ascii: "f") { mayHoldSymbol = true }  // Symbols start with `f`.
                     continue
-                default: return false
                 }
+                if b &- UInt8(ascii: "0") < 10 || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+                    || b == UInt8(ascii: ".")
+                {
+                    continue
+                }
+                return false
             }
+            // A symbol (`ffsymq7x` + two digits + `z`) inside is not a plain name.
+            if mayHoldSymbol, SymbolTrap.scan(text, { _ in }) { return false }
             return bytes.count != 9 || !ASCII.equalsIgnoringCase(text, "providers")
         }
     }

@@ -503,14 +503,17 @@ public enum PolicyEvaluator {
     // MARK: - Evaluation
 
     /// A resource to evaluate: the cluster or one of its children.
-    struct Candidate {
-        var id: String
-        var type: String
-        var resource: JSONValue
+    ///
+    /// A class, made once per cluster and never changed: passing it around, keeping it in lists and visiting it
+    /// costs one reference, not one per member.
+    final class Candidate {
+        let id: String
+        let type: String
+        let resource: JSONValue
         /// ``type`` lowercased, for matching the types a rule names.
-        var typeKey: String
+        let typeKey: String
         /// Whether this is the cluster itself (not one of its children).
-        var isCluster = false
+        let isCluster: Bool
 
         init(id: String, type: String, resource: JSONValue, isCluster: Bool = false, typeKey: String? = nil) {
             self.id = id
@@ -594,45 +597,50 @@ public enum PolicyEvaluator {
                     state: .error, reasons: [], enforcementMode: assignment.enforcementMode, exemptionId: nil,
                     desiredResources: [], error: message))
         }
+        // Evaluates `policy` on one candidate and appends its result (candidates are passed along, never copied
+        // into a list per policy).
+        func visit(_ candidate: Candidate, _ policy: AssignedPolicy) {
+            var effective = policy
+            if policy.readsLocation {
+                // Selectors and location overrides see the evaluated resource: clusters have a
+                // location, extension resources do not.
+                let candidateLocation = candidate.isCluster ? location : ""
+                guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
+                    return
+                }
+                var effect = policy.effect
+                for override in policy.locationOverrides
+                where override.selectors.allSatisfy({ selector in
+                    !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
+                        || selects(selector, value: candidateLocation, normalize: true)
+                }) {
+                    effect = canonicalEffect(override.value)
+                }
+                if effect != policy.effect { effective = policy.with(effect: effect) }
+            }
+            guard effective.effect != "Disabled",
+                let result = evaluate(
+                    candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
+                    memo: memo, strict: &strict)
+            else { return }
+            // Appended first and marked exempt in place: the result (a dozen references) is moved, not copied.
+            results.append(result)
+            if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
+                results[results.count - 1].state = .exempt
+                results[results.count - 1].exemptionId = exemption.id
+            }
+        }
         for policy in policies {
             guard policy.covers(cluster.id) else { continue }
-            var candidates: [Candidate] = []
+            // The cluster, then its children of the types the policy names, in order.
             if let types = policy.typeList {
-                if types.contains(clusterCandidate.typeKey) { candidates.append(clusterCandidate) }
-                for child in childCandidates where types.contains(child.typeKey) { candidates.append(child) }
+                if types.contains(clusterCandidate.typeKey) { visit(clusterCandidate, policy) }
+                let children = childCandidates
+                for index in children.indices where types.contains(children[index].typeKey) {
+                    visit(children[index], policy)
+                }
             } else {
-                candidates.append(clusterCandidate)
-            }
-            for candidate in candidates {
-                var effective = policy
-                if policy.readsLocation {
-                    // Selectors and location overrides see the evaluated resource: clusters have a
-                    // location, extension resources do not.
-                    let candidateLocation = candidate.isCluster ? location : ""
-                    guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
-                        continue
-                    }
-                    var effect = policy.effect
-                    for override in policy.locationOverrides
-                    where override.selectors.allSatisfy({ selector in
-                        !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
-                            || selects(selector, value: candidateLocation, normalize: true)
-                    }) {
-                        effect = canonicalEffect(override.value)
-                    }
-                    if effect != policy.effect { effective = policy.with(effect: effect) }
-                }
-                guard effective.effect != "Disabled",
-                    let result = evaluate(
-                        candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
-                        memo: memo, strict: &strict)
-                else { continue }
-                // Appended first and marked exempt in place: the result (a dozen references) is moved, not copied.
-                results.append(result)
-                if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
-                    results[results.count - 1].state = .exempt
-                    results[results.count - 1].exemptionId = exemption.id
-                }
+                visit(clusterCandidate, policy)
             }
         }
     }
@@ -748,24 +756,25 @@ public enum PolicyEvaluator {
         children: [Candidate], options: ScanOptions, memo: ScanMemo, result: consuming PolicyResult,
         strict: inout [StrictResult]
     ) -> PolicyResult {
-        var related = children.filter { $0.typeKey == policy.relatedTypeKey }
-        if let name = policy.constantRelatedName {
-            related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
-        } else if let nameJSON = policy.relatedName {
+        // The related resources are the children of the related type, and of the name when the policy gives one
+        // (a name that is not a string names none in particular); they are visited in place, not copied out.
+        var relatedName = policy.constantRelatedName
+        if relatedName == nil, let nameJSON = policy.relatedName {
             do {
-                if let name = try evaluateTemplate(nameJSON, context: context)?.string {
-                    related = related.filter { ASCII.equalsIgnoringCase(lastSegment($0.id), name) }
-                }
+                relatedName = try evaluateTemplate(nameJSON, context: context)?.string
             } catch {
                 result.state = .error
                 result.error = "details.name: \(error)"
                 return result
             }
         }
+        var relatedCount = 0
         var matched = false
         var best: [PolicyReason]?
         var explained: [PolicyReason] = []
-        for resource in related {
+        for resource in children where resource.typeKey == policy.relatedTypeKey {
+            if let relatedName, !lastSegment(of: resource.id, equalsIgnoringCase: relatedName) { continue }
+            relatedCount += 1
             guard let condition = policy.existenceCondition else {
                 matched = true
                 break
@@ -804,10 +813,10 @@ public enum PolicyEvaluator {
             result.state = .nonCompliant
             let typeName = policy.relatedType ?? "related resource"
             let noMatch = PolicyReason(
-                expression: "details.type '\(typeName)'", path: "", actual: .int(related.count), target: nil,
+                expression: "details.type '\(typeName)'", path: "", actual: .int(relatedCount), target: nil,
                 operator: "existenceCondition",
                 message:
-                    "No related resources match the effect details (\(related.count) \(lastSegment(typeName)) checked)."
+                    "No related resources match the effect details (\(relatedCount) \(lastSegment(typeName)) checked)."
             )
             // Explain shows the `if` leaves, then every candidate's leaves; a scan the best candidate's.
             result.reasons = options.explain ? result.reasons + [noMatch] + explained : [noMatch] + (best ?? [])
@@ -861,6 +870,25 @@ public enum PolicyEvaluator {
             }
         }
         return result
+    }
+
+    /// Whether ``lastSegment(_:)`` of `id` equals `name` ignoring ASCII case, compared in place (no copy of the
+    /// segment is made).
+    static func lastSegment(of id: String, equalsIgnoringCase name: String) -> Bool {
+        var id = id
+        var name = name
+        let inPlace: Bool? = id.withUTF8 { idBytes in
+            // A trailing `/` takes the general path.
+            guard let slash = idBytes.lastIndex(of: UInt8(ascii: "/")), slash + 1 < idBytes.count else { return nil }
+            return name.withUTF8 { nameBytes in
+                guard idBytes.count - (slash + 1) == nameBytes.count else { return false }
+                for k in 0..<nameBytes.count where ASCII.lower(idBytes[slash + 1 + k]) != ASCII.lower(nameBytes[k]) {
+                    return false
+                }
+                return true
+            }
+        }
+        return inPlace ?? ASCII.equalsIgnoringCase(lastSegment(id), name)
     }
 
     /// The text after the last `/` (the whole text when there is none).
