@@ -38,6 +38,17 @@ enum CLI {
         }
         env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = "http://127.0.0.1:9"
         env["NO_COLOR"] = "1"
+        // A command that records without --db gets a database of its own, removed afterwards, never
+        // ./fluxfleet.sqlite in the repository.
+        let scratchDB = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fluxfleet-cli-\(UUID().uuidString).sqlite"
+        ).path
+        env["FLUXFLEET_DB"] = scratchDB
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                try? FileManager.default.removeItem(atPath: scratchDB + suffix)
+            }
+        }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe()
