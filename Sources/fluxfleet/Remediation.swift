@@ -74,7 +74,7 @@ struct RemediationOptions: ParsableArguments {
         if complianceTimeout < 1 { throw ValidationError("--compliance-timeout must be at least 1 second") }
     }
 
-    /// Checks that requests have exactly one place to go.
+    /// Checks that requests have at most one place named: --simulate or --arm-endpoint (neither: the cloud's ARM).
     static func checkTarget(simulate: Bool, endpoint: String?) throws {
         if simulate && endpoint != nil {
             throw ValidationError("--simulate and --arm-endpoint exclude each other: pick one")
