@@ -171,9 +171,9 @@ public struct DriftPlan: Sendable {
 
     /// Writes into `key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal comparisons.
     ///
-    /// That is the kind, then for each member the desired body sets, the observed member's JSON text, or for a
-    /// desired object (such as `properties`) the text of each of its members the body sets. `names` are this
-    /// plan's ``memoKeyNames()``.
+    /// That is the text of `type` (which decides the kind), then for each member the desired body sets, the
+    /// observed member's JSON text, or for a desired object (such as `properties`) the text of each of its members
+    /// the body sets. `names` are this plan's ``memoKeyNames()``.
     ///
     /// - Returns: false when `observed` is not an object (compare it directly).
     func memoKey(
@@ -181,11 +181,8 @@ public struct DriftPlan: Sendable {
     ) -> Bool {
         guard observed.isObject else { return false }
         observed.members(names.top, matching: .preferringExact, into: &scratch.children)
-        switch kind(type: scratch.children[names.top.count - 1]) {
-        case .fluxConfiguration: key.append(tag: 1)
-        case .extensionResource: key.append(tag: 2)
-        case .other: key.append(tag: 3)
-        }
+        // The kind is read from `type`: its text decides it (cheaper than working the kind out).
+        key.append(scratch.children[names.top.count - 1])
         for (position, inner) in names.inner.enumerated() {
             let child = scratch.children[position]
             if let inner, let child, child.isObject {
