@@ -6,49 +6,6 @@ import FleetCore
     import Darwin
 #endif
 
-/// A memo key made of raw input bytes, hashed once when it is made (8 bytes at a time) and compared with
-/// `memcmp`: `[UInt8]`'s own hashing and equality go byte by byte.
-struct ByteKey: Hashable {
-    /// The bytes.
-    let bytes: [UInt8]
-    /// A 64-bit hash of ``bytes``.
-    let digest: UInt64
-
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-        self.digest = bytes.withUnsafeBytes(Self.digest)
-    }
-
-    /// A fast, non-cryptographic hash (equal keys are still compared byte for byte).
-    static func digest(_ raw: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
-        var i = 0
-        while i + 8 <= raw.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 32
-            i += 8
-        }
-        while i < raw.count {
-            h = (h ^ UInt64(raw[i])) &* 0xC4CE_B9FE_1A85_EC53
-            i += 1
-        }
-        return h ^ (h >> 29)
-    }
-
-    static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
-        guard lhs.digest == rhs.digest, lhs.bytes.count == rhs.bytes.count else { return false }
-        return lhs.bytes.withUnsafeBytes { a in
-            rhs.bytes.withUnsafeBytes { b in
-                a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
-            }
-        }
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(digest)
-    }
-}
-
 /// Builds a key from the values a computation reads, each framed so that no two sequences of values give the
 /// same bytes.
 ///
@@ -108,11 +65,25 @@ struct ByteKeyBuilder {
         bytes.append(UInt8(truncatingIfNeeded: count >> 24))
     }
 
-    /// The hash of the key so far (``ByteKey/digest(_:)``).
-    var digest: UInt64 { bytes.withUnsafeBytes(ByteKey.digest) }
+    /// The hash of the key so far (``digest(_:)``).
+    var digest: UInt64 { bytes.withUnsafeBytes(Self.digest) }
 
-    /// The key, as an array of its own.
-    var key: ByteKey { ByteKey(bytes: bytes) }
+    /// A fast, non-cryptographic hash of a key, 8 bytes at a time (keys with equal digests are still compared
+    /// byte for byte).
+    static func digest(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+        var i = 0
+        while i + 8 <= raw.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
+        }
+        while i < raw.count {
+            h = (h ^ UInt64(raw[i])) &* 0xC4CE_B9FE_1A85_EC53
+            i += 1
+        }
+        return h ^ (h >> 29)
+    }
 }
 
 /// A hash table from byte keys to values, searched with the bytes where they are.
@@ -132,7 +103,7 @@ struct ByteKeyTable<Value> {
     /// The number of keys.
     var count: Int { values.count }
 
-    /// The entry index of `key` (whose ``ByteKey/digest(_:)`` is `digest`), or nil when it is absent.
+    /// The entry index of `key` (whose ``ByteKeyBuilder/digest(_:)`` is `digest`), or nil when it is absent.
     func index(of key: UnsafeRawBufferPointer, digest: UInt64) -> Int? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
