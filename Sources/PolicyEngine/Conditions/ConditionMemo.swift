@@ -85,7 +85,7 @@ final class ConditionMemo {
         var inputs: [Input]?
         /// How to read ``inputs`` (nil when the condition does not qualify).
         var reader: KeyReader?
-        var entries: [ByteKey: Entry] = [:]
+        var entries = ByteKeyTable<Entry>()
         var disabled = false
         /// Per shared key (its index): whether it reads everything this condition reads.
         var sharesKey: [Bool?] = []
@@ -106,8 +106,13 @@ final class ConditionMemo {
     /// Members found by the last key made (reused storage).
     private var foundTop: [JSONValue?] = []
     private var foundProperties: [JSONValue?] = []
-    /// The keys made this cluster, by resource (the record keeps its document alive) and type.
-    private var keys: [(record: JSONValue, type: String, key: ByteKey)] = []
+    /// The shared keys made this cluster, by resource (the record keeps its document alive) and type: where
+    /// their bytes are in ``keyBytes``, and their digests.
+    private var keys: [(record: JSONValue, type: String, bytes: Range<Int>, digest: UInt64)] = []
+    /// The bytes of ``keys``, one after another (reused storage).
+    private var keyBytes: [UInt8] = []
+    /// The key being made (reused storage).
+    private var builder = ByteKeyBuilder()
 
     /// A memo for the conditions of `policies`.
     ///
@@ -136,6 +141,7 @@ final class ConditionMemo {
     /// Forgets the keys of the last cluster's resources.
     func startCluster() {
         keys.removeAll(keepingCapacity: true)
+        keyBytes.removeAll(keepingCapacity: true)
     }
 
     /// What the memo knows about each condition, by slot (slots are small and dense: an array, not a dictionary).
@@ -162,26 +168,42 @@ final class ConditionMemo {
         }
         guard !prepared.disabled, let reader = prepared.reader else { return nil }
         let lowered = typeKey ?? ASCII.lowercased(resourceType)
-        let memoKey: ByteKey
+        // The key is looked up where it is (a shared key in `keyBytes`, another in `builder`): it is copied only
+        // when it is inserted.
+        let sharedBytes: Range<Int>?
+        let digest: UInt64
         if let index = shared.firstIndex(where: { $0.type == lowered }),
             prepared.shares(shared[index].set, index: index)
         {
-            let union = shared[index]
             // One key per resource for every condition on its type: made once per cluster.
             if let made = keys.first(where: {
                 $0.record.document === resource.document && $0.record.offset == resource.offset
                     && $0.type == resourceType
             }) {
-                memoKey = made.key
+                sharedBytes = made.bytes
+                digest = made.digest
             } else {
-                memoKey = key(resource, resourceType, union.reader, shared: true)
-                keys.append((resource, resourceType, memoKey))
+                key(resource, resourceType, shared[index].reader, shared: true, into: &builder)
+                digest = builder.digest
+                let start = keyBytes.count
+                keyBytes.append(contentsOf: builder.bytes)
+                sharedBytes = start..<keyBytes.count
+                keys.append((resource, resourceType, start..<keyBytes.count, digest))
             }
         } else {
-            memoKey = key(resource, resourceType, reader, shared: false)
+            key(resource, resourceType, reader, shared: false, into: &builder)
+            digest = builder.digest
+            sharedBytes = nil
+        }
+        func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+            if let sharedBytes {
+                return keyBytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sharedBytes])) }
+            }
+            return builder.bytes.withUnsafeBytes(body)
         }
         let evaluator = ConditionEvaluator(collectsReasons: true, fieldFunctionReadsContext: fieldFunctionReadsContext)
-        if let known = prepared.entries[memoKey] {
+        if let index = withKey({ prepared.entries.index(of: $0, digest: digest) }) {
+            let known = prepared.entries[index]
             if known.checked {
                 hits += 1
                 return known
@@ -189,7 +211,7 @@ final class ConditionMemo {
             let fresh = evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context)
             guard fresh == known.result else {
                 prepared.disabled = true
-                prepared.entries = [:]
+                prepared.entries.removeAll()
                 return nil
             }
             known.checked = true
@@ -199,17 +221,17 @@ final class ConditionMemo {
         misses += 1
         let entry = Entry(
             evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context))
-        if prepared.entries.count < 4096 { prepared.entries[memoKey] = entry }
+        if prepared.entries.count < 4096 { withKey { prepared.entries.insert($0, digest: digest, value: entry) } }
         return entry
     }
 
-    /// The JSON text of the inputs `reader` reads in `resource`, looked up as the evaluator looks them up
+    /// Writes into `key` the JSON text of the inputs `reader` reads in `resource`, looked up as the evaluator looks them up
     /// (ignoring case, the last match winning): one pass over the record and one over its `properties`.
     private func key(
-        _ resource: JSONValue, _ resourceType: String, _ reader: KeyReader, shared: Bool
-    ) -> ByteKey {
-        // A local builder: no exclusivity checks on a class member, and the key takes its buffer as it is.
-        var key = ByteKeyBuilder()
+        _ resource: JSONValue, _ resourceType: String, _ reader: KeyReader, shared: Bool,
+        into key: inout ByteKeyBuilder
+    ) {
+        key.reset()
         key.append(tag: shared ? 1 : 0)
         key.append(text: resourceType)
         // `members(_:matching:into:)` replaces what the arrays held; they are only emptied when it is not called.
@@ -230,7 +252,6 @@ final class ConditionMemo {
                 key.append(foundTop[position])
             }
         }
-        return key.key
     }
 
     /// Finds what `condition` reads, or that it does not qualify.

@@ -6,20 +6,70 @@ import FleetCore
     import Darwin
 #endif
 
-/// A memo key made of raw input bytes, hashed once when it is made (8 bytes at a time) and compared with
-/// `memcmp`: `[UInt8]`'s own hashing and equality go byte by byte.
-struct ByteKey: Hashable {
-    /// The bytes.
-    let bytes: [UInt8]
-    /// A 64-bit hash of ``bytes``.
-    let digest: UInt64
+/// Builds a key from the values a computation reads, each framed so that no two sequences of values give the
+/// same bytes.
+///
+/// A builder is meant to be reused: ``reset()`` keeps its buffer, and ``ByteKeyTable`` looks its bytes up in
+/// place, so a key that is found allocates nothing; only a key that is inserted is copied.
+struct ByteKeyBuilder {
+    /// The key so far.
+    private(set) var bytes: [UInt8] = []
 
-    init(bytes: [UInt8]) {
-        self.bytes = bytes
-        self.digest = bytes.withUnsafeBytes(Self.digest)
+    init() {}
+
+    /// Empties the key, keeping the buffer.
+    mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
     }
 
-    /// A fast, non-cryptographic hash (equal keys are still compared byte for byte).
+    /// Appends a small number (a kind, a type index, a marker).
+    mutating func append(tag: Int) {
+        bytes.append(UInt8(truncatingIfNeeded: tag))
+        bytes.append(UInt8(truncatingIfNeeded: tag >> 8))
+    }
+
+    /// Appends a text (a resource type, say).
+    mutating func append(text: String) {
+        append(tag: text.utf8.count)
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends a value read from the input: its JSON text exactly as written (nil: absent), copied straight
+    /// from the input (``JSONValue/rawTextBytes``).
+    mutating func append(_ value: JSONValue?) {
+        guard let value else {
+            bytes.append(0)
+            return
+        }
+        withExtendedLifetime(value.document) {
+            let text = value.rawTextBytes
+            appendFramed(value.kind, text.count)
+            bytes.append(contentsOf: text)
+        }
+    }
+
+    /// A marker for a present value of `kind`, then its length.
+    private mutating func appendFramed(_ kind: JSONKind, _ count: Int) {
+        let marker: UInt8
+        switch kind {
+        case .object: marker = 1
+        case .array: marker = 2
+        case .string: marker = 3
+        case .number: marker = 4
+        default: marker = 5
+        }
+        bytes.append(marker)
+        bytes.append(UInt8(truncatingIfNeeded: count))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 24))
+    }
+
+    /// The hash of the key so far (``digest(_:)``).
+    var digest: UInt64 { bytes.withUnsafeBytes(Self.digest) }
+
+    /// A fast, non-cryptographic hash of a key, 8 bytes at a time (keys with equal digests are still compared
+    /// byte for byte).
     static func digest(_ raw: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
         var i = 0
@@ -34,102 +84,75 @@ struct ByteKey: Hashable {
         }
         return h ^ (h >> 29)
     }
-
-    static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
-        guard lhs.digest == rhs.digest, lhs.bytes.count == rhs.bytes.count else { return false }
-        return lhs.bytes.withUnsafeBytes { a in
-            rhs.bytes.withUnsafeBytes { b in
-                a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
-            }
-        }
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(digest)
-    }
 }
 
-/// Builds a ``ByteKey`` from the values a computation reads, each framed so that no two sequences of values
-/// give the same bytes.
-struct ByteKeyBuilder {
-    /// The key so far.
-    private(set) var bytes: [UInt8] = []
+/// A hash table from byte keys to values, searched with the bytes where they are.
+///
+/// A lookup reads a builder's buffer or a slice of a larger buffer in place; a key is copied only when it is
+/// inserted. Keys are compared byte for byte, so a lookup never returns another key's value.
+struct ByteKeyTable<Value> {
+    /// Per slot: 0 when empty, else the index of an entry plus one (open addressing, linear probing).
+    private var slots: [Int32] = []
+    private var keys: [[UInt8]] = []
+    private var digests: [UInt64] = []
+    /// The values, by entry index.
+    private(set) var values: [Value] = []
 
-    init() { bytes.reserveCapacity(256) }
+    init() {}
 
-    /// Appends a small number (a kind, a type index, a marker).
-    mutating func append(tag: Int) {
-        bytes.append(UInt8(truncatingIfNeeded: tag))
-        bytes.append(UInt8(truncatingIfNeeded: tag >> 8))
+    /// The number of keys.
+    var count: Int { values.count }
+
+    /// The entry index of `key` (whose ``ByteKeyBuilder/digest(_:)`` is `digest`), or nil when it is absent.
+    func index(of key: UnsafeRawBufferPointer, digest: UInt64) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: digest) & mask
+        while true {
+            let stored = Int(slots[slot])
+            if stored == 0 { return nil }
+            let index = stored - 1
+            if digests[index] == digest, Self.equal(keys[index], key) { return index }
+            slot = (slot + 1) & mask
+        }
     }
 
-    /// Appends a text (a resource type, say).
-    mutating func append(text: String) {
-        append(tag: text.utf8.count)
-        bytes.append(contentsOf: text.utf8)
+    /// The value of entry `index`.
+    subscript(index: Int) -> Value {
+        get { values[index] }
+        set { values[index] = newValue }
     }
 
-    /// Appends a value read from the input: its JSON text exactly as written (nil: absent).
-    ///
-    /// Scalars are copied straight from the input; objects and arrays through ``JSONValue/withRawBytes(_:)``.
-    mutating func append(_ value: JSONValue?) {
-        guard let value else {
-            bytes.append(0)
-            return
-        }
-        let kind = value.kind
-        guard kind != .object && kind != .array else {
-            value.withRawBytes { text in
-                appendFramed(kind, text.count)
-                bytes.append(contentsOf: text)
-            }
-            return
-        }
-        let input = value.document.bytes.buffer
-        let start = value.offset
-        var end = start
-        switch kind {
-        case .string:
-            // From the opening quote to the closing one (escaped quotes skipped).
-            end += 1
-            while end < input.count, input[end] != UInt8(ascii: "\"") {
-                end += input[end] == UInt8(ascii: "\\") ? 2 : 1
-            }
-            end = min(end + 1, input.count)
-        case .number:
-            while end < input.count {
-                let c = input[end]
-                guard
-                    (c &- UInt8(ascii: "0")) < 10 || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
-                        || c == UInt8(ascii: ".") || c | 0x20 == UInt8(ascii: "e")
-                else { break }
-                end += 1
-            }
-        default:
-            // true, false, null: their letters.
-            while end < input.count, input[end] | 0x20 >= UInt8(ascii: "a"), input[end] | 0x20 <= UInt8(ascii: "z") {
-                end += 1
-            }
-        }
-        appendFramed(kind, end - start)
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<end]))
+    /// Adds `key` (absent: see ``index(of:digest:)``) with `value`, copying the key's bytes.
+    mutating func insert(_ key: UnsafeRawBufferPointer, digest: UInt64, value: Value) {
+        if (values.count + 1) * 2 > slots.count { grow() }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: digest) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        keys.append(Array(key))
+        digests.append(digest)
+        values.append(value)
+        slots[slot] = Int32(values.count)
     }
 
-    /// A marker for a present value of `kind`, then its length.
-    private mutating func appendFramed(_ kind: JSONKind, _ count: Int) {
-        switch kind {
-        case .object: bytes.append(1)
-        case .array: bytes.append(2)
-        case .string: bytes.append(3)
-        case .number: bytes.append(4)
-        default: bytes.append(5)
-        }
-        bytes.append(UInt8(truncatingIfNeeded: count))
-        bytes.append(UInt8(truncatingIfNeeded: count >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: count >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: count >> 24))
+    /// Forgets every key.
+    mutating func removeAll() {
+        self = ByteKeyTable()
     }
 
-    /// The key (it shares the buffer; the builder is done with it).
-    var key: ByteKey { ByteKey(bytes: bytes) }
+    private mutating func grow() {
+        let capacity = max(16, slots.count * 2)
+        slots = [Int32](repeating: 0, count: capacity)
+        let mask = capacity - 1
+        for (index, digest) in digests.enumerated() {
+            var slot = Int(truncatingIfNeeded: digest) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(index + 1)
+        }
+    }
+
+    private static func equal(_ stored: [UInt8], _ key: UnsafeRawBufferPointer) -> Bool {
+        guard stored.count == key.count else { return false }
+        return stored.withUnsafeBytes { a in a.count == 0 || memcmp(a.baseAddress!, key.baseAddress!, a.count) == 0 }
+    }
 }

@@ -171,9 +171,9 @@ public struct DriftPlan: Sendable {
 
     /// Writes into `key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal comparisons.
     ///
-    /// That is the kind, then for each member the desired body sets, the observed member's JSON text, or for a
-    /// desired object (such as `properties`) the text of each of its members the body sets. `names` are this
-    /// plan's ``memoKeyNames()``.
+    /// That is the text of `type` (which decides the kind), then for each member the desired body sets, the
+    /// observed member's JSON text, or for a desired object (such as `properties`) the text of each of its members
+    /// the body sets. `names` are this plan's ``memoKeyNames()``.
     ///
     /// - Returns: false when `observed` is not an object (compare it directly).
     func memoKey(
@@ -181,11 +181,8 @@ public struct DriftPlan: Sendable {
     ) -> Bool {
         guard observed.isObject else { return false }
         observed.members(names.top, matching: .preferringExact, into: &scratch.children)
-        switch kind(type: scratch.children[names.top.count - 1]) {
-        case .fluxConfiguration: key.append(tag: 1)
-        case .extensionResource: key.append(tag: 2)
-        case .other: key.append(tag: 3)
-        }
+        // The kind is read from `type`: its text decides it (cheaper than working the kind out).
+        key.append(scratch.children[names.top.count - 1])
         for (position, inner) in names.inner.enumerated() {
             let child = scratch.children[position]
             if let inner, let child, child.isObject {
@@ -344,7 +341,9 @@ public struct DriftPlan: Sendable {
 final class DriftMemo {
     /// The plan.
     let plan: DriftPlan
-    private var known: [ByteKey: (entries: [DriftEntry], checked: Bool)] = [:]
+    private var known = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
+    /// The key being made (its buffer is reused from key to key).
+    private var builder = ByteKeyBuilder()
     private var disabled = false
     /// Comparisons reused and made, for tests.
     private(set) var hits = 0
@@ -364,12 +363,18 @@ final class DriftMemo {
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
     func compare(observed: JSONValue?) -> [DriftEntry] {
         guard !disabled, let observed, !observed.isNull, let names else { return plan.compare(observed: observed) }
-        var key = ByteKeyBuilder()
+        // Taken out of the class for the call (no exclusivity checks on a member), given back after.
+        var key = builder
+        builder = ByteKeyBuilder()
+        defer { builder = key }
+        key.reset()
         guard plan.memoKey(observed: observed, names: names, scratch: &scratch, into: &key) else {
             return plan.compare(observed: observed)
         }
-        let memoKey = key.key
-        if let entry = known[memoKey] {
+        let digest = key.digest
+        let found = key.bytes.withUnsafeBytes { known.index(of: $0, digest: digest) }
+        if let index = found {
+            let entry = known[index]
             if entry.checked {
                 hits += 1
                 return entry.entries
@@ -377,16 +382,18 @@ final class DriftMemo {
             let fresh = plan.compare(observed: observed)
             guard fresh == entry.entries else {
                 disabled = true
-                known = [:]
+                known.removeAll()
                 return fresh
             }
-            known[memoKey] = (fresh, true)
+            known[index] = (fresh, true)
             hits += 1
             return fresh
         }
         misses += 1
         let entries = plan.compare(observed: observed)
-        if known.count < 4096 { known[memoKey] = (entries, false) }
+        if known.count < 4096 {
+            key.bytes.withUnsafeBytes { known.insert($0, digest: digest, value: (entries, false)) }
+        }
         return entries
     }
 }
