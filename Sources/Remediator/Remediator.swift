@@ -332,25 +332,11 @@ public final class Remediator {
         }
     }
 
-    /// Sends requests at once and returns their answers in order.
-    ///
-    /// Each request gets a thread of its own: a send blocks on the network, and Dispatch's global queue on Linux keeps
-    /// about one thread per core busy however long they block, which would send two requests at a time on two cores.
+    /// Sends requests at once, each on its own thread (see ``Threads``), and returns their answers in order.
     func sendTogether(_ requests: [ARMHTTPRequest]) -> [Result<ARMHTTPResponse, TransportError>] {
-        if requests.count == 1 { return [Result { () throws(TransportError) in try transport.send(requests[0]) }] }
-        let answers = AnswerSlots(transport: transport, requests: requests)
-        let group = DispatchGroup()
-        for index in requests.indices {
-            group.enter()
-            let thread = Thread {
-                answers.send(index)
-                group.leave()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
+        Threads.map(requests.count) { [transport] index in
+            Result { () throws(TransportError) in try transport.send(requests[index]) }
         }
-        group.wait()
-        return answers.values
     }
 
     // MARK: - Progress
@@ -919,42 +905,5 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
-    }
-}
-
-/// Requests sent together and their answers, one slot per request, filled from several threads.
-///
-/// `@unchecked Sendable`: the transport is shared only when ``RemediatorOptions/concurrentSends`` says it may be
-/// called from several threads, and the slots are guarded by the lock.
-private final class AnswerSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private let transport: any ARMTransport
-    private let requests: [ARMHTTPRequest]
-    private var slots: [Result<ARMHTTPResponse, TransportError>?]
-
-    init(transport: any ARMTransport, requests: [ARMHTTPRequest]) {
-        self.transport = transport
-        self.requests = requests
-        slots = Array(repeating: nil, count: requests.count)
-    }
-
-    /// Sends request `index` and keeps its answer.
-    func send(_ index: Int) {
-        let answer: Result<ARMHTTPResponse, TransportError>
-        do {
-            answer = .success(try transport.send(requests[index]))
-        } catch {
-            answer = .failure(error)
-        }
-        lock.lock()
-        slots[index] = answer
-        lock.unlock()
-    }
-
-    /// Every answer (each request was answered or failed before `DispatchGroup.wait` returned).
-    var values: [Result<ARMHTTPResponse, TransportError>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(.droppedConnection) }
     }
 }

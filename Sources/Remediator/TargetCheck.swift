@@ -182,39 +182,6 @@ public struct TargetReader {
     }
 }
 
-/// One lane's reader, handed to its thread (`@unchecked Sendable`: only that thread touches it until it is done).
-private final class LaneReader: @unchecked Sendable {
-    var reader: TargetReader
-    init(_ reader: TargetReader) { self.reader = reader }
-}
-
-/// The lanes' results, one slot per cluster, and their read counts, filled from several threads under a lock.
-private final class Lanes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [(refusal: TargetRefusal?, tags: [String: String]?)]
-    private(set) var requests = 0
-
-    init(count: Int) { slots = Array(repeating: (nil, nil), count: count) }
-
-    func set(_ index: Int, _ outcome: (refusal: TargetRefusal?, tags: [String: String]?)) {
-        lock.lock()
-        slots[index] = outcome
-        lock.unlock()
-    }
-
-    func add(requests count: Int) {
-        lock.lock()
-        requests += count
-        lock.unlock()
-    }
-
-    var values: [(refusal: TargetRefusal?, tags: [String: String]?)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots
-    }
-}
-
 extension JSONValue {
     /// An empty array value, for iterating a missing member.
     static let empty: JSONValue = try! JSONDocument.parse(JSONBytes(Array("[]".utf8), source: "")).root
@@ -249,24 +216,19 @@ public enum TargetCheck {
         if lanes == 1 {
             outcomes = targets.map { inspect($0, &reader) }
         } else {
-            let work = Lanes(count: targets.count)
-            let group = DispatchGroup()
-            for lane in 0..<lanes {
-                let box = LaneReader(reader.share(of: lanes))
-                group.enter()
-                let thread = Thread {
-                    for index in stride(from: lane, to: targets.count, by: lanes) {
-                        work.set(index, inspect(targets[index], &box.reader))
-                    }
-                    work.add(requests: box.reader.requests)
-                    group.leave()
+            // Lane `l` reads clusters l, l + lanes, …; each returns its outcomes and how many reads it sent.
+            let done = Threads.map(lanes) { [reader] lane in
+                var laneReader = reader.share(of: lanes)
+                let outcomes = stride(from: lane, to: targets.count, by: lanes).map {
+                    inspect(targets[$0], &laneReader)
                 }
-                thread.stackSize = 1 << 20
-                thread.start()
+                return (outcomes, laneReader.requests)
             }
-            group.wait()
-            outcomes = work.values
-            reader.requests += work.requests
+            outcomes = Array(repeating: (nil, nil), count: targets.count)
+            for (lane, (laneOutcomes, requests)) in done.enumerated() {
+                for (offset, outcome) in laneOutcomes.enumerated() { outcomes[lane + offset * lanes] = outcome }
+                reader.requests += requests
+            }
         }
         var refusals: [TargetRefusal] = []
         var tags: [String: [String: String]] = [:]
