@@ -207,10 +207,24 @@ final class DeploymentMemo {
         var dynamicNames: [String] = []
         /// Their `value`s parsed once, when every one is a plain `{"value": …}` string.
         var dynamicValues: [(name: String, value: TemplateValue, text: String, field: FieldReference?)]?
+        /// Per entry of ``dynamicValues``: where a field read as one top-level member (`name`, `type`,
+        /// `location`) sits in ``DeploymentMemo/plainFields`` (nil for other values).
+        var plainFieldPositions: [Int?] = []
         /// Slots that must be compared by value instead of replaced by symbols (learned).
         var concrete: Set<Int> = []
         /// Symbolic outputs by the values of the concrete slots (nil at a symbolic slot).
         var outputs: [[JSON?]: [SymbolicResource]] = [:]
+        /// A few entries of ``outputs``, found by comparing keys (a fleet has few shapes): most look-ups hash
+        /// nothing.
+        var recent: [(key: [JSON?], output: [SymbolicResource])] = []
+
+        /// The output remembered for `key`, as ``outputs`` has it.
+        func output(for key: [JSON?]) -> [SymbolicResource]? {
+            for entry in recent where entry.key == key { return entry.output }
+            guard let found = outputs[key] else { return nil }
+            if recent.count < 8 { recent.append((key, found)) }
+            return found
+        }
         /// Whether the memo gave up on this policy (evaluate in full).
         var disabled = false
     }
@@ -231,6 +245,9 @@ final class DeploymentMemo {
         var bodies: [[String]: (body: JSON, plan: DriftMemo)] = [:]
         /// The same when there is one slot, keyed by its value alone (no array to build per cluster).
         var bodiesBySlot: [String: (body: JSON, plan: DriftMemo)] = [:]
+        /// A few entries of ``bodiesBySlot``, found by comparing values (a fleet has few locations, say): most
+        /// look-ups hash nothing.
+        var recentBySlot: [(value: String, made: (body: JSON, plan: DriftMemo))] = []
 
         init(_ resource: DesiredResource) {
             self.resource = resource
@@ -250,7 +267,11 @@ final class DeploymentMemo {
             if let plan { return (resource.body, plan) }
             if bodySlots.count == 1 {
                 let value = values[bodySlots[0]]
-                if let known = bodiesBySlot[value] { return known }
+                for entry in recentBySlot where entry.value == value { return entry.made }
+                if let known = bodiesBySlot[value] {
+                    if recentBySlot.count < 8 { recentBySlot.append((value, known)) }
+                    return known
+                }
                 let body = SymbolTrap.substitute(resource.body, values)
                 let made = (body, DriftMemo(DriftPlan(desired: body)))
                 if bodiesBySlot.count < 1024 { bodiesBySlot[value] = made }
@@ -272,6 +293,16 @@ final class DeploymentMemo {
     /// type): the policies of one cluster read the same fields (`name`, `type`) of the same record.
     private var lastResource: (record: JSONValue, type: String)?
     private var lastReads: [(field: String, value: JSON)] = []
+    /// The fields of every policy prepared so far that read one top-level member of any resource (`name`,
+    /// `type`, `location`): all of them are found in one pass over a record.
+    private var plainFields: [(member: String, isLocation: Bool)] = []
+    /// The member names of ``plainFields``, looked up together.
+    private var plainFieldNames = JSONMemberNames([])
+    /// The record whose members ``plainFound`` holds (nil: none yet, or ``plainFields`` grew since).
+    private var plainRecord: JSONValue?
+    /// The members found for ``plainFields`` in ``plainRecord``, and the values made of them so far.
+    private var plainFound: [JSONValue?] = []
+    private var plainValues: [JSON?] = []
     /// The cluster whose place ``lastPlace`` holds: the policies of one cluster read the same subscription
     /// and resource group.
     private var lastCluster: String?
@@ -316,10 +347,15 @@ final class DeploymentMemo {
         }
         let resourceGroup = place.resourceGroup
         // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values.
-        var values = place.values
+        var values: [JSON] = []
         values.reserveCapacity(2 + state.dynamicNames.count)
+        values.append(contentsOf: place.values)
         if let compiled = state.dynamicValues {
-            for (_, value, text, field) in compiled {
+            for (k, (_, value, text, field)) in compiled.enumerated() {
+                if let position = state.plainFieldPositions[k], let resource = policyParameters.resource {
+                    values.append(plainField(position, of: resource.json))
+                    continue
+                }
                 if let field, let resource = policyParameters.resource {
                     // `[field('name')]` and the like: read the resource directly, as field() would
                     // (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
@@ -391,7 +427,7 @@ final class DeploymentMemo {
                     symbolValues.append("")
                 }
             }
-            if let symbolic = state.outputs[key] {
+            if let symbolic = state.output(for: key) {
                 hits += 1
                 return Self.specialise(symbolic, symbolValues)
             }
@@ -493,8 +529,54 @@ final class DeploymentMemo {
             }
             parsed.append((name, template, text, field))
         }
+        state.plainFieldPositions = parsed.map { plainFieldPosition($0.field) }
         state.dynamicValues = parsed
         return state
+    }
+
+    /// Where `field` sits in ``plainFields`` (added when new); nil unless it reads one top-level member of any
+    /// resource type, as it is or normalised as a location.
+    private func plainFieldPosition(_ field: FieldReference?) -> Int? {
+        guard let field, field.typeIndex == nil else { return nil }
+        let wanted: (member: String, isLocation: Bool)
+        switch field.transform {
+        case .none:
+            guard field.segments.count == 1, case .member(let name) = field.segments[0] else { return nil }
+            wanted = (name, false)
+        case .location:
+            wanted = ("location", true)
+        case .fullName, .unsupported:
+            return nil
+        }
+        if let known = plainFields.firstIndex(where: { $0 == wanted }) { return known }
+        plainFields.append(wanted)
+        plainFieldNames = JSONMemberNames(plainFields.map(\.member))
+        plainRecord = nil
+        return plainFields.count - 1
+    }
+
+    /// The value of ``plainFields`` entry `position` in `record`, as ``FieldReference/read(in:typeIndex:)`` reads
+    /// it (a missing or null member gives `""`); the record's members are found once for all of them.
+    private func plainField(_ position: Int, of record: JSONValue) -> JSON {
+        if let last = plainRecord, last.document === record.document, last.offset == record.offset {
+            if let known = plainValues[position] { return known }
+        } else {
+            plainRecord = record
+            record.members(plainFieldNames, matching: .ignoringCase, into: &plainFound)
+            plainValues.removeAll(keepingCapacity: true)
+            plainValues.append(contentsOf: repeatElement(nil, count: plainFields.count))
+        }
+        let value: JSON
+        if plainFields[position].isLocation {
+            // FieldReference.read: `location` lowercased without spaces; missing when not a string.
+            value = plainFound[position]?.string.map { .string(FieldReference.normalizeLocation($0)) } ?? .string("")
+        } else if let found = plainFound[position], !found.isNull {
+            value = found.materialize()
+        } else {
+            value = .string("")
+        }
+        plainValues[position] = value
+        return value
     }
 
     /// Whether a deployment parameter's expressions may depend on the evaluated resource.
