@@ -208,7 +208,7 @@ final class DeploymentMemo {
         /// Their `value`s parsed once, when every one is a plain `{"value": …}` string.
         var dynamicValues: [(name: String, value: TemplateValue, text: String, field: FieldReference?)]?
         /// Per entry of ``dynamicValues``: where a field read as one top-level member (`name`, `type`,
-        /// `location`) sits in ``DeploymentMemo/plainFields`` (nil for other values).
+        /// `location`) sits among the memo's plain fields (nil for other values).
         var plainFieldPositions: [Int?] = []
         /// Slots that must be compared by value instead of replaced by symbols (learned).
         var concrete: Set<Int> = []
@@ -220,7 +220,7 @@ final class DeploymentMemo {
 
         /// The output remembered for `key`, as ``outputs`` has it.
         func output(for key: [JSON?]) -> [SymbolicResource]? {
-            for entry in recent where entry.key == key { return entry.output }
+            for k in recent.indices where recent[k].key == key { return recent[k].output }
             guard let found = outputs[key] else { return nil }
             if recent.count < 8 { recent.append((key, found)) }
             return found
@@ -294,15 +294,31 @@ final class DeploymentMemo {
     private var lastResource: (record: JSONValue, type: String)?
     private var lastReads: [(field: String, value: JSON)] = []
     /// The fields of every policy prepared so far that read one top-level member of any resource (`name`,
-    /// `type`, `location`): all of them are found in one pass over a record.
-    private var plainFields: [(member: String, isLocation: Bool)] = []
-    /// The member names of ``plainFields``, looked up together.
-    private var plainFieldNames = JSONMemberNames([])
-    /// The record whose members ``plainFound`` holds (nil: none yet, or ``plainFields`` grew since).
-    private var plainRecord: JSONValue?
-    /// The members found for ``plainFields`` in ``plainRecord``, and the values made of them so far.
-    private var plainFound: [JSONValue?] = []
-    private var plainValues: [JSON?] = []
+    /// `type`, `location`), and what was read of them: all of them are found in one pass over a record.
+    private struct PlainFields {
+        /// The fields, by position.
+        var fields: [(member: String, isLocation: Bool)] = []
+        /// The member names of ``fields``, looked up together.
+        var names = JSONMemberNames([])
+        /// The record whose members ``found`` holds (nil: none yet, or ``fields`` grew since).
+        var record: JSONValue?
+        /// The members found for ``fields`` in ``record``, and the values made of them so far.
+        var found: [JSONValue?] = []
+        var values: [JSON?] = []
+    }
+
+    /// The plain fields, reached through a pointer: a memo is used by one thread at a time and never re-entered,
+    /// so reading them needs no run-time exclusivity checks (several per parameter, about 80 instructions each).
+    private let plain: UnsafeMutablePointer<PlainFields> = {
+        let plain = UnsafeMutablePointer<PlainFields>.allocate(capacity: 1)
+        plain.initialize(to: PlainFields())
+        return plain
+    }()
+
+    deinit {
+        plain.deinitialize(count: 1)
+        plain.deallocate()
+    }
     /// The cluster whose place ``lastPlace`` holds: the policies of one cluster read the same subscription
     /// and resource group.
     private var lastCluster: String?
@@ -534,7 +550,7 @@ final class DeploymentMemo {
         return state
     }
 
-    /// Where `field` sits in ``plainFields`` (added when new); nil unless it reads one top-level member of any
+    /// Where `field` sits among the plain fields (added when new); nil unless it reads one top-level member of any
     /// resource type, as it is or normalised as a location.
     private func plainFieldPosition(_ field: FieldReference?) -> Int? {
         guard let field, field.typeIndex == nil else { return nil }
@@ -548,34 +564,41 @@ final class DeploymentMemo {
         case .fullName, .unsupported:
             return nil
         }
-        if let known = plainFields.firstIndex(where: { $0 == wanted }) { return known }
-        plainFields.append(wanted)
-        plainFieldNames = JSONMemberNames(plainFields.map(\.member))
-        plainRecord = nil
-        return plainFields.count - 1
+        if let known = plain.pointee.fields.firstIndex(where: { $0 == wanted }) { return known }
+        plain.pointee.fields.append(wanted)
+        plain.pointee.names = JSONMemberNames(plain.pointee.fields.map(\.member))
+        plain.pointee.record = nil
+        return plain.pointee.fields.count - 1
     }
 
-    /// The value of ``plainFields`` entry `position` in `record`, as ``FieldReference/read(in:typeIndex:)`` reads
+    /// The value of plain field `position` in `record`, as ``FieldReference/read(in:typeIndex:)`` reads
     /// it (a missing or null member gives `""`); the record's members are found once for all of them.
     private func plainField(_ position: Int, of record: JSONValue) -> JSON {
-        if let last = plainRecord, last.document === record.document, last.offset == record.offset {
-            if let known = plainValues[position] { return known }
+        let plain = self.plain
+        if let last = plain.pointee.record, last.document === record.document, last.offset == record.offset {
+            if let known = plain.pointee.values[position] { return known }
         } else {
-            plainRecord = record
-            record.members(plainFieldNames, matching: .ignoringCase, into: &plainFound)
-            plainValues.removeAll(keepingCapacity: true)
-            plainValues.append(contentsOf: repeatElement(nil, count: plainFields.count))
+            plain.pointee.record = record
+            record.members(plain.pointee.names, matching: .ignoringCase, into: &plain.pointee.found)
+            let count = plain.pointee.fields.count
+            if plain.pointee.values.count == count {
+                for k in 0..<count { plain.pointee.values[k] = nil }
+            } else {
+                plain.pointee.values = [JSON?](repeating: nil, count: count)
+            }
         }
         let value: JSON
-        if plainFields[position].isLocation {
+        if plain.pointee.fields[position].isLocation {
             // FieldReference.read: `location` lowercased without spaces; missing when not a string.
-            value = plainFound[position]?.string.map { .string(FieldReference.normalizeLocation($0)) } ?? .string("")
-        } else if let found = plainFound[position], !found.isNull {
+            value =
+                plain.pointee.found[position]?.string.map { .string(FieldReference.normalizeLocation($0)) }
+                ?? .string("")
+        } else if let found = plain.pointee.found[position], !found.isNull {
             value = found.materialize()
         } else {
             value = .string("")
         }
-        plainValues[position] = value
+        plain.pointee.values[position] = value
         return value
     }
 
