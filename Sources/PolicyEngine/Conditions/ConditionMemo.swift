@@ -188,7 +188,9 @@ final class ConditionMemo {
         // when it is inserted.
         let sharedBytes: Range<Int>?
         let digest: UInt64
-        if let index = shared.firstIndex(where: { $0.type == lowered }), prepared.sharesKey[index] {
+        if let index = shared.firstIndex(where: { PolicyEvaluator.Candidate.sameKey($0.type, lowered) }),
+            prepared.sharesKey[index]
+        {
             // One key per resource for every condition on its type: made once per cluster.
             if let made = memo.pointee.keys.first(where: {
                 $0.record.document === resource.document && $0.record.offset == resource.offset
