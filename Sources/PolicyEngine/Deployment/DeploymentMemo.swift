@@ -294,7 +294,8 @@ final class DeploymentMemo {
     private var lastResource: (record: JSONValue, type: String)?
     private var lastReads: [(field: String, value: JSON)] = []
     /// The fields of every policy prepared so far that read one top-level member of any resource (`name`,
-    /// `type`, `location`), and what was read of them: all of them are found in one pass over a record.
+    /// `type`, `location`), and what was read of them (all of them are found in one pass over a record); the
+    /// place of the last cluster.
     private struct PlainFields {
         /// The fields, by position.
         var fields: [(member: String, isLocation: Bool)] = []
@@ -305,10 +306,24 @@ final class DeploymentMemo {
         /// The members found for ``fields`` in ``record``, and the values made of them so far.
         var found: [JSONValue?] = []
         var values: [JSON?] = []
+        /// The cluster whose place ``place`` holds: the policies of one cluster read the same subscription and
+        /// resource group.
+        var cluster: String?
+        /// Slots 0 and 1 for ``cluster``: its subscription id and resource group name, and whether each is a
+        /// plain name (``DeploymentMemo/isPlainName(_:)``); nil when the cluster is in no resource group.
+        var place: Place?
     }
 
-    /// The plain fields, reached through a pointer: a memo is used by one thread at a time and never re-entered,
-    /// so reading them needs no run-time exclusivity checks (several per parameter, about 80 instructions each).
+    /// Slots 0 and 1 of a cluster.
+    private struct Place {
+        var values: [JSON]
+        var plain: (Bool, Bool)
+        var resourceGroup: String
+    }
+
+    /// The plain fields and the place of the last cluster, reached through a pointer: a memo is used by one thread
+    /// at a time and never re-entered, so reading them needs no run-time exclusivity checks (several per parameter,
+    /// about 80 instructions each).
     private let plain: UnsafeMutablePointer<PlainFields> = {
         let plain = UnsafeMutablePointer<PlainFields>.allocate(capacity: 1)
         plain.initialize(to: PlainFields())
@@ -319,12 +334,6 @@ final class DeploymentMemo {
         plain.deinitialize(count: 1)
         plain.deallocate()
     }
-    /// The cluster whose place ``lastPlace`` holds: the policies of one cluster read the same subscription
-    /// and resource group.
-    private var lastCluster: String?
-    /// Slots 0 and 1 for ``lastCluster``: its subscription id and resource group name, and whether each is a
-    /// plain name (``isPlainName(_:)``).
-    private var lastPlace: (values: [JSON], plain: [Bool], resourceGroup: String)?
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -434,7 +443,7 @@ final class DeploymentMemo {
             symbolValues.reserveCapacity(values.count)
             for (slot, value) in values.enumerated() {
                 if !state.concrete.contains(slot), case .string(let text) = value,
-                    slot < 2 ? place.plain[slot] : Self.isPlainName(text)
+                    slot < 2 ? (slot == 0 ? place.plain.0 : place.plain.1) : Self.isPlainName(text)
                 {
                     key.append(nil)
                     symbolValues.append(text)
@@ -493,19 +502,20 @@ final class DeploymentMemo {
 
     /// Slots 0 and 1 of `cluster` (its subscription id and resource group name), read once per cluster; nil
     /// when the cluster is not in a resource group.
-    private func place(of cluster: ResourceID) -> (values: [JSON], plain: [Bool], resourceGroup: String)? {
-        if let lastCluster, lastCluster == cluster.description { return lastPlace }
-        lastCluster = cluster.description
+    private func place(of cluster: ResourceID) -> Place? {
+        let reads = plain
+        if let last = reads.pointee.cluster, last == cluster.description { return reads.pointee.place }
+        reads.pointee.cluster = cluster.description
         guard let resourceGroup = cluster.resourceGroup else {
-            lastPlace = nil
+            reads.pointee.place = nil
             return nil
         }
         let subscriptionId = cluster.subscriptionId
-        lastPlace = (
-            [.string(subscriptionId), .string(resourceGroup)],
-            [Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)], resourceGroup
-        )
-        return lastPlace
+        let place = Place(
+            values: [.string(subscriptionId), .string(resourceGroup)],
+            plain: (Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)), resourceGroup: resourceGroup)
+        reads.pointee.place = place
+        return place
     }
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.

@@ -842,13 +842,13 @@ public enum PolicyEvaluator {
             result.reasons += explained
         }
         if policy.deploys, let deployment = policy.deployment {
-            var plans: [DriftMemo?] = []
+            let planned: [(resource: DesiredResource, plan: DriftMemo?)]
             do {
                 let clusterContext = PolicyExpressionContext(
                     parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
                     resource: PolicyExpressionContext.Resource(
                         json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
-                let desired =
+                planned =
                     options.memoizesDeployments
                     ? try memo.deployments.desired(
                         policy: policy.index, deployment: deployment, policyParameters: clusterContext,
@@ -856,19 +856,19 @@ public enum PolicyEvaluator {
                     : try DeploymentEvaluator.desiredResources(
                         deployment: deployment, policyParameters: clusterContext, cluster: cluster.id
                     ).map { (resource: $0, plan: nil) }
-                result.desiredResources = desired.map(\.resource)
-                plans = desired.map(\.plan)
             } catch {
                 result.state = .error
                 result.error = "deployment: \(error)"
                 return result
             }
-            for (desired, plan) in zip(result.desiredResources, plans) {
+            result.desiredResources = planned.map(\.resource)
+            for (desired, plan) in planned {
                 let desiredKey = ResourceIDKey(desired.id)
                 let observed = children.first { ResourceIDKey($0.id) == desiredKey }?.resource
                 var runtime: RuntimeAssessment?
-                if let observed,
-                    ASCII.equalsIgnoringCase(desired.type, "Microsoft.KubernetesConfiguration/fluxConfigurations")
+                // Lengths first: most desired resources are not configurations (their type is shorter or longer).
+                if let observed, desired.type.utf8.count == Candidate.configurationType.utf8.count,
+                    ASCII.equalsIgnoringCase(desired.type, Candidate.configurationType)
                 {
                     runtime = RuntimeHealth.assess(
                         configuration: observed, now: options.parsedNow, staleAfterSeconds: options.staleAfterSeconds)
