@@ -22,7 +22,9 @@ struct MemberNamesTests {
           "\u0074ags": {"escaped": true},
           "provisioningStateOfTheWholeThing": null,
           "": "empty",
-          "a\"b": "quoted"
+          "a\"b": "quoted",
+          "ÜberLongMemberNameWithUmlaut": 5,
+          "releaseTrainAndMoreLetters": 6
         }
         """#)
 
@@ -30,6 +32,8 @@ struct MemberNamesTests {
         "configurationSettings", "CONFIGURATIONSETTINGS", "configurationSetting", "configurationProtectedSettings",
         "name", "NAME", "location", "type", "typ", "types", "tags", "TAGS", "provisioningStateOfTheWholeThing",
         "provisioningStateOfTheWholeThinG", "missingMemberWithALongName", "", "a\"b", "name",
+        "überLongMemberNameWithUmlaut", "ÜBERLONGMEMBERNAMEWITHUMLAUT", "ÜberLongMemberNameWithUmlaut",
+        "RELEASETRAINANDMORELETTERS", "releaseTrainAndMoreLetterz",
     ]
 
     /// The JSON text of a found member (nil when absent), to compare results.

@@ -108,12 +108,16 @@ extension JSONValue {
                             let name = nameBytes + start
                             var exact = true
                             var j = 0
-                            // Eight bytes at a time while they are equal (names with a quote have no candidate bit, so
-                            // equal bytes are inside the key); the first difference goes to the byte loop.
-                            while byWords, j + 8 <= n,
-                                UnsafeRawPointer(raw + j).loadUnaligned(as: UInt64.self)
-                                    == UnsafeRawPointer(name + j).loadUnaligned(as: UInt64.self)
-                            {
+                            // Eight bytes at a time while they are equal ignoring ASCII case (names with a quote have
+                            // no candidate bit, and no letter lowercases to a quote, so such bytes are inside the key);
+                            // the first eight that differ go to the byte loop, which finds the difference.
+                            while byWords, j + 8 <= n {
+                                let x = UnsafeRawPointer(raw + j).loadUnaligned(as: UInt64.self)
+                                let y = UnsafeRawPointer(name + j).loadUnaligned(as: UInt64.self)
+                                if x != y {
+                                    guard ResourceIDKey.lower8(x) == ResourceIDKey.lower8(y) else { break }
+                                    exact = false
+                                }
                                 j += 8
                             }
                             while j < n {
