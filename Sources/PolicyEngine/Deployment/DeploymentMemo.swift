@@ -376,9 +376,11 @@ final class DeploymentMemo {
         values.reserveCapacity(2 + state.dynamicNames.count)
         values.append(contentsOf: place.values)
         if let compiled = state.dynamicValues {
+            // The record, taken out of the context once (not copied with its type and id for every parameter).
+            let record = policyParameters.resource?.json
             for (k, (_, value, text, field)) in compiled.enumerated() {
-                if let position = state.plainFieldPositions[k], let resource = policyParameters.resource {
-                    values.append(plainField(position, of: resource.json))
+                if let position = state.plainFieldPositions[k], let record {
+                    values.append(plainField(position, of: record))
                     continue
                 }
                 if let field, let resource = policyParameters.resource {
