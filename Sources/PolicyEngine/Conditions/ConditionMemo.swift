@@ -82,37 +82,47 @@ final class ConditionMemo {
 
     private final class State {
         /// What the condition reads; nil when it does not qualify.
-        var inputs: [Input]?
+        let inputs: [Input]?
         /// How to read ``inputs`` (nil when the condition does not qualify).
-        var reader: KeyReader?
+        let reader: KeyReader?
         var entries = ByteKeyTable<Entry>()
         var disabled = false
-        /// Per shared key (its index): whether it reads everything this condition reads.
-        var sharesKey: [Bool?] = []
+        /// Per shared key (its index in ``ConditionMemo/shared``): whether it reads everything this condition reads.
+        let sharesKey: [Bool]
 
-        /// Whether the shared key `index` (inputs `union`) reads everything this condition reads.
-        func shares(_ union: Set<Input>, index: Int) -> Bool {
-            if index < sharesKey.count, let known = sharesKey[index] { return known }
-            let covered = inputs.map { $0.allSatisfy(union.contains) } ?? false
-            while sharesKey.count <= index { sharesKey.append(nil) }
-            sharesKey[index] = covered
-            return covered
+        init(inputs: [Input]?, shared: [(type: String, set: Set<Input>, reader: KeyReader)]) {
+            self.inputs = inputs
+            self.reader = inputs.map(KeyReader.init)
+            self.sharesKey = shared.map { union in inputs.map { $0.allSatisfy(union.set.contains) } ?? false }
         }
+    }
+
+    /// What a memo changes as it works, kept behind ``storage``.
+    private struct Storage {
+        /// Members found by the last key made (reused storage).
+        var foundTop: [JSONValue?] = []
+        var foundProperties: [JSONValue?] = []
+        /// The shared keys made this cluster, by resource (the record keeps its document alive) and type: where
+        /// their bytes are in ``keyBytes``, and their digests.
+        var keys: [(record: JSONValue, type: String, bytes: Range<Int>, digest: UInt64)] = []
+        /// The bytes of ``keys``, one after another (reused storage).
+        var keyBytes: [UInt8] = []
+        /// The key being made (reused storage).
+        var builder = ByteKeyBuilder()
+        /// What the memo knows about each condition, by slot (slots are small and dense: an array, not a
+        /// dictionary).
+        var states: [State?] = []
+        var hits = 0
+        var misses = 0
     }
 
     /// The inputs of every qualifying condition the scan evaluates on a resource type (lowercased), so that one
     /// key per resource serves all of them.
     private let shared: [(type: String, set: Set<Input>, reader: KeyReader)]
-    /// Members found by the last key made (reused storage).
-    private var foundTop: [JSONValue?] = []
-    private var foundProperties: [JSONValue?] = []
-    /// The shared keys made this cluster, by resource (the record keeps its document alive) and type: where
-    /// their bytes are in ``keyBytes``, and their digests.
-    private var keys: [(record: JSONValue, type: String, bytes: Range<Int>, digest: UInt64)] = []
-    /// The bytes of ``keys``, one after another (reused storage).
-    private var keyBytes: [UInt8] = []
-    /// The key being made (reused storage).
-    private var builder = ByteKeyBuilder()
+    /// The memo's changing state, reached through a pointer: a memo is used by one thread at a time and never
+    /// re-entered, so these accesses need no run-time exclusivity checks (each check of a stored property cost
+    /// about 80 instructions, several per look-up).
+    private let storage: UnsafeMutablePointer<Storage>
 
     /// A memo for the conditions of `policies`.
     ///
@@ -121,7 +131,7 @@ final class ConditionMemo {
     init(policies: [AssignedPolicy] = []) {
         var shared: [String: (inputs: [Input], set: Set<Input>)] = [:]
         func add(_ condition: Condition?, types: [String]) {
-            guard let condition, let inputs = Self.prepare(condition).inputs else { return }
+            guard let condition, let inputs = Self.inputs(of: condition) else { return }
             for type in types {
                 var entry = shared[type] ?? ([], [])
                 for input in inputs where entry.set.insert(input).inserted { entry.inputs.append(input) }
@@ -136,19 +146,24 @@ final class ConditionMemo {
         self.shared = shared.keys.sorted().map(PolicyEvaluator.Candidate.canonical).map {
             ($0, shared[$0]!.set, KeyReader(shared[$0]!.inputs))
         }
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: Storage())
+    }
+
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
     }
 
     /// Forgets the keys of the last cluster's resources.
     func startCluster() {
-        keys.removeAll(keepingCapacity: true)
-        keyBytes.removeAll(keepingCapacity: true)
+        storage.pointee.keys.removeAll(keepingCapacity: true)
+        storage.pointee.keyBytes.removeAll(keepingCapacity: true)
     }
 
-    /// What the memo knows about each condition, by slot (slots are small and dense: an array, not a dictionary).
-    private var states: [State?] = []
     /// Results reused and evaluated, for tests.
-    private(set) var hits = 0
-    private(set) var misses = 0
+    var hits: Int { storage.pointee.hits }
+    var misses: Int { storage.pointee.misses }
 
     /// The result of `condition` (identified by `slot`, one per compiled condition) for `resource`, with reasons;
     /// nil when the condition does not qualify or the memo gave up on it (evaluate it directly then).
@@ -158,13 +173,14 @@ final class ConditionMemo {
         _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
         context: PolicyExpressionContext, fieldFunctionReadsContext: Bool
     ) -> Entry? {
+        let memo = storage
         let prepared: State
-        if slot < states.count, let known = states[slot] {
+        if slot < memo.pointee.states.count, let known = memo.pointee.states[slot] {
             prepared = known
         } else {
-            prepared = Self.prepare(condition)
-            while states.count <= slot { states.append(nil) }
-            states[slot] = prepared
+            prepared = State(inputs: Self.inputs(of: condition), shared: shared)
+            while memo.pointee.states.count <= slot { memo.pointee.states.append(nil) }
+            memo.pointee.states[slot] = prepared
         }
         guard !prepared.disabled, let reader = prepared.reader else { return nil }
         let lowered = typeKey ?? ASCII.lowercased(resourceType)
@@ -172,40 +188,42 @@ final class ConditionMemo {
         // when it is inserted.
         let sharedBytes: Range<Int>?
         let digest: UInt64
-        if let index = shared.firstIndex(where: { $0.type == lowered }),
-            prepared.shares(shared[index].set, index: index)
+        if let index = shared.firstIndex(where: { PolicyEvaluator.Candidate.sameKey($0.type, lowered) }),
+            prepared.sharesKey[index]
         {
             // One key per resource for every condition on its type: made once per cluster.
-            if let made = keys.first(where: {
+            if let made = memo.pointee.keys.first(where: {
                 $0.record.document === resource.document && $0.record.offset == resource.offset
                     && $0.type == resourceType
             }) {
                 sharedBytes = made.bytes
                 digest = made.digest
             } else {
-                key(resource, resourceType, shared[index].reader, shared: true, into: &builder)
-                digest = builder.digest
-                let start = keyBytes.count
-                keyBytes.append(contentsOf: builder.bytes)
-                sharedBytes = start..<keyBytes.count
-                keys.append((resource, resourceType, start..<keyBytes.count, digest))
+                key(resource, resourceType, shared[index].reader, shared: true, into: &memo.pointee.builder)
+                digest = memo.pointee.builder.digest
+                let start = memo.pointee.keyBytes.count
+                memo.pointee.keyBytes.append(contentsOf: memo.pointee.builder.bytes)
+                sharedBytes = start..<memo.pointee.keyBytes.count
+                memo.pointee.keys.append((resource, resourceType, start..<memo.pointee.keyBytes.count, digest))
             }
         } else {
-            key(resource, resourceType, reader, shared: false, into: &builder)
-            digest = builder.digest
+            key(resource, resourceType, reader, shared: false, into: &memo.pointee.builder)
+            digest = memo.pointee.builder.digest
             sharedBytes = nil
         }
         func withKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
             if let sharedBytes {
-                return keyBytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sharedBytes])) }
+                return memo.pointee.keyBytes.withUnsafeBytes {
+                    body(UnsafeRawBufferPointer(rebasing: $0[sharedBytes]))
+                }
             }
-            return builder.bytes.withUnsafeBytes(body)
+            return memo.pointee.builder.bytes.withUnsafeBytes(body)
         }
         let evaluator = ConditionEvaluator(collectsReasons: true, fieldFunctionReadsContext: fieldFunctionReadsContext)
         if let index = withKey({ prepared.entries.index(of: $0, digest: digest) }) {
             let known = prepared.entries[index]
             if known.checked {
-                hits += 1
+                memo.pointee.hits += 1
                 return known
             }
             let fresh = evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context)
@@ -215,10 +233,10 @@ final class ConditionMemo {
                 return nil
             }
             known.checked = true
-            hits += 1
+            memo.pointee.hits += 1
             return known
         }
-        misses += 1
+        memo.pointee.misses += 1
         let entry = Entry(
             evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context))
         if prepared.entries.count < 4096 { withKey { prepared.entries.insert($0, digest: digest, value: entry) } }
@@ -235,27 +253,29 @@ final class ConditionMemo {
         key.append(tag: shared ? 1 : 0)
         key.append(text: resourceType)
         // `members(_:matching:into:)` replaces what the arrays held; they are only emptied when it is not called.
+        let memo = storage
         if reader.top.count > 0 {
-            resource.members(reader.top, matching: .ignoringCase, into: &foundTop)
-        } else if !foundTop.isEmpty {
-            foundTop.removeAll(keepingCapacity: true)
+            resource.members(reader.top, matching: .ignoringCase, into: &memo.pointee.foundTop)
+        } else if !memo.pointee.foundTop.isEmpty {
+            memo.pointee.foundTop.removeAll(keepingCapacity: true)
         }
-        if reader.readsProperties, let properties = foundTop[0], !properties.isNull {
-            properties.members(reader.underProperties, matching: .ignoringCase, into: &foundProperties)
-        } else if !foundProperties.isEmpty {
-            foundProperties.removeAll(keepingCapacity: true)
+        if reader.readsProperties, let properties = memo.pointee.foundTop[0], !properties.isNull {
+            properties.members(reader.underProperties, matching: .ignoringCase, into: &memo.pointee.foundProperties)
+        } else if !memo.pointee.foundProperties.isEmpty {
+            memo.pointee.foundProperties.removeAll(keepingCapacity: true)
         }
         for (underProperties, position) in reader.positions {
             if underProperties {
-                key.append(position < foundProperties.count ? foundProperties[position] : nil)
+                let inRange = position < memo.pointee.foundProperties.count
+                key.append(inRange ? memo.pointee.foundProperties[position] : nil)
             } else {
-                key.append(foundTop[position])
+                key.append(memo.pointee.foundTop[position])
             }
         }
     }
 
-    /// Finds what `condition` reads, or that it does not qualify.
-    private static func prepare(_ condition: Condition) -> State {
+    /// What `condition` reads; nil when it does not qualify.
+    private static func inputs(of condition: Condition) -> [Input]? {
         var inputs: [Input] = []
         var seen: Set<Input> = []
         func add(_ input: Input) {
@@ -296,11 +316,6 @@ final class ConditionMemo {
                 }
             }
         }
-        let state = State()
-        if visit(condition) {
-            state.inputs = inputs
-            state.reader = KeyReader(inputs)
-        }
-        return state
+        return visit(condition) ? inputs : nil
     }
 }

@@ -199,7 +199,11 @@ public final class FieldReference: Sendable, CustomStringConvertible {
 
     /// `location` as Azure compares it: lowercased, spaces removed (`East US 2` → `eastus2`).
     static func normalizeLocation(_ text: String) -> String {
-        CaseFolding.lower(text.contains(" ") ? text.replacing(" ", with: "") : text)
+        // Most locations are already ASCII, lowercase and without spaces: returned as they are (no copy made).
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: " ") && $0 &- UInt8(ascii: "A") >= 26 }) {
+            return text
+        }
+        return CaseFolding.lower(text.contains(" ") ? text.replacing(" ", with: "") : text)
     }
 
     /// The names of the resource and its parents joined with `/` (`server/db`), from the record's `id`

@@ -207,10 +207,24 @@ final class DeploymentMemo {
         var dynamicNames: [String] = []
         /// Their `value`s parsed once, when every one is a plain `{"value": …}` string.
         var dynamicValues: [(name: String, value: TemplateValue, text: String, field: FieldReference?)]?
+        /// Per entry of ``dynamicValues``: where a field read as one top-level member (`name`, `type`,
+        /// `location`) sits among the memo's plain fields (nil for other values).
+        var plainFieldPositions: [Int?] = []
         /// Slots that must be compared by value instead of replaced by symbols (learned).
         var concrete: Set<Int> = []
         /// Symbolic outputs by the values of the concrete slots (nil at a symbolic slot).
         var outputs: [[JSON?]: [SymbolicResource]] = [:]
+        /// A few entries of ``outputs``, found by comparing keys (a fleet has few shapes): most look-ups hash
+        /// nothing.
+        var recent: [(key: [JSON?], output: [SymbolicResource])] = []
+
+        /// The output remembered for `key`, as ``outputs`` has it.
+        func output(for key: [JSON?]) -> [SymbolicResource]? {
+            for k in recent.indices where recent[k].key == key { return recent[k].output }
+            guard let found = outputs[key] else { return nil }
+            if recent.count < 8 { recent.append((key, found)) }
+            return found
+        }
         /// Whether the memo gave up on this policy (evaluate in full).
         var disabled = false
     }
@@ -231,6 +245,9 @@ final class DeploymentMemo {
         var bodies: [[String]: (body: JSON, plan: DriftMemo)] = [:]
         /// The same when there is one slot, keyed by its value alone (no array to build per cluster).
         var bodiesBySlot: [String: (body: JSON, plan: DriftMemo)] = [:]
+        /// A few entries of ``bodiesBySlot``, found by comparing values (a fleet has few locations, say): most
+        /// look-ups hash nothing.
+        var recentBySlot: [(value: String, made: (body: JSON, plan: DriftMemo))] = []
 
         init(_ resource: DesiredResource) {
             self.resource = resource
@@ -250,7 +267,11 @@ final class DeploymentMemo {
             if let plan { return (resource.body, plan) }
             if bodySlots.count == 1 {
                 let value = values[bodySlots[0]]
-                if let known = bodiesBySlot[value] { return known }
+                for entry in recentBySlot where entry.value == value { return entry.made }
+                if let known = bodiesBySlot[value] {
+                    if recentBySlot.count < 8 { recentBySlot.append((value, known)) }
+                    return known
+                }
                 let body = SymbolTrap.substitute(resource.body, values)
                 let made = (body, DriftMemo(DriftPlan(desired: body)))
                 if bodiesBySlot.count < 1024 { bodiesBySlot[value] = made }
@@ -272,12 +293,47 @@ final class DeploymentMemo {
     /// type): the policies of one cluster read the same fields (`name`, `type`) of the same record.
     private var lastResource: (record: JSONValue, type: String)?
     private var lastReads: [(field: String, value: JSON)] = []
-    /// The cluster whose place ``lastPlace`` holds: the policies of one cluster read the same subscription
-    /// and resource group.
-    private var lastCluster: String?
-    /// Slots 0 and 1 for ``lastCluster``: its subscription id and resource group name, and whether each is a
-    /// plain name (``isPlainName(_:)``).
-    private var lastPlace: (values: [JSON], plain: [Bool], resourceGroup: String)?
+    /// The fields of every policy prepared so far that read one top-level member of any resource (`name`,
+    /// `type`, `location`), and what was read of them (all of them are found in one pass over a record); the
+    /// place of the last cluster.
+    private struct PlainFields {
+        /// The fields, by position.
+        var fields: [(member: String, isLocation: Bool)] = []
+        /// The member names of ``fields``, looked up together.
+        var names = JSONMemberNames([])
+        /// The record whose members ``found`` holds (nil: none yet, or ``fields`` grew since).
+        var record: JSONValue?
+        /// The members found for ``fields`` in ``record``, and the values made of them so far.
+        var found: [JSONValue?] = []
+        var values: [JSON?] = []
+        /// The cluster whose place ``place`` holds: the policies of one cluster read the same subscription and
+        /// resource group.
+        var cluster: String?
+        /// Slots 0 and 1 for ``cluster``: its subscription id and resource group name, and whether each is a
+        /// plain name (``DeploymentMemo/isPlainName(_:)``); nil when the cluster is in no resource group.
+        var place: Place?
+    }
+
+    /// Slots 0 and 1 of a cluster.
+    private struct Place {
+        var values: [JSON]
+        var plain: (Bool, Bool)
+        var resourceGroup: String
+    }
+
+    /// The plain fields and the place of the last cluster, reached through a pointer: a memo is used by one thread
+    /// at a time and never re-entered, so reading them needs no run-time exclusivity checks (several per parameter,
+    /// about 80 instructions each).
+    private let plain: UnsafeMutablePointer<PlainFields> = {
+        let plain = UnsafeMutablePointer<PlainFields>.allocate(capacity: 1)
+        plain.initialize(to: PlainFields())
+        return plain
+    }()
+
+    deinit {
+        plain.deinitialize(count: 1)
+        plain.deallocate()
+    }
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     private(set) var hits = 0
     private(set) var misses = 0
@@ -316,10 +372,17 @@ final class DeploymentMemo {
         }
         let resourceGroup = place.resourceGroup
         // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values.
-        var values = place.values
+        var values: [JSON] = []
         values.reserveCapacity(2 + state.dynamicNames.count)
+        values.append(contentsOf: place.values)
         if let compiled = state.dynamicValues {
-            for (_, value, text, field) in compiled {
+            // The record, taken out of the context once (not copied with its type and id for every parameter).
+            let record = policyParameters.resource?.json
+            for (k, (_, value, text, field)) in compiled.enumerated() {
+                if let position = state.plainFieldPositions[k], let record {
+                    values.append(plainField(position, of: record))
+                    continue
+                }
                 if let field, let resource = policyParameters.resource {
                     // `[field('name')]` and the like: read the resource directly, as field() would
                     // (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
@@ -382,7 +445,7 @@ final class DeploymentMemo {
             symbolValues.reserveCapacity(values.count)
             for (slot, value) in values.enumerated() {
                 if !state.concrete.contains(slot), case .string(let text) = value,
-                    slot < 2 ? place.plain[slot] : Self.isPlainName(text)
+                    slot < 2 ? (slot == 0 ? place.plain.0 : place.plain.1) : Self.isPlainName(text)
                 {
                     key.append(nil)
                     symbolValues.append(text)
@@ -391,7 +454,7 @@ final class DeploymentMemo {
                     symbolValues.append("")
                 }
             }
-            if let symbolic = state.outputs[key] {
+            if let symbolic = state.output(for: key) {
                 hits += 1
                 return Self.specialise(symbolic, symbolValues)
             }
@@ -441,19 +504,20 @@ final class DeploymentMemo {
 
     /// Slots 0 and 1 of `cluster` (its subscription id and resource group name), read once per cluster; nil
     /// when the cluster is not in a resource group.
-    private func place(of cluster: ResourceID) -> (values: [JSON], plain: [Bool], resourceGroup: String)? {
-        if let lastCluster, lastCluster == cluster.description { return lastPlace }
-        lastCluster = cluster.description
+    private func place(of cluster: ResourceID) -> Place? {
+        let reads = plain
+        if let last = reads.pointee.cluster, last == cluster.description { return reads.pointee.place }
+        reads.pointee.cluster = cluster.description
         guard let resourceGroup = cluster.resourceGroup else {
-            lastPlace = nil
+            reads.pointee.place = nil
             return nil
         }
         let subscriptionId = cluster.subscriptionId
-        lastPlace = (
-            [.string(subscriptionId), .string(resourceGroup)],
-            [Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)], resourceGroup
-        )
-        return lastPlace
+        let place = Place(
+            values: [.string(subscriptionId), .string(resourceGroup)],
+            plain: (Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)), resourceGroup: resourceGroup)
+        reads.pointee.place = place
+        return place
     }
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
@@ -493,8 +557,61 @@ final class DeploymentMemo {
             }
             parsed.append((name, template, text, field))
         }
+        state.plainFieldPositions = parsed.map { plainFieldPosition($0.field) }
         state.dynamicValues = parsed
         return state
+    }
+
+    /// Where `field` sits among the plain fields (added when new); nil unless it reads one top-level member of any
+    /// resource type, as it is or normalised as a location.
+    private func plainFieldPosition(_ field: FieldReference?) -> Int? {
+        guard let field, field.typeIndex == nil else { return nil }
+        let wanted: (member: String, isLocation: Bool)
+        switch field.transform {
+        case .none:
+            guard field.segments.count == 1, case .member(let name) = field.segments[0] else { return nil }
+            wanted = (name, false)
+        case .location:
+            wanted = ("location", true)
+        case .fullName, .unsupported:
+            return nil
+        }
+        if let known = plain.pointee.fields.firstIndex(where: { $0 == wanted }) { return known }
+        plain.pointee.fields.append(wanted)
+        plain.pointee.names = JSONMemberNames(plain.pointee.fields.map(\.member))
+        plain.pointee.record = nil
+        return plain.pointee.fields.count - 1
+    }
+
+    /// The value of plain field `position` in `record`, as ``FieldReference/read(in:typeIndex:)`` reads
+    /// it (a missing or null member gives `""`); the record's members are found once for all of them.
+    private func plainField(_ position: Int, of record: JSONValue) -> JSON {
+        let plain = self.plain
+        if let last = plain.pointee.record, last.document === record.document, last.offset == record.offset {
+            if let known = plain.pointee.values[position] { return known }
+        } else {
+            plain.pointee.record = record
+            record.members(plain.pointee.names, matching: .ignoringCase, into: &plain.pointee.found)
+            let count = plain.pointee.fields.count
+            if plain.pointee.values.count == count {
+                for k in 0..<count { plain.pointee.values[k] = nil }
+            } else {
+                plain.pointee.values = [JSON?](repeating: nil, count: count)
+            }
+        }
+        let value: JSON
+        if plain.pointee.fields[position].isLocation {
+            // FieldReference.read: `location` lowercased without spaces; missing when not a string.
+            value =
+                plain.pointee.found[position]?.string.map { .string(FieldReference.normalizeLocation($0)) }
+                ?? .string("")
+        } else if let found = plain.pointee.found[position], !found.isNull {
+            value = found.materialize()
+        } else {
+            value = .string("")
+        }
+        plain.pointee.values[position] = value
+        return value
     }
 
     /// Whether a deployment parameter's expressions may depend on the evaluated resource.

@@ -47,7 +47,13 @@ final class AssignedPolicy: @unchecked Sendable {
     var parameters: [String: JSON]
     /// ``parameters`` keyed by lowercased name, made once.
     var loweredParameters: [String: JSON] = [:]
-    var effect: String
+    let effect: String
+    /// Whether ``effect`` is AuditIfNotExists or DeployIfNotExists, DeployIfNotExists, Manual, Disabled: decided
+    /// once, not by comparing strings for every resource.
+    let checksExistence: Bool
+    let deploys: Bool
+    let isManual: Bool
+    let isDisabled: Bool
     var condition: Condition
     /// Resource types the rule's `if` names (lowercased); nil when it names none.
     var types: Set<String>?
@@ -93,6 +99,10 @@ final class AssignedPolicy: @unchecked Sendable {
         self.parameters = parameters
         self.loweredParameters = PolicyExpressionContext.lowered(parameters)
         self.effect = effect
+        self.checksExistence = effect == "AuditIfNotExists" || effect == "DeployIfNotExists"
+        self.deploys = effect == "DeployIfNotExists"
+        self.isManual = effect == "Manual"
+        self.isDisabled = effect == "Disabled"
         self.condition = condition
         self.types = types
         self.relatedType = relatedType
@@ -537,6 +547,12 @@ public enum PolicyEvaluator {
         static let knownKeys =
             [extensionKey, configurationKey, fluxV1Key] + ClusterKind.allCases.map { clusterKeys[$0]! }
 
+        /// Whether two type keys are equal: their lengths first (the known keys all differ in length, and a
+        /// native string knows its length), so that different keys are told apart without comparing bytes.
+        @inline(__always) static func sameKey(_ a: String, _ b: String) -> Bool {
+            a.utf8.count == b.utf8.count && a == b
+        }
+
         /// `key` as the shared instance when it is a known type key: equal strings that share storage compare
         /// without looking at their bytes.
         static func canonical(_ key: String) -> String {
@@ -618,7 +634,7 @@ public enum PolicyEvaluator {
                 }
                 if effect != policy.effect { effective = policy.with(effect: effect) }
             }
-            guard effective.effect != "Disabled",
+            guard !effective.isDisabled,
                 let result = evaluate(
                     candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
                     memo: memo, strict: &strict)
@@ -634,9 +650,12 @@ public enum PolicyEvaluator {
             guard policy.covers(cluster.id) else { continue }
             // The cluster, then its children of the types the policy names, in order.
             if let types = policy.typeList {
-                if types.contains(clusterCandidate.typeKey) { visit(clusterCandidate, policy) }
+                if types.contains(where: { Candidate.sameKey($0, clusterCandidate.typeKey) }) {
+                    visit(clusterCandidate, policy)
+                }
                 let children = childCandidates
-                for index in children.indices where types.contains(children[index].typeKey) {
+                for index in children.indices
+                where types.contains(where: { Candidate.sameKey($0, children[index].typeKey) }) {
                     visit(children[index], policy)
                 }
             } else {
@@ -725,16 +744,15 @@ public enum PolicyEvaluator {
             result.error = error
             return result
         }
-        switch policy.effect {
-        case "AuditIfNotExists", "DeployIfNotExists":
+        if policy.checksExistence {
             guard evaluation.matched else { return nil }  // Not applicable: the `if` decides.
             if options.explain { result.reasons = leaves() }
             return existence(
                 candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
                 memo: memo, result: result, strict: &strict)
-        case "Manual":
+        } else if policy.isManual {
             result.state = evaluation.matched ? policy.manualDefaultState : .compliant
-        default:
+        } else {
             if options.explain && !evaluation.matched { result.reasons = leaves() }
             // Audit, Deny (reported as would-deny), Modify, Append.
             if evaluation.matched {
@@ -772,7 +790,7 @@ public enum PolicyEvaluator {
         var matched = false
         var best: [PolicyReason]?
         var explained: [PolicyReason] = []
-        for resource in children where resource.typeKey == policy.relatedTypeKey {
+        for resource in children where Candidate.sameKey(resource.typeKey, policy.relatedTypeKey) {
             if let relatedName, !lastSegment(of: resource.id, equalsIgnoringCase: relatedName) { continue }
             relatedCount += 1
             guard let condition = policy.existenceCondition else {
@@ -823,14 +841,14 @@ public enum PolicyEvaluator {
         } else if options.explain {
             result.reasons += explained
         }
-        if policy.effect == "DeployIfNotExists", let deployment = policy.deployment {
-            var plans: [DriftMemo?] = []
+        if policy.deploys, let deployment = policy.deployment {
+            let planned: [(resource: DesiredResource, plan: DriftMemo?)]
             do {
                 let clusterContext = PolicyExpressionContext(
                     parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
                     resource: PolicyExpressionContext.Resource(
                         json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
-                let desired =
+                planned =
                     options.memoizesDeployments
                     ? try memo.deployments.desired(
                         policy: policy.index, deployment: deployment, policyParameters: clusterContext,
@@ -838,19 +856,19 @@ public enum PolicyEvaluator {
                     : try DeploymentEvaluator.desiredResources(
                         deployment: deployment, policyParameters: clusterContext, cluster: cluster.id
                     ).map { (resource: $0, plan: nil) }
-                result.desiredResources = desired.map(\.resource)
-                plans = desired.map(\.plan)
             } catch {
                 result.state = .error
                 result.error = "deployment: \(error)"
                 return result
             }
-            for (desired, plan) in zip(result.desiredResources, plans) {
+            result.desiredResources = planned.map(\.resource)
+            for (desired, plan) in planned {
                 let desiredKey = ResourceIDKey(desired.id)
                 let observed = children.first { ResourceIDKey($0.id) == desiredKey }?.resource
                 var runtime: RuntimeAssessment?
-                if let observed,
-                    ASCII.equalsIgnoringCase(desired.type, "Microsoft.KubernetesConfiguration/fluxConfigurations")
+                // Lengths first: most desired resources are not configurations (their type is shorter or longer).
+                if let observed, desired.type.utf8.count == Candidate.configurationType.utf8.count,
+                    ASCII.equalsIgnoringCase(desired.type, Candidate.configurationType)
                 {
                     runtime = RuntimeHealth.assess(
                         configuration: observed, now: options.parsedNow, staleAfterSeconds: options.staleAfterSeconds)
