@@ -998,18 +998,20 @@ struct RunWriter {
         try loadAssignments()
         try loadResources()
         var rules = try loadRules()
+        var classByRow = Array(repeating: -1, count: Int(resourceClasses.keys.max() ?? 0) + 1)
+        for (row, cls) in resourceClasses where row >= 0 { classByRow[Int(row)] = cls }
         var openResults = try OpenIntervals(
             database.statement(
                 """
                 SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
                 WHERE to_run IS NULL ORDER BY cluster
-                """), classes: resourceClasses)
+                """), classes: classByRow)
         var openStrict = try OpenIntervals(
             database.statement(
                 """
                 SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
                 WHERE to_run IS NULL ORDER BY cluster
-                """), classes: resourceClasses)
+                """), classes: classByRow)
         try writeClusters(previousRun: previousRun, known: known, facts: facts, index: prepared.clusters())
         try writeResults(prepared, rules: &rules, open: &openResults)
         try writeStrict(prepared, open: &openStrict)
@@ -1031,25 +1033,88 @@ struct RunWriter {
 
     // MARK: Clusters
 
-    /// The stored clusters by ARM id (ignoring case), and the largest row id.
-    private typealias KnownClusters = (
-        byKey: [ResourceIDKey: (row: Int64, digest: Int64, removed: Bool)], lastRow: Int64
-    )
+    /// A stored cluster as the writer needs it.
+    private struct StoredCluster {
+        var row: Int64
+        var digest: Int64
+        var removed: Bool
+    }
 
-    private func loadClusters() throws -> KnownClusters {
-        var known: [ResourceIDKey: (row: Int64, digest: Int64, removed: Bool)] = [:]
+    /// The stored clusters, matched with the inventory's.
+    private struct KnownClusters {
+        /// Per inventory index: the stored cluster with its id, when found in order.
+        var byIndex: [StoredCluster?] = []
+        /// The stored clusters not matched in order, by id (ignoring case).
+        var others: [ResourceIDKey: StoredCluster] = [:]
+        /// The largest row id.
         var lastRow: Int64 = 0
-        try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
-            known[ResourceIDKey(row.text(1))] = (row.int64(0), row.int64(2), row.int64(3) != 0)
-            lastRow = max(lastRow, row.int64(0))
+
+        /// The stored cluster of inventory index `n` (the first with its id), taken out.
+        mutating func take(_ n: Int, id: ResourceID) -> StoredCluster? {
+            if let stored = byIndex[n] {
+                byIndex[n] = nil
+                return stored
+            }
+            return others.isEmpty ? nil : others.removeValue(forKey: id.key)
         }
-        return (known, lastRow)
+    }
+
+    /// Reads the stored clusters and matches them with the inventory's.
+    ///
+    /// Rows come in the order they were added, which is the inventory's order for all but the
+    /// clusters added or removed since: each row is compared with the next inventory cluster (and
+    /// the two after it) before it goes to a dictionary, so an unchanged fleet costs no hashing.
+    private func loadClusters() throws -> KnownClusters {
+        let clusters = fleet.clusters
+        var known = KnownClusters()
+        known.byIndex = Array(repeating: nil, count: clusters.count)
+        var cursor = 0
+        try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
+            let stored = StoredCluster(row: row.int64(0), digest: row.int64(2), removed: row.int64(3) != 0)
+            known.lastRow = max(known.lastRow, stored.row)
+            let match: Int? = row.withText(1) { id in
+                for n in cursor..<min(cursor + 3, clusters.count) where known.byIndex[n] == nil {
+                    // A repeated id (the fleet keeps the first) never takes a row.
+                    if Self.equalIgnoringCase(id, clusters[n].id.description)
+                        && (n == 0 || clusters[n - 1].id.key != clusters[n].id.key)
+                    {
+                        return n
+                    }
+                }
+                return nil
+            }
+            if let match {
+                known.byIndex[match] = stored
+                cursor = match + 1
+            } else {
+                known.others[ResourceIDKey(row.text(1))] = stored
+            }
+        }
+        return known
+    }
+
+    /// Whether `bytes` and `text` are equal ignoring ASCII case.
+    private static func equalIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in
+            guard t.count == bytes.count else { return false }
+            if t.isEmpty || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0 { return true }
+            for k in 0..<t.count where ASCII.lower(t[k]) != ASCII.lower(bytes[k]) { return false }
+            return true
+        }
     }
 
     private mutating func writeClusters(
         previousRun: Int64, known: KnownClusters, facts: ClusterFactsTask, index: ClusterIndex
     ) throws {
-        var (known, lastRow) = known
+        var known = known
+        // An id matched in order at a repeated position (an unsorted inventory) belongs to its first one.
+        for n in known.byIndex.indices where !index.isFirst[n] {
+            if let stored = known.byIndex[n] {
+                known.byIndex[n] = nil
+                known.others[index.id(n).key] = stored
+            }
+        }
         let update = try database.statement(
             """
             UPDATE clusters SET arm_id = ?, name = ?, kind = ?, provisioned = ?, subscription_id = ?,
@@ -1059,7 +1124,7 @@ struct RunWriter {
             """)
         // New clusters go many to a statement, with the ids SQLite would give them one by one (the
         // largest id plus one: nothing else inserts during the transaction).
-        var inserts = try ClusterInserts(firstRow: lastRow + 1, runID: runID, database: database)
+        var inserts = try ClusterInserts(firstRow: known.lastRow + 1, runID: runID, database: database)
         clusterRowByIndex.reserveCapacity(index.isFirst.count)
         for k in 0..<facts.blockCount {
             let block = facts.block(k)
@@ -1070,7 +1135,9 @@ struct RunWriter {
         // Every known cluster not in this inventory and not yet removed is removed by this run.
         let remove = try database.statement(
             "UPDATE clusters SET removed_run = ?, last_seen_run = ? WHERE id = ? AND removed_run IS NULL")
-        for (_, entry) in known where !entry.removed {
+        var missing = known.byIndex.compactMap { $0 } + known.others.values
+        missing.sort { $0.row < $1.row }
+        for entry in missing where !entry.removed {
             try remove.run(.integer(runID), .integer(previousRun), .integer(entry.row))
             outcome.clustersRemoved += database.changes
         }
@@ -1078,8 +1145,7 @@ struct RunWriter {
 
     /// Inserts or updates the clusters of one block of the inventory, in inventory order.
     private mutating func writeClusters(
-        _ block: FactsBlock, index: ClusterIndex,
-        known: inout [ResourceIDKey: (row: Int64, digest: Int64, removed: Bool)], inserts: inout ClusterInserts,
+        _ block: FactsBlock, index: ClusterIndex, known: inout KnownClusters, inserts: inout ClusterInserts,
         update: Statement
     ) throws {
         let isFirst = index.isFirst
@@ -1089,7 +1155,7 @@ struct RunWriter {
                 clusterRowByIndex.append(0)  // a duplicate id: the fleet keeps the first
                 continue
             }
-            if !known.isEmpty, let existing = known.removeValue(forKey: index.id(n).key) {
+            if let existing = known.take(n, id: index.id(n)) {
                 clusterRowByIndex.append(existing.row)
                 if existing.digest == block.digests[i] && !existing.removed { continue }
                 try block.bytes.withUnsafeBufferPointer { buffer in
@@ -1305,19 +1371,23 @@ struct RunWriter {
     /// are found by a short linear search.
     private struct OpenIntervals {
         var all: [OpenInterval] = []
-        var byCluster: [Int64: Range<Int>] = [:]
+        /// The clusters with an open interval, in increasing order, and the range of each in `all`.
         var clusters: [Int64] = []
+        var ranges: [Range<Int>] = []
+        /// Per cluster row: its range in `all` (empty for a cluster with none).
+        private var rangeByRow: [Range<Int>] = []
 
-        /// Reads `cluster, key, resource, from_run, since_run, state, detail` rows ordered by cluster.
-        init(_ statement: Statement, classes: [Int64: Int]) throws {
+        /// Reads `cluster, key, resource, from_run, since_run, state, detail` rows ordered by cluster;
+        /// `classes` holds the class of each `resources` row by its id (-1: none).
+        init(_ statement: Statement, classes: [Int]) throws {
             var current: Int64 = -1
             var start = 0
             try statement.query { row in
                 let cluster = row.int64(0)
                 if cluster != current {
                     if current >= 0 {
-                        byCluster[current] = start..<all.count
                         clusters.append(current)
+                        ranges.append(start..<all.count)
                     }
                     current = cluster
                     start = all.count
@@ -1325,13 +1395,33 @@ struct RunWriter {
                 let resource = row.int64(2)
                 all.append(
                     OpenInterval(
-                        key: row.int64(1), resource: resource, resourceClass: classes[resource] ?? -1,
+                        key: row.int64(1), resource: resource,
+                        resourceClass: resource >= 0 && resource < classes.count ? classes[Int(resource)] : -1,
                         fromRun: row.int64(3), sinceRun: row.int64(4), state: row.int64(5), detail: row.int64(6)))
             }
             if current >= 0 {
-                byCluster[current] = start..<all.count
                 clusters.append(current)
+                ranges.append(start..<all.count)
             }
+            // Cluster rows are numbered from 1 without gaps (rows are never deleted), so an array
+            // indexed by row is small; odd ids fall back to a search.
+            if let last = clusters.last, last >= 0, last <= Int64(4 * clusters.count + 1024) {
+                rangeByRow = Array(repeating: 0..<0, count: Int(last) + 1)
+                for (k, cluster) in clusters.enumerated() where cluster >= 0 { rangeByRow[Int(cluster)] = ranges[k] }
+            }
+        }
+
+        /// The range in `all` of a cluster's open intervals.
+        func range(of cluster: Int64) -> Range<Int> {
+            if cluster >= 0 && cluster < Int64(rangeByRow.count) { return rangeByRow[Int(cluster)] }
+            if !rangeByRow.isEmpty { return 0..<0 }
+            var low = 0
+            var high = clusters.count
+            while low < high {
+                let middle = (low + high) / 2
+                if clusters[middle] < cluster { low = middle + 1 } else { high = middle }
+            }
+            return low < clusters.count && clusters[low] == cluster ? ranges[low] : 0..<0
         }
 
         /// Marks the open interval of a subject seen and returns its index (nil: none, or already seen).
@@ -1341,6 +1431,47 @@ struct RunWriter {
                 return i
             }
             return nil
+        }
+    }
+
+    /// The worst state of every evaluated resource (cluster × resource class), as ``ScanResult/Summary``
+    /// counts them: a slot per cluster row for the first few classes, a dictionary beyond.
+    private struct WorstStates {
+        /// Classes with a slot of their own per cluster.
+        static let slots = 4
+        /// Per cluster row × slot: the worst state's code plus one (0: not evaluated).
+        private var codes: [UInt8] = []
+        private var others: [ResourceKey: ComplianceState] = [:]
+
+        mutating func add(cluster: Int64, resourceClass: Int, _ state: ComplianceState) {
+            guard cluster >= 0, resourceClass >= 0, resourceClass < Self.slots, cluster < Int64(Int32.max) else {
+                let key = ResourceKey(cluster: cluster, resource: resourceClass)
+                if let current = others[key], current <= state { return }
+                others[key] = state
+                return
+            }
+            let slot = Int(cluster) * Self.slots + resourceClass
+            if slot >= codes.count {
+                codes.append(contentsOf: repeatElement(0, count: max(slot + 1 - codes.count, codes.count)))
+            }
+            let current = codes[slot]
+            if current == 0 || Schema.state(Int64(current - 1)) > state { codes[slot] = UInt8(Schema.code(state)) + 1 }
+        }
+
+        /// Adds the count of each worst state to `summary`.
+        func count(into summary: inout RunCounts) {
+            func tally(_ state: ComplianceState) {
+                summary.resources += 1
+                switch state {
+                case .compliant: summary.compliant += 1
+                case .nonCompliant: summary.nonCompliant += 1
+                case .exempt: summary.exempt += 1
+                case .unknown: summary.unknown += 1
+                case .error: summary.error += 1
+                }
+            }
+            for code in codes where code != 0 { tally(Schema.state(Int64(code - 1))) }
+            for state in others.values { tally(state) }
         }
     }
 
@@ -1388,8 +1519,7 @@ struct RunWriter {
         var lastCluster: (index: Int32, row: Int64)?
         var range = 0..<0
         var bodies: [ResultBodyKey: Int64] = [:]
-        var worst: [ResourceKey: ComplianceState] = [:]
-        worst.reserveCapacity(results.count / 2)
+        var worst = WorstStates()
         for k in 0..<chunks.count {
             let chunk = chunks.chunk(k)
             let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
@@ -1404,19 +1534,14 @@ struct RunWriter {
                 } else {
                     clusterRow = try self.clusterRow(index: clusterIndex, id: results[i].clusterId)
                     lastCluster = (clusterIndex, clusterRow)
-                    range = open.byCluster[clusterRow] ?? 0..<0
+                    range = open.range(of: clusterRow)
                 }
                 let rule = ruleRows[Int(chunk.rowGroup[k])]
                 let s = Int(chunk.rowSuffix[k])
                 let resource = s < 0 ? (row: Int64(0), class: 0) : resources[s]
                 let detail = details[Int(chunk.rowBody[k])]
                 let resultState = results[i].state
-                let counted = ResourceKey(cluster: clusterRow, resource: resource.class)
-                if let current = worst[counted] {
-                    if resultState < current { worst[counted] = resultState }
-                } else {
-                    worst[counted] = resultState
-                }
+                worst.add(cluster: clusterRow, resourceClass: resource.class, resultState)
                 if resultState == .error { summary.errorResults += 1 }
                 let state = Schema.code(resultState)
                 var since = runID
@@ -1440,19 +1565,10 @@ struct RunWriter {
         }
         try insert.flush()
         outcome.intervalsOpened += insert.inserted
-        summary.resources = worst.count
-        for state in worst.values {
-            switch state {
-            case .compliant: summary.compliant += 1
-            case .nonCompliant: summary.nonCompliant += 1
-            case .exempt: summary.exempt += 1
-            case .unknown: summary.unknown += 1
-            case .error: summary.error += 1
-            }
-        }
+        worst.count(into: &summary)
         // Subjects this run did not evaluate: their intervals end here.
-        for cluster in open.clusters {
-            for i in open.byCluster[cluster]! where !open.all[i].seen {
+        for (cluster, range) in zip(open.clusters, open.ranges) {
+            for i in range where !open.all[i].seen {
                 let interval = open.all[i]
                 try close.run(
                     .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),
@@ -1492,7 +1608,7 @@ struct RunWriter {
                 } else {
                     clusterRow = try self.clusterRow(index: clusterIndex, id: entries[i].clusterId)
                     lastCluster = (clusterIndex, clusterRow)
-                    range = open.byCluster[clusterRow] ?? 0..<0
+                    range = open.range(of: clusterRow)
                 }
                 if !entries[i].drift.isEmpty { summary.drifted += 1 }
                 let assignment = assignments[Int(chunk.rowGroup[k])]
@@ -1516,8 +1632,8 @@ struct RunWriter {
         }
         try insert.flush()
         outcome.strictOpened += insert.inserted
-        for cluster in open.clusters {
-            for i in open.byCluster[cluster]! where !open.all[i].seen {
+        for (cluster, range) in zip(open.clusters, open.ranges) {
+            for i in range where !open.all[i].seen {
                 let interval = open.all[i]
                 try close.run(
                     .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),

@@ -126,4 +126,36 @@ struct ClusterFactsTests {
         #expect(expected.count == scan.results.count + scan.strict.count)
         #expect(try stored(shuffled, "shuffled.sqlite") == expected)
     }
+
+    @Test("stored clusters are matched with the inventory in order, out of order, and when some come and go")
+    func storedClustersMatch() throws {
+        let dir = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Fixture.writer(dir.appendingPathComponent("match.sqlite").path)
+        let full = Fixture.demo.fleet
+        var fewer = full
+        fewer.clusters.remove(at: 5)
+        fewer.clusters.remove(at: 2)
+        var reordered = full
+        reordered.clusters.reverse()
+        reordered.clusters.append(reordered.clusters[0])  // a repeated id
+        func counts(_ outcome: RecordOutcome) -> [Int] {
+            [outcome.clustersAdded, outcome.clustersUpdated, outcome.clustersRemoved]
+        }
+        // The first run stores the clusters in the order of `fewer`; the two missing ones come later.
+        var outcome = try Fixture.record(store, Fixture.scan(fewer), fleet: fewer)
+        #expect(outcome.clustersAdded == 15)
+        outcome = try Fixture.record(store, Fixture.scan(), fleet: full, now: "2026-11-22T18:00:00Z")
+        #expect(
+            counts(outcome) == [2, 0, 0])
+        outcome = try Fixture.record(store, Fixture.scan(fewer), fleet: fewer, now: "2026-11-23T18:00:00Z")
+        #expect(counts(outcome) == [0, 0, 2])
+        outcome = try Fixture.record(store, Fixture.scan(), fleet: reordered, now: "2026-11-24T18:00:00Z")
+        #expect(counts(outcome) == [0, 2, 0])
+        #expect(try Fixture.count(store, "clusters") == 17)
+        #expect(try store.database.scalarInt("SELECT count(*) FROM clusters WHERE removed_run IS NOT NULL") == 0)
+        // Unchanged, in order: nothing to write.
+        outcome = try Fixture.record(store, Fixture.scan(), fleet: full, now: "2026-11-25T18:00:00Z")
+        #expect(outcome.rowsAdded == 1 && outcome.clustersUpdated == 0)
+    }
 }

@@ -197,6 +197,14 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
+    /// Calls `body` with the bytes of text column `index` (empty for NULL), valid only inside `body`.
+    func withText<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let bytes = sqlite3_column_text(handle, index) else {
+            return body(UnsafeBufferPointer(start: nil, count: 0))
+        }
+        return body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index))))
+    }
+
     /// Column `index` as text with ASCII letters lowercased ("" for NULL), in one copy.
     public func lowercasedText(_ index: Int32) -> String {
         guard let bytes = sqlite3_column_text(handle, index) else { return "" }
