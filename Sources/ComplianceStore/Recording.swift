@@ -947,6 +947,8 @@ struct RunWriter {
     var runID: Int64 = 0
     /// Cluster rows by inventory index (0 for a repeated id: its first index has the row).
     var clusterRowByIndex: [Int64] = []
+    /// The id of the next cluster row this run inserts (after ``assignClusters(previousRun:known:index:)``).
+    var nextClusterRow: Int64 = 0
     /// Rows of clusters the results mention but the inventory lacks, by lowercased ARM id.
     var extraClusterRows: [String: Int64] = [:]
     /// Assignment rows by lowercased ARM id.
@@ -1012,9 +1014,12 @@ struct RunWriter {
                 SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
                 WHERE to_run IS NULL ORDER BY cluster
                 """), classes: classByRow)
-        try writeClusters(previousRun: previousRun, known: known, facts: facts, index: prepared.clusters())
+        // Rows first, facts last: the results need only the clusters' row ids, so they are written
+        // while the facts are still being computed.
+        let actions = try assignClusters(previousRun: previousRun, known: known, index: prepared.clusters())
         try writeResults(prepared, rules: &rules, open: &openResults)
         try writeStrict(prepared, open: &openStrict)
+        try writeClusters(actions, facts: facts)
         let c = summary
         try database.statement(
             """
@@ -1104,9 +1109,25 @@ struct RunWriter {
         }
     }
 
-    private mutating func writeClusters(
-        previousRun: Int64, known: KnownClusters, facts: ClusterFactsTask, index: ClusterIndex
-    ) throws {
+    /// What this run does with an inventory cluster.
+    private enum ClusterAction {
+        /// A repeated id: the fleet keeps the first.
+        case duplicate
+        /// Stored before: updated when its facts changed or it was removed.
+        case stored(StoredCluster)
+        /// New: inserted with the next row id.
+        case new
+    }
+
+    /// Gives every inventory cluster its row before any facts are known.
+    ///
+    /// Stored clusters keep theirs; new ones get the ids SQLite would give them one by one, in
+    /// inventory order (the largest id plus one: nothing else inserts clusters before them). Stored
+    /// clusters missing from the inventory are marked removed here, before the results are written:
+    /// a result may still name one of them.
+    private mutating func assignClusters(
+        previousRun: Int64, known: KnownClusters, index: ClusterIndex
+    ) throws -> [ClusterAction] {
         var known = known
         // An id matched in order at a repeated position (an unsorted inventory) belongs to its first one.
         for n in known.byIndex.indices where !index.isFirst[n] {
@@ -1115,23 +1136,23 @@ struct RunWriter {
                 known.others[index.id(n).key] = stored
             }
         }
-        let update = try database.statement(
-            """
-            UPDATE clusters SET arm_id = ?, name = ?, kind = ?, provisioned = ?, subscription_id = ?,
-                resource_group = ?, location = ?, tags = ?, eligibility_reason = ?, facts_digest = ?,
-                removed_run = NULL, last_seen_run = NULL
-            WHERE id = ?
-            """)
-        // New clusters go many to a statement, with the ids SQLite would give them one by one (the
-        // largest id plus one: nothing else inserts during the transaction).
-        var inserts = try ClusterInserts(firstRow: known.lastRow + 1, runID: runID, database: database)
+        var actions: [ClusterAction] = []
+        actions.reserveCapacity(index.isFirst.count)
         clusterRowByIndex.reserveCapacity(index.isFirst.count)
-        for k in 0..<facts.blockCount {
-            let block = facts.block(k)
-            try writeClusters(block, index: index, known: &known, inserts: &inserts, update: update)
-            try inserts.flush(block, database)
+        nextClusterRow = known.lastRow + 1
+        for n in index.isFirst.indices {
+            if !index.isFirst[n] {
+                actions.append(.duplicate)
+                clusterRowByIndex.append(0)
+            } else if let stored = known.take(n, id: index.id(n)) {
+                actions.append(.stored(stored))
+                clusterRowByIndex.append(stored.row)
+            } else {
+                actions.append(.new)
+                clusterRowByIndex.append(nextClusterRow)
+                nextClusterRow += 1
+            }
         }
-        outcome.clustersAdded += inserts.count
         // Every known cluster not in this inventory and not yet removed is removed by this run.
         let remove = try database.statement(
             "UPDATE clusters SET removed_run = ?, last_seen_run = ? WHERE id = ? AND removed_run IS NULL")
@@ -1141,34 +1162,44 @@ struct RunWriter {
             try remove.run(.integer(runID), .integer(previousRun), .integer(entry.row))
             outcome.clustersRemoved += database.changes
         }
+        return actions
     }
 
-    /// Inserts or updates the clusters of one block of the inventory, in inventory order.
-    private mutating func writeClusters(
-        _ block: FactsBlock, index: ClusterIndex, known: inout KnownClusters, inserts: inout ClusterInserts,
-        update: Statement
-    ) throws {
-        let isFirst = index.isFirst
-        for i in 0..<block.count {
-            let n = clusterRowByIndex.count
-            guard isFirst[n] else {
-                clusterRowByIndex.append(0)  // a duplicate id: the fleet keeps the first
-                continue
-            }
-            if let existing = known.take(n, id: index.id(n)) {
-                clusterRowByIndex.append(existing.row)
-                if existing.digest == block.digests[i] && !existing.removed { continue }
-                try block.bytes.withUnsafeBufferPointer { buffer in
-                    defer { update.reset() }
-                    block.bind(i, in: buffer, to: update, at: 0)
-                    update.bind(11, existing.row)
-                    try update.execute()
+    /// Writes the clusters' facts, block by block as they are ready: inserts the new clusters (with
+    /// the rows ``assignClusters(previousRun:known:index:)`` gave them) and updates the stored ones
+    /// whose facts changed or that come back.
+    private mutating func writeClusters(_ actions: [ClusterAction], facts: ClusterFactsTask) throws {
+        let update = try database.statement(
+            """
+            UPDATE clusters SET arm_id = ?, name = ?, kind = ?, provisioned = ?, subscription_id = ?,
+                resource_group = ?, location = ?, tags = ?, eligibility_reason = ?, facts_digest = ?,
+                removed_run = NULL, last_seen_run = NULL
+            WHERE id = ?
+            """)
+        let firstNew = actions.indices.first { if case .new = actions[$0] { true } else { false } }
+        var inserts = try ClusterInserts(
+            firstRow: firstNew.map { clusterRowByIndex[$0] } ?? 0, runID: runID, database: database)
+        for k in 0..<facts.blockCount {
+            let block = facts.block(k)
+            let first = k * ClusterFactsTask.blockSize
+            for i in 0..<block.count {
+                switch actions[first + i] {
+                case .duplicate: continue
+                case .new: _ = try inserts.add(i, of: block, database)
+                case .stored(let stored):
+                    if stored.digest == block.digests[i] && !stored.removed { continue }
+                    try block.bytes.withUnsafeBufferPointer { buffer in
+                        defer { update.reset() }
+                        block.bind(i, in: buffer, to: update, at: 0)
+                        update.bind(11, stored.row)
+                        try update.execute()
+                    }
+                    outcome.clustersUpdated += 1
                 }
-                outcome.clustersUpdated += 1
-            } else {
-                clusterRowByIndex.append(try inserts.add(i, of: block, database))
             }
+            try inserts.flush(block, database)
         }
+        outcome.clustersAdded += inserts.count
     }
 
     /// The row of the cluster a prepared row names: by its inventory index, or by its id when the
@@ -1188,16 +1219,19 @@ struct RunWriter {
             extraClusterRows[key] = existing
             return existing
         }
+        // After the rows given to the inventory's new clusters, which are inserted later.
         let name = id.split(separator: "/").last.map(String.init) ?? id
+        let row = nextClusterRow
+        nextClusterRow += 1
         try database.statement(
             """
-            INSERT INTO clusters (arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
+            INSERT INTO clusters (id, arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
                 facts_digest, first_seen_run)
-            VALUES (?, ?, '', 0, '', '', '', '{}', 0, ?)
+            VALUES (?, ?, ?, '', 0, '', '', '', '{}', 0, ?)
             """
-        ).run(.text(id), .text(name), .integer(runID))
-        extraClusterRows[key] = database.lastInsertRowID
-        return database.lastInsertRowID
+        ).run(.integer(row), .text(id), .text(name), .integer(runID))
+        extraClusterRows[key] = row
+        return row
     }
 
     // MARK: Assignments and rules
