@@ -109,29 +109,12 @@ struct RunCounts {
     var drifted = 0
 }
 
-/// The facts of a cluster as stored.
-struct ClusterFacts: Sendable {
-    var id: String
-    var name: String
-    var kind: String
-    var provisioned: Bool
-    var subscriptionId: String
-    var resourceGroup: String
-    var location: String
-    var tags: String
-    var eligibilityReason: String?
-
-    init(_ cluster: Cluster) {
-        id = cluster.id.description
-        name = cluster.name
-        kind = cluster.kind.rawValue
-        provisioned = cluster.provisioned
-        subscriptionId = cluster.subscriptionId
-        resourceGroup = cluster.resourceGroup
-        location = Self.location(cluster)
-        tags = Self.tagsJSON(cluster)
-        eligibilityReason = Eligibility.primaryCode(cluster)
-    }
+/// How a cluster's facts are stored: the columns of `clusters` that come from the inventory.
+enum ClusterFacts {
+    /// The text columns, in order: `arm_id`, `name`, `kind`, `subscription_id`, `resource_group`,
+    /// `location`, `tags`, `eligibility_reason` (`provisioned` is an integer between kind and
+    /// subscription).
+    static let texts = 8
 
     /// `Cluster.location`, without rebuilding the usual already-normal text (`westeurope`).
     static func location(_ cluster: Cluster) -> String {
@@ -140,14 +123,101 @@ struct ClusterFacts: Sendable {
         return normal ? text : Location.normalize(text)
     }
 
-    /// The tags as a JSON object sorted by key, as `Cluster.tags` reads them (a repeated key keeps
-    /// its last value), without building a dictionary.
-    static func tagsJSON(_ cluster: Cluster) -> String {
-        var tags: [(key: String, value: String)] = []
-        if let object = cluster.resource.member(ignoringCase: "tags") {
-            for (key, value) in object.members {
-                tags.append((key, value.string ?? (value.isNull ? "" : value.rawText)))
+    /// Appends the tags as a JSON object sorted by key, as `Cluster.tags` reads them (a repeated key
+    /// keeps its last value), without building a dictionary.
+    static func appendTags(_ cluster: Cluster, to out: inout [UInt8], scratch: inout TagScratch) {
+        guard let object = cluster.resource.member(ignoringCase: "tags") else {
+            out.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")])
+            return
+        }
+        if !appendPlainTags(object, to: &out, scratch: &scratch) {
+            out.append(contentsOf: tagsJSON(object).utf8)
+        }
+    }
+
+    /// Reused buffers for ``appendPlainTags(_:to:scratch:)``.
+    struct TagScratch {
+        var bytes: [UInt8] = []
+        var keys: [Range<Int>] = []
+        var values: [Range<Int>] = []
+        var order: [Int] = []
+    }
+
+    /// Appends the usual tags, sorted by key here, and returns true.
+    ///
+    /// The usual tags: keys and values of printable ASCII without escapes and no key twice, so the
+    /// JSON writer would write exactly their bytes. False (and nothing appended) for anything else.
+    static func appendPlainTags(_ object: JSONValue, to out: inout [UInt8], scratch: inout TagScratch) -> Bool {
+        guard object.isObject else { return false }
+        scratch.bytes.removeAll(keepingCapacity: true)
+        scratch.keys.removeAll(keepingCapacity: true)
+        scratch.values.removeAll(keepingCapacity: true)
+        var plain = true
+        object.forEachMember { key, value in
+            guard plain else { return }
+            let keyStart = scratch.bytes.count
+            plain = appendPrintable(key, to: &scratch.bytes)
+            let valueStart = scratch.bytes.count
+            plain = plain && appendPrintable(value, to: &scratch.bytes)
+            scratch.keys.append(keyStart..<valueStart)
+            scratch.values.append(valueStart..<scratch.bytes.count)
+        }
+        guard plain else { return false }
+        // Insertion sort of a few keys; two equal keys leave it to the writer (the last one wins).
+        scratch.order.removeAll(keepingCapacity: true)
+        return scratch.bytes.withUnsafeBufferPointer { bytes in
+            for i in scratch.keys.indices {
+                var j = scratch.order.count
+                while j > 0 {
+                    let order = compare(scratch.keys[scratch.order[j - 1]], scratch.keys[i], in: bytes)
+                    if order == 0 { return false }
+                    if order < 0 { break }
+                    j -= 1
+                }
+                scratch.order.insert(i, at: j)
             }
+            out.append(UInt8(ascii: "{"))
+            for (position, i) in scratch.order.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[scratch.keys[i]]))
+                out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: "\"")])
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[scratch.values[i]]))
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "}"))
+            return true
+        }
+    }
+
+    /// Appends an unescaped string of printable ASCII as it stands; false (and nothing appended)
+    /// when it is not one.
+    private static func appendPrintable(_ value: JSONValue, to out: inout [UInt8]) -> Bool {
+        var printable = true
+        let unescaped = value.withUnescapedStringBytes { bytes in
+            // Printable ASCII: what the writer copies unchanged, and what sorts byte by byte as Swift
+            // sorts strings.
+            for byte in bytes where byte < 0x20 || byte >= 0x7F {
+                printable = false
+                return
+            }
+            out.append(contentsOf: bytes)
+        }
+        return unescaped && printable
+    }
+
+    /// The order of the bytes at `a` and at `b`: negative, zero or positive.
+    private static func compare(_ a: Range<Int>, _ b: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let order = memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, min(a.count, b.count))
+        return order != 0 ? Int(order) : a.count - b.count
+    }
+
+    /// The tags as a JSON object sorted by key, for tags that need the writer (escapes, other
+    /// values, any order).
+    static func tagsJSON(_ object: JSONValue) -> String {
+        var tags: [(key: String, value: String)] = []
+        for (key, value) in object.members {
+            tags.append((key, value.string ?? (value.isNull ? "" : value.rawText)))
         }
         if tags.isEmpty { return "{}" }
         // Stable: among equal keys the last one read is last, and wins below.
@@ -161,18 +231,109 @@ struct ClusterFacts: Sendable {
         w.endObject()
         return w.text
     }
+}
 
-    var digest: Int64 {
+/// The facts of a block of clusters, as the bytes they are stored as.
+///
+/// Every text of every cluster of the block sits in one buffer: computing them makes no string
+/// per field, and the writer binds them in place instead of having SQLite copy each.
+struct FactsBlock: Sendable {
+    /// The texts, one after another.
+    private(set) var bytes: [UInt8] = []
+    /// Per cluster and text column (``ClusterFacts/texts`` each): where the text ends in `bytes`
+    /// (it starts where the one before ends).
+    private var ends: [Int] = []
+    /// Per cluster: `provisioned`.
+    private(set) var provisioned: [Bool] = []
+    /// Per cluster: whether it has an eligibility reason (NULL otherwise).
+    private(set) var ineligible: [Bool] = []
+    /// Per cluster: the digest of its facts (stored as `facts_digest`).
+    private(set) var digests: [Int64] = []
+    private var scratch = ClusterFacts.TagScratch()
+
+    /// The number of clusters.
+    var count: Int { digests.count }
+
+    /// The facts of `clusters`.
+    init(_ clusters: ArraySlice<Cluster>) {
+        bytes.reserveCapacity(clusters.count * 400)
+        ends.reserveCapacity(clusters.count * ClusterFacts.texts)
+        provisioned.reserveCapacity(clusters.count)
+        ineligible.reserveCapacity(clusters.count)
+        digests.reserveCapacity(clusters.count)
+        for cluster in clusters { append(cluster) }
+    }
+
+    private mutating func append(_ cluster: Cluster) {
+        let first = ends.count
+        text(cluster.id.description)
+        text(cluster.name)
+        text(cluster.kind.rawValue)
+        provisioned.append(cluster.provisioned)
+        text(cluster.subscriptionId)
+        text(cluster.resourceGroup)
+        text(ClusterFacts.location(cluster))
+        ClusterFacts.appendTags(cluster, to: &bytes, scratch: &scratch)
+        ends.append(bytes.count)
+        let code = Eligibility.primaryCode(cluster)
+        if var code { code.withUTF8 { bytes.append(contentsOf: $0) } }
+        ends.append(bytes.count)
+        ineligible.append(code != nil)
+        digests.append(digest(cluster: count, texts: first))
+    }
+
+    private mutating func text(_ value: String) {
+        var value = value
+        value.withUTF8 { bytes.append(contentsOf: $0) }
+        ends.append(bytes.count)
+    }
+
+    /// The bytes of text column `column` of cluster `i`, inside `buffer` (this block's `bytes`).
+    func text(_ i: Int, _ column: Int, in buffer: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        let k = i * ClusterFacts.texts + column
+        let start = k == 0 ? 0 : ends[k - 1]
+        return UnsafeBufferPointer(rebasing: buffer[start..<ends[k]])
+    }
+
+    /// The digest of the facts: each text and `provisioned` followed by a zero byte, then the
+    /// eligibility reason or 0x01.
+    private func digest(cluster i: Int, texts first: Int) -> Int64 {
         var d = ContentDigest()
-        // From each string's UTF-8 buffer (the same bytes, hence the same digest, as its `utf8` view).
-        for part in [id, name, kind, provisioned ? "1" : "0", subscriptionId, resourceGroup, location, tags] {
-            var part = part
-            part.withUTF8 { d.add(UnsafeRawBufferPointer($0)) }
-            d.add(CollectionOfOne(0))
+        bytes.withUnsafeBufferPointer { buffer in
+            for column in 0..<(ClusterFacts.texts - 1) {
+                if column == 3 {
+                    d.add(CollectionOfOne(provisioned[i] ? UInt8(ascii: "1") : UInt8(ascii: "0")))
+                    d.add(CollectionOfOne(0))
+                }
+                d.add(UnsafeRawBufferPointer(text(i, column, in: buffer)))
+                d.add(CollectionOfOne(0))
+            }
+            if ineligible[i] {
+                d.add(UnsafeRawBufferPointer(text(i, ClusterFacts.texts - 1, in: buffer)))
+            } else {
+                d.add(CollectionOfOne(1))
+            }
         }
-        var last = eligibilityReason ?? "\u{1}"
-        last.withUTF8 { d.add(UnsafeRawBufferPointer($0)) }
         return d.signed
+    }
+
+    /// Binds the facts of cluster `i` to parameters `offset + 1` … `offset + 10` (the texts in
+    /// place: run the statement inside `buffer`'s scope).
+    func bind(_ i: Int, in buffer: UnsafeBufferPointer<UInt8>, to statement: Statement, at offset: Int32) {
+        statement.bind(offset + 1, unownedText: text(i, 0, in: buffer))
+        statement.bind(offset + 2, unownedText: text(i, 1, in: buffer))
+        statement.bind(offset + 3, unownedText: text(i, 2, in: buffer))
+        statement.bind(offset + 4, provisioned[i])
+        statement.bind(offset + 5, unownedText: text(i, 3, in: buffer))
+        statement.bind(offset + 6, unownedText: text(i, 4, in: buffer))
+        statement.bind(offset + 7, unownedText: text(i, 5, in: buffer))
+        statement.bind(offset + 8, unownedText: text(i, 6, in: buffer))
+        if ineligible[i] {
+            statement.bind(offset + 9, unownedText: text(i, 7, in: buffer))
+        } else {
+            statement.bindNull(offset + 9)
+        }
+        statement.bind(offset + 10, digests[i])
     }
 }
 
@@ -181,7 +342,7 @@ struct ClusterFacts: Sendable {
 ///
 /// Chunks are prepared on every core (``Prepared/chunks(_:_:)``): suffixes cut, bodies rendered and
 /// masked once per distinct content, string keys hashed there rather than in the write loop.
-struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @unchecked Sendable {
+struct PreparedChunk<Group: Hashable & Sendable, Body: RowBody>: @unchecked Sendable {
     // @unchecked: built by one worker, read by the writer after every worker joined.
     /// The rows (indices into the scan's array).
     var range: Range<Int>
@@ -200,12 +361,15 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
     var rowBody: [Int32] = []
 
     private var suffixIndex: [Substring: Int32] = [:]
+    /// The bytes of each suffix, for comparisons without hashing.
+    private var suffixBytes: [[UInt8]] = []
     private var groupIndex: [Group: Int32] = [:]
     private var bodyIndex: [Body: Int32] = [:]
     /// Bodies rendered by the worker so far, carried from chunk to chunk (``prepare(into:_:)``): each
     /// distinct body is rendered once per worker, not once per chunk.
     private var renderedBefore: [Body: [UInt8]] = [:]
-    private var lastGroup: (Group, Int32)?
+    /// The previous row's group (-1: none).
+    private var lastGroup: Int32 = -1
     /// Per group: the last bodies (``recentBodies`` at most) each subject (suffix number) had, oldest first.
     private var lastBody: [[(suffix: Int32, body: Body, n: Int32)]] = []
     /// How many bodies are remembered per subject.
@@ -225,47 +389,35 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         resourceId: String, clusterId: String, clusters: ClusterIndex, group: Group, body: Body,
         render: () -> [UInt8]
     ) {
-        // Rows of one cluster come together: compare with the previous row's id before hashing.
+        // Rows of one cluster come together: compare with the previous row's id before searching.
         if let (last, n) = lastCluster, last == clusterId {
             rowCluster.append(n)
         } else {
-            let n = clusters.index(of: clusterId)
+            let n = clusters.index(of: clusterId, after: lastCluster?.index ?? -2)
             rowCluster.append(n)
             lastCluster = (clusterId, n)
         }
-        if resourceId == clusterId {
-            rowSuffix.append(-1)
-        } else {
-            // A slice of the id: hashed in place, copied only the first time it is seen.
-            let suffix = RunWriter.suffixSlice(resourceId, of: clusterId)
-            if suffix.isEmpty {
-                rowSuffix.append(-1)
-            } else if let known = suffixIndex[suffix] {
-                rowSuffix.append(known)
-            } else {
-                let n = Int32(suffixes.count)
-                suffixes.append(String(suffix))
-                suffixIndex[suffix] = n
-                rowSuffix.append(n)
-            }
-        }
-        // A cluster's rows cycle through a few groups: the previous row's, then a short linear search
-        // (equal strings mostly share storage, so most comparisons read no byte), before hashing.
-        if let (last, n) = lastGroup, last == group {
-            rowGroup.append(n)
+        rowSuffix.append(suffixNumber(resourceId, of: clusterId))
+        // A cluster's rows go through a few groups in the same order as the previous cluster's: the
+        // group after the previous row's, then the previous row's, then a short linear search (equal
+        // strings mostly share storage, so most comparisons read no byte), before hashing.
+        let n: Int32
+        let next = lastGroup + 1
+        if next >= 0, next < groups.count, groups[Int(next)] == group {
+            n = next
+        } else if lastGroup >= 0, groups[Int(lastGroup)] == group {
+            n = lastGroup
         } else if groups.count <= 16, let known = groups.firstIndex(where: { $0 == group }) {
-            rowGroup.append(Int32(known))
-            lastGroup = (group, Int32(known))
+            n = Int32(known)
         } else if let known = groupIndex[group] {
-            rowGroup.append(known)
-            lastGroup = (group, known)
+            n = known
         } else {
-            let n = Int32(groups.count)
+            n = Int32(groups.count)
             groups.append(group)
             groupIndex[group] = n
-            rowGroup.append(n)
-            lastGroup = (group, n)
         }
+        rowGroup.append(n)
+        lastGroup = n
         // A subject (group and suffix) mostly repeats one of the few bodies it had on the previous
         // clusters (a state and its reasons): equality checks against them (mostly on shared string
         // storage) cost less than hashing the reasons. Per subject, not per group: a group's
@@ -273,15 +425,24 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
         let g = Int(rowGroup[rowGroup.count - 1])
         let s = rowSuffix[rowSuffix.count - 1]
         while lastBody.count <= g { lastBody.append([]) }
-        if let hit = lastBody[g].lastIndex(where: { $0.suffix == s && $0.body == body }) {
-            rowBody.append(lastBody[g][hit].n)
+        // In place, newest first: copying an entry would retain and release every string of its body.
+        let hit: Int32? = lastBody[g].withUnsafeBufferPointer { recent in
+            var j = recent.count - 1
+            while j >= 0 {
+                if recent[j].suffix == s && Body.same(recent[j].body, body) { return recent[j].n }
+                j -= 1
+            }
+            return nil
+        }
+        if let hit {
+            rowBody.append(hit)
             return
         }
-        let n: Int32
+        let b: Int32
         if let known = bodyIndex[body] {
-            n = known
+            b = known
         } else {
-            n = Int32(bodies.count)
+            b = Int32(bodies.count)
             bodies.append(body)
             if let known = renderedBefore[body] {
                 rendered.append(known)
@@ -290,15 +451,45 @@ struct PreparedChunk<Group: Hashable & Sendable, Body: Hashable & Sendable>: @un
                 renderedBefore[body] = bytes
                 rendered.append(bytes)
             }
-            bodyIndex[body] = n
+            bodyIndex[body] = b
         }
-        rowBody.append(n)
-        lastBody[g].append((s, body, n))
+        rowBody.append(b)
+        lastBody[g].append((s, body, b))
         if lastBody[g].count(where: { $0.suffix == s }) > Self.recentBodies,
             let oldest = lastBody[g].firstIndex(where: { $0.suffix == s })
         {
             lastBody[g].remove(at: oldest)
         }
+    }
+
+    /// The local number of the row's resource id relative to its cluster (-1: the cluster itself).
+    ///
+    /// A fleet has a few distinct suffixes (the extension, each configuration): the known ones are
+    /// compared byte by byte before any hashing, and a suffix is copied only the first time.
+    private mutating func suffixNumber(_ resourceId: String, of clusterId: String) -> Int32 {
+        if resourceId == clusterId { return -1 }
+        let suffix = RunWriter.suffixSlice(resourceId, of: clusterId)
+        if suffix.isEmpty { return -1 }
+        if suffixes.count <= 16 {
+            var suffix = suffix
+            let found: Int? = suffix.withUTF8 { bytes in
+                for j in suffixBytes.indices where suffixBytes[j].count == bytes.count {
+                    let equal = suffixBytes[j].withUnsafeBufferPointer {
+                        memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+                    }
+                    if equal { return j }
+                }
+                return nil
+            }
+            if let found { return Int32(found) }
+        } else if let known = suffixIndex[suffix] {
+            return known
+        }
+        let n = Int32(suffixes.count)
+        suffixes.append(String(suffix))
+        suffixBytes.append(Array(suffix.utf8))
+        suffixIndex[suffix] = n
+        return n
     }
 
     /// Prepares the rows of `stream` on every core but one (the writer thread stores rows meanwhile:
@@ -431,9 +622,9 @@ final class Preparation: @unchecked Sendable {
     }
 }
 
-/// The facts and their digest of the inventory's clusters, computed in the background on every core
-/// when created, in blocks of ``blockSize`` clusters taken in inventory order: the writer thread
-/// reads what the database holds meanwhile, then writes each block as soon as it is ready.
+/// The facts of the inventory's clusters, computed in the background on every core when created, in
+/// blocks of ``blockSize`` clusters taken in inventory order: the writer thread reads what the
+/// database holds meanwhile, then writes each block as soon as it is ready.
 final class ClusterFactsTask: @unchecked Sendable {
     // @unchecked: each block is written once by the worker that computes it and read only after its
     // semaphore was waited for (the semaphore orders them); `waited` is the reading thread's own.
@@ -441,7 +632,7 @@ final class ClusterFactsTask: @unchecked Sendable {
     static let blockSize = 1024
     /// The number of blocks.
     let blockCount: Int
-    private let blocks: ResultSlots<[(ClusterFacts, digest: Int64)]>
+    private let blocks: ResultSlots<FactsBlock>
     private let ready: [DispatchSemaphore]
     private var waited: [Bool]
 
@@ -456,55 +647,84 @@ final class ClusterFactsTask: @unchecked Sendable {
         DispatchQueue.global().async { [self] in
             // Workers claim iterations in increasing order, so the first blocks are ready first.
             DispatchQueue.concurrentPerform(iterations: blockCount) { k in
-                let range = (k * Self.blockSize)..<min(count, (k + 1) * Self.blockSize)
-                blocks.set(
-                    k,
-                    range.map { i in
-                        let facts = ClusterFacts(clusters[i])
-                        return (facts, facts.digest)
-                    })
+                blocks.set(k, FactsBlock(clusters[(k * Self.blockSize)..<min(count, (k + 1) * Self.blockSize)]))
                 ready[k].signal()
             }
         }
     }
 
     /// The facts of block `k`, clusters `k * blockSize` up to the next block's (waits for them).
-    func block(_ k: Int) -> [(ClusterFacts, digest: Int64)] {
+    func block(_ k: Int) -> FactsBlock {
         if !waited[k] {
             ready[k].wait()
             waited[k] = true
         }
-        return blocks.get(k) ?? []
+        return blocks.get(k)!
     }
 }
 
-/// The inventory's clusters by lowercased ARM id, each id numbered by its first index in the inventory
-/// (a repeated id is the same cluster: the fleet keeps the first).
+/// The inventory's clusters by ARM id ignoring case; a repeated id is the same cluster, numbered by
+/// its first index in the inventory (the fleet keeps the first).
+///
+/// A fleet's clusters are sorted by id, and rows come in inventory order: a row mostly names the
+/// cluster after the previous row's, with the same string, which is checked first. Otherwise sorted
+/// clusters are searched by halves; only an unsorted array gets a dictionary.
 struct ClusterIndex: Sendable {
-    private var byKey: [String: Int32] = [:]
-    /// Per inventory index: the lowercased ARM id.
-    private(set) var keys: [String] = []
+    private var clusters: [Cluster] = []
+    private var sorted = true
+    private var byKey: [ResourceIDKey: Int32] = [:]
     /// Per inventory index: whether it is the first cluster with its id.
     private(set) var isFirst: [Bool] = []
 
     init() {}
 
     init(_ clusters: [Cluster]) {
-        byKey.reserveCapacity(clusters.count)
-        keys.reserveCapacity(clusters.count)
+        self.clusters = clusters
         isFirst.reserveCapacity(clusters.count)
         for i in clusters.indices {
-            let key = ASCII.lowercased(clusters[i].id.description)
+            guard i > 0 else {
+                isFirst.append(true)
+                continue
+            }
+            let previous = clusters[i - 1].id.key
+            let key = clusters[i].id.key
+            if key < previous {
+                sorted = false
+                break
+            }
+            isFirst.append(previous != key)
+        }
+        guard !sorted else { return }
+        isFirst = []
+        byKey.reserveCapacity(clusters.count)
+        for i in clusters.indices {
+            let key = clusters[i].id.key
             let first = byKey[key] == nil
             if first { byKey[key] = Int32(i) }
-            keys.append(key)
             isFirst.append(first)
         }
     }
 
-    /// The inventory index of the cluster with this id, ignoring case (-1: none).
-    func index(of id: String) -> Int32 {
-        byKey[ASCII.lowercased(id)] ?? -1
+    /// The ARM id of inventory index `i`.
+    func id(_ i: Int) -> ResourceID { clusters[i].id }
+
+    /// The inventory index of the cluster with this id, ignoring case (-1: none); `previous` is the
+    /// index of the previous row's cluster (-1: none), whose successor is tried first.
+    func index(of id: String, after previous: Int32) -> Int32 {
+        let next = Int(previous) + 1
+        if previous >= -1, next < clusters.count, isFirst[next], clusters[next].id.description == id {
+            return Int32(next)
+        }
+        let key = ResourceIDKey(id)
+        guard sorted else { return byKey[key] ?? -1 }
+        // The first cluster whose id is not below the key.
+        var low = 0
+        var high = clusters.count
+        while low < high {
+            let middle = (low + high) / 2
+            if clusters[middle].id.key < key { low = middle + 1 } else { high = middle }
+        }
+        return low < clusters.count && clusters[low].id.key == key ? Int32(low) : -1
     }
 }
 
@@ -566,20 +786,38 @@ struct RuleName: Hashable, Sendable {
     var definition: String
 }
 
+/// A row's stored body as ``PreparedChunk`` numbers them: hashable, and compared in place.
+protocol RowBody: Hashable, Sendable {
+    /// Whether two bodies are equal (`==`), read where they are.
+    static func same(_ a: borrowing Self, _ b: borrowing Self) -> Bool
+}
+
+/// Whether two arrays share their storage, hence are equal without comparing their elements (the
+/// scan hands the same reasons and drift to many results).
+func sharesStorage<T>(_ a: borrowing [T], _ b: borrowing [T]) -> Bool {
+    a.count == b.count
+        && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+}
+
 /// What makes two results' stored bodies equal: exactly the fields ``Details/body(of:)-(PolicyResult)``
 /// writes (a reason's location, candidate and outcome are not stored, so they do not make
 /// bodies differ: otherwise nearly every row would be rendered and looked up on its own).
-struct ResultBodyKey: Hashable, Sendable {
+struct ResultBodyKey: RowBody {
     var effect: String
     var exemptionId: String?
     var error: String?
     var reasons: [PolicyReason]
 
-    static func == (a: Self, b: Self) -> Bool {
+    static func == (a: Self, b: Self) -> Bool { same(a, b) }
+
+    static func same(_ a: borrowing Self, _ b: borrowing Self) -> Bool {
         guard a.effect == b.effect, a.exemptionId == b.exemptionId, a.error == b.error,
             a.reasons.count == b.reasons.count
         else { return false }
-        for (x, y) in zip(a.reasons, b.reasons) {
+        if sharesStorage(a.reasons, b.reasons) { return true }
+        for i in a.reasons.indices {
+            let x = a.reasons[i]
+            let y = b.reasons[i]
             guard x.expression == y.expression, x.path == y.path, x.operator == y.operator, x.message == y.message,
                 x.actual == y.actual, x.target == y.target
             else { return false }
@@ -587,30 +825,30 @@ struct ResultBodyKey: Hashable, Sendable {
         return true
     }
 
+    /// Hashes the short fields only (the reasons' paths and operators, not their values): equal
+    /// bodies still hash alike, and the few that collide are told apart by `==`.
     func hash(into hasher: inout Hasher) {
         hasher.combine(effect)
         hasher.combine(exemptionId)
         hasher.combine(error)
         hasher.combine(reasons.count)
         for reason in reasons {
-            hasher.combine(reason.expression)
             hasher.combine(reason.path)
             hasher.combine(reason.operator)
-            hasher.combine(reason.message)
-            hasher.combine(reason.actual)
-            hasher.combine(reason.target)
         }
     }
 }
 
 /// What makes two strict-view entries' stored bodies equal: exactly the fields
 /// ``Details/body(of:)-(StrictResult)`` writes (not the status time, which differs per cluster).
-struct StrictBodyKey: Hashable, Sendable {
+struct StrictBodyKey: RowBody {
     var drift: [DriftEntry]
     var runtime: RuntimeAssessment?
 
-    static func == (a: Self, b: Self) -> Bool {
-        guard a.drift == b.drift else { return false }
+    static func == (a: Self, b: Self) -> Bool { same(a, b) }
+
+    static func same(_ a: borrowing Self, _ b: borrowing Self) -> Bool {
+        guard sharesStorage(a.drift, b.drift) || a.drift == b.drift else { return false }
         switch (a.runtime, b.runtime) {
         case (nil, nil): return true
         case (let x?, let y?):
@@ -619,8 +857,11 @@ struct StrictBodyKey: Hashable, Sendable {
         }
     }
 
+    /// Hashes the short fields only (the drifted paths, not their values): equal bodies still hash
+    /// alike, and the few that collide are told apart by `==`.
     func hash(into hasher: inout Hasher) {
-        hasher.combine(drift)
+        hasher.combine(drift.count)
+        for entry in drift { hasher.combine(entry.path) }
         hasher.combine(runtime == nil)
         if let runtime {
             hasher.combine(runtime.complianceState)
@@ -638,19 +879,19 @@ struct ClusterInserts {
     /// The id of the next row added.
     private(set) var nextRow: Int64
     private let runID: Int64
-    /// Rows added and not yet inserted: a block of facts and the index in it.
-    private var pending: [(block: [(ClusterFacts, digest: Int64)], index: Int)] = []
+    /// The statement for a full batch.
+    private let full: Statement
+    /// Rows added and not yet inserted: indices into the current block of facts.
+    private var pending: [Int] = []
     /// Rows added so far.
     private(set) var count = 0
 
-    init(firstRow: Int64, runID: Int64) {
+    init(firstRow: Int64, runID: Int64, database: Database) throws {
         nextRow = firstRow
         self.runID = runID
+        full = try database.statement(Self.sql(rows: Self.batch))
         pending.reserveCapacity(Self.batch)
     }
-
-    /// The statement for a full batch.
-    private static let full = sql(rows: batch)
 
     private static func sql(rows: Int) -> String {
         let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -661,32 +902,35 @@ struct ClusterInserts {
             """
     }
 
-    /// Adds cluster `index` of a block of facts and returns its row id; a full batch is inserted at once.
-    mutating func add(_ block: [(ClusterFacts, digest: Int64)], _ index: Int, _ database: Database) throws -> Int64 {
-        pending.append((block, index))
+    /// Adds cluster `i` of a block of facts and returns its row id; a full batch is inserted at once.
+    ///
+    /// Rows of one block at a time: ``flush(_:_:)`` the block before adding from the next.
+    mutating func add(_ i: Int, of block: FactsBlock, _ database: Database) throws -> Int64 {
+        pending.append(i)
         let row = nextRow
         nextRow += 1
         count += 1
-        if pending.count == Self.batch { try flush(database) }
+        if pending.count == Self.batch { try flush(block, database) }
         return row
     }
 
-    /// Inserts the rows added since the last batch.
-    mutating func flush(_ database: Database) throws {
+    /// Inserts the rows of `block` added since the last batch.
+    mutating func flush(_ block: FactsBlock, _ database: Database) throws {
         guard !pending.isEmpty else { return }
-        let statement = try database.statement(pending.count == Self.batch ? Self.full : Self.sql(rows: pending.count))
+        let statement = pending.count == Self.batch ? full : try database.statement(Self.sql(rows: pending.count))
         var row = nextRow - Int64(pending.count)
-        for k in pending.indices {
-            let offset = Int32(k * 12)
-            let index = pending[k].index
-            statement.bind(offset + 1, row)
-            pending[k].block.withUnsafeBufferPointer {
-                RunWriter.bind($0[index].0, digest: $0[index].digest, to: statement, at: offset + 1)
+        try block.bytes.withUnsafeBufferPointer { buffer in
+            // The texts are bound in place: the statement runs, and lets go of them, inside this scope.
+            defer { statement.reset() }
+            for k in pending.indices {
+                let offset = Int32(k * 12)
+                statement.bind(offset + 1, row)
+                block.bind(pending[k], in: buffer, to: statement, at: offset + 1)
+                statement.bind(offset + 12, runID)
+                row += 1
             }
-            statement.bind(offset + 12, runID)
-            row += 1
+            try statement.execute()
         }
-        try statement.execute()
         pending.removeAll(keepingCapacity: true)
     }
 }
@@ -703,6 +947,8 @@ struct RunWriter {
     var runID: Int64 = 0
     /// Cluster rows by inventory index (0 for a repeated id: its first index has the row).
     var clusterRowByIndex: [Int64] = []
+    /// The id of the next cluster row this run inserts (after ``assignClusters(previousRun:known:index:)``).
+    var nextClusterRow: Int64 = 0
     /// Rows of clusters the results mention but the inventory lacks, by lowercased ARM id.
     var extraClusterRows: [String: Int64] = [:]
     /// Assignment rows by lowercased ARM id.
@@ -754,21 +1000,26 @@ struct RunWriter {
         try loadAssignments()
         try loadResources()
         var rules = try loadRules()
+        var classByRow = Array(repeating: -1, count: Int(resourceClasses.keys.max() ?? 0) + 1)
+        for (row, cls) in resourceClasses where row >= 0 { classByRow[Int(row)] = cls }
         var openResults = try OpenIntervals(
             database.statement(
                 """
                 SELECT cluster, rule, resource, from_run, since_run, state, detail FROM intervals
                 WHERE to_run IS NULL ORDER BY cluster
-                """), classes: resourceClasses)
+                """), classes: classByRow)
         var openStrict = try OpenIntervals(
             database.statement(
                 """
                 SELECT cluster, assignment, resource, from_run, from_run, 0, detail FROM strict_intervals
                 WHERE to_run IS NULL ORDER BY cluster
-                """), classes: resourceClasses)
-        try writeClusters(previousRun: previousRun, known: known, facts: facts, index: prepared.clusters())
+                """), classes: classByRow)
+        // Rows first, facts last: the results need only the clusters' row ids, so they are written
+        // while the facts are still being computed.
+        let actions = try assignClusters(previousRun: previousRun, known: known, index: prepared.clusters())
         try writeResults(prepared, rules: &rules, open: &openResults)
         try writeStrict(prepared, open: &openStrict)
+        try writeClusters(actions, facts: facts)
         let c = summary
         try database.statement(
             """
@@ -787,24 +1038,137 @@ struct RunWriter {
 
     // MARK: Clusters
 
-    /// The stored clusters by lowercased ARM id, and the largest row id.
-    private typealias KnownClusters = (byKey: [String: (row: Int64, digest: Int64, removed: Bool)], lastRow: Int64)
-
-    private func loadClusters() throws -> KnownClusters {
-        var known: [String: (row: Int64, digest: Int64, removed: Bool)] = [:]
-        var lastRow: Int64 = 0
-        try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
-            known[row.lowercasedText(1)] = (row.int64(0), row.int64(2), row.int64(3) != 0)
-            lastRow = max(lastRow, row.int64(0))
-        }
-        return (known, lastRow)
+    /// A stored cluster as the writer needs it.
+    private struct StoredCluster {
+        var row: Int64
+        var digest: Int64
+        var removed: Bool
     }
 
-    private mutating func writeClusters(
-        previousRun: Int64, known: KnownClusters, facts: ClusterFactsTask, index: ClusterIndex
-    ) throws {
-        var (known, lastRow) = known
-        let isFirst = index.isFirst
+    /// The stored clusters, matched with the inventory's.
+    private struct KnownClusters {
+        /// Per inventory index: the stored cluster with its id, when found in order.
+        var byIndex: [StoredCluster?] = []
+        /// The stored clusters not matched in order, by id (ignoring case).
+        var others: [ResourceIDKey: StoredCluster] = [:]
+        /// The largest row id.
+        var lastRow: Int64 = 0
+
+        /// The stored cluster of inventory index `n` (the first with its id), taken out.
+        mutating func take(_ n: Int, id: ResourceID) -> StoredCluster? {
+            if let stored = byIndex[n] {
+                byIndex[n] = nil
+                return stored
+            }
+            return others.isEmpty ? nil : others.removeValue(forKey: id.key)
+        }
+    }
+
+    /// Reads the stored clusters and matches them with the inventory's.
+    ///
+    /// Rows come in the order they were added, which is the inventory's order for all but the
+    /// clusters added or removed since: each row is compared with the next inventory cluster (and
+    /// the two after it) before it goes to a dictionary, so an unchanged fleet costs no hashing.
+    private func loadClusters() throws -> KnownClusters {
+        let clusters = fleet.clusters
+        var known = KnownClusters()
+        known.byIndex = Array(repeating: nil, count: clusters.count)
+        var cursor = 0
+        try database.statement("SELECT id, arm_id, facts_digest, removed_run IS NOT NULL FROM clusters").query { row in
+            let stored = StoredCluster(row: row.int64(0), digest: row.int64(2), removed: row.int64(3) != 0)
+            known.lastRow = max(known.lastRow, stored.row)
+            let match: Int? = row.withText(1) { id in
+                for n in cursor..<min(cursor + 3, clusters.count) where known.byIndex[n] == nil {
+                    // A repeated id (the fleet keeps the first) never takes a row.
+                    if Self.equalIgnoringCase(id, clusters[n].id.description)
+                        && (n == 0 || clusters[n - 1].id.key != clusters[n].id.key)
+                    {
+                        return n
+                    }
+                }
+                return nil
+            }
+            if let match {
+                known.byIndex[match] = stored
+                cursor = match + 1
+            } else {
+                known.others[ResourceIDKey(row.text(1))] = stored
+            }
+        }
+        return known
+    }
+
+    /// Whether `bytes` and `text` are equal ignoring ASCII case.
+    private static func equalIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { t in
+            guard t.count == bytes.count else { return false }
+            if t.isEmpty || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0 { return true }
+            for k in 0..<t.count where ASCII.lower(t[k]) != ASCII.lower(bytes[k]) { return false }
+            return true
+        }
+    }
+
+    /// What this run does with an inventory cluster.
+    private enum ClusterAction {
+        /// A repeated id: the fleet keeps the first.
+        case duplicate
+        /// Stored before: updated when its facts changed or it was removed.
+        case stored(StoredCluster)
+        /// New: inserted with the next row id.
+        case new
+    }
+
+    /// Gives every inventory cluster its row before any facts are known.
+    ///
+    /// Stored clusters keep theirs; new ones get the ids SQLite would give them one by one, in
+    /// inventory order (the largest id plus one: nothing else inserts clusters before them). Stored
+    /// clusters missing from the inventory are marked removed here, before the results are written:
+    /// a result may still name one of them.
+    private mutating func assignClusters(
+        previousRun: Int64, known: KnownClusters, index: ClusterIndex
+    ) throws -> [ClusterAction] {
+        var known = known
+        // An id matched in order at a repeated position (an unsorted inventory) belongs to its first one.
+        for n in known.byIndex.indices where !index.isFirst[n] {
+            if let stored = known.byIndex[n] {
+                known.byIndex[n] = nil
+                known.others[index.id(n).key] = stored
+            }
+        }
+        var actions: [ClusterAction] = []
+        actions.reserveCapacity(index.isFirst.count)
+        clusterRowByIndex.reserveCapacity(index.isFirst.count)
+        nextClusterRow = known.lastRow + 1
+        for n in index.isFirst.indices {
+            if !index.isFirst[n] {
+                actions.append(.duplicate)
+                clusterRowByIndex.append(0)
+            } else if let stored = known.take(n, id: index.id(n)) {
+                actions.append(.stored(stored))
+                clusterRowByIndex.append(stored.row)
+            } else {
+                actions.append(.new)
+                clusterRowByIndex.append(nextClusterRow)
+                nextClusterRow += 1
+            }
+        }
+        // Every known cluster not in this inventory and not yet removed is removed by this run.
+        let remove = try database.statement(
+            "UPDATE clusters SET removed_run = ?, last_seen_run = ? WHERE id = ? AND removed_run IS NULL")
+        var missing = known.byIndex.compactMap { $0 } + known.others.values
+        missing.sort { $0.row < $1.row }
+        for entry in missing where !entry.removed {
+            try remove.run(.integer(runID), .integer(previousRun), .integer(entry.row))
+            outcome.clustersRemoved += database.changes
+        }
+        return actions
+    }
+
+    /// Writes the clusters' facts, block by block as they are ready: inserts the new clusters (with
+    /// the rows ``assignClusters(previousRun:known:index:)`` gave them) and updates the stored ones
+    /// whose facts changed or that come back.
+    private mutating func writeClusters(_ actions: [ClusterAction], facts: ClusterFactsTask) throws {
         let update = try database.statement(
             """
             UPDATE clusters SET arm_id = ?, name = ?, kind = ?, provisioned = ?, subscription_id = ?,
@@ -812,62 +1176,30 @@ struct RunWriter {
                 removed_run = NULL, last_seen_run = NULL
             WHERE id = ?
             """)
-        // New clusters go many to a statement, with the ids SQLite would give them one by one (the
-        // largest id plus one: nothing else inserts during the transaction).
-        var inserts = ClusterInserts(firstRow: lastRow + 1, runID: runID)
-        clusterRowByIndex.reserveCapacity(isFirst.count)
+        let firstNew = actions.indices.first { if case .new = actions[$0] { true } else { false } }
+        var inserts = try ClusterInserts(
+            firstRow: firstNew.map { clusterRowByIndex[$0] } ?? 0, runID: runID, database: database)
         for k in 0..<facts.blockCount {
-            try writeClusters(
-                facts.block(k), isFirst: isFirst, keys: index.keys, known: &known, inserts: &inserts, update: update)
+            let block = facts.block(k)
+            let first = k * ClusterFactsTask.blockSize
+            for i in 0..<block.count {
+                switch actions[first + i] {
+                case .duplicate: continue
+                case .new: _ = try inserts.add(i, of: block, database)
+                case .stored(let stored):
+                    if stored.digest == block.digests[i] && !stored.removed { continue }
+                    try block.bytes.withUnsafeBufferPointer { buffer in
+                        defer { update.reset() }
+                        block.bind(i, in: buffer, to: update, at: 0)
+                        update.bind(11, stored.row)
+                        try update.execute()
+                    }
+                    outcome.clustersUpdated += 1
+                }
+            }
+            try inserts.flush(block, database)
         }
-        try inserts.flush(database)
         outcome.clustersAdded += inserts.count
-        // Every known cluster not in this inventory and not yet removed is removed by this run.
-        let remove = try database.statement(
-            "UPDATE clusters SET removed_run = ?, last_seen_run = ? WHERE id = ? AND removed_run IS NULL")
-        for (_, entry) in known where !entry.removed {
-            try remove.run(.integer(runID), .integer(previousRun), .integer(entry.row))
-            outcome.clustersRemoved += database.changes
-        }
-    }
-
-    /// Inserts or updates the clusters of one block of the inventory, in inventory order.
-    private mutating func writeClusters(
-        _ facts: [(ClusterFacts, digest: Int64)], isFirst: [Bool], keys: [String],
-        known: inout [String: (row: Int64, digest: Int64, removed: Bool)], inserts: inout ClusterInserts,
-        update: Statement
-    ) throws {
-        for i in facts.indices {
-            guard isFirst[clusterRowByIndex.count] else {
-                clusterRowByIndex.append(0)  // a duplicate id: the fleet keeps the first
-                continue
-            }
-            if !known.isEmpty, let existing = known.removeValue(forKey: keys[clusterRowByIndex.count]) {
-                clusterRowByIndex.append(existing.row)
-                if existing.digest == facts[i].digest && !existing.removed { continue }
-                facts.withUnsafeBufferPointer { Self.bind($0[i].0, digest: $0[i].digest, to: update, at: 0) }
-                update.bind(11, existing.row)
-                try update.execute()
-                outcome.clustersUpdated += 1
-            } else {
-                clusterRowByIndex.append(try inserts.add(facts, i, database))
-            }
-        }
-    }
-
-    /// Binds the facts of a cluster to parameters `offset + 1` … `offset + 10`, field by field from
-    /// the borrowed value (a copy would retain and release every string of the facts).
-    static func bind(_ facts: borrowing ClusterFacts, digest: Int64, to statement: Statement, at offset: Int32) {
-        statement.bind(offset + 1, facts.id)
-        statement.bind(offset + 2, facts.name)
-        statement.bind(offset + 3, facts.kind)
-        statement.bind(offset + 4, facts.provisioned)
-        statement.bind(offset + 5, facts.subscriptionId)
-        statement.bind(offset + 6, facts.resourceGroup)
-        statement.bind(offset + 7, facts.location)
-        statement.bind(offset + 8, facts.tags)
-        statement.bind(offset + 9, facts.eligibilityReason)
-        statement.bind(offset + 10, digest)
     }
 
     /// The row of the cluster a prepared row names: by its inventory index, or by its id when the
@@ -887,16 +1219,19 @@ struct RunWriter {
             extraClusterRows[key] = existing
             return existing
         }
+        // After the rows given to the inventory's new clusters, which are inserted later.
         let name = id.split(separator: "/").last.map(String.init) ?? id
+        let row = nextClusterRow
+        nextClusterRow += 1
         try database.statement(
             """
-            INSERT INTO clusters (arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
+            INSERT INTO clusters (id, arm_id, name, kind, provisioned, subscription_id, resource_group, location, tags,
                 facts_digest, first_seen_run)
-            VALUES (?, ?, '', 0, '', '', '', '{}', 0, ?)
+            VALUES (?, ?, ?, '', 0, '', '', '', '{}', 0, ?)
             """
-        ).run(.text(id), .text(name), .integer(runID))
-        extraClusterRows[key] = database.lastInsertRowID
-        return database.lastInsertRowID
+        ).run(.integer(row), .text(id), .text(name), .integer(runID))
+        extraClusterRows[key] = row
+        return row
     }
 
     // MARK: Assignments and rules
@@ -1070,19 +1405,23 @@ struct RunWriter {
     /// are found by a short linear search.
     private struct OpenIntervals {
         var all: [OpenInterval] = []
-        var byCluster: [Int64: Range<Int>] = [:]
+        /// The clusters with an open interval, in increasing order, and the range of each in `all`.
         var clusters: [Int64] = []
+        var ranges: [Range<Int>] = []
+        /// Per cluster row: its range in `all` (empty for a cluster with none).
+        private var rangeByRow: [Range<Int>] = []
 
-        /// Reads `cluster, key, resource, from_run, since_run, state, detail` rows ordered by cluster.
-        init(_ statement: Statement, classes: [Int64: Int]) throws {
+        /// Reads `cluster, key, resource, from_run, since_run, state, detail` rows ordered by cluster;
+        /// `classes` holds the class of each `resources` row by its id (-1: none).
+        init(_ statement: Statement, classes: [Int]) throws {
             var current: Int64 = -1
             var start = 0
             try statement.query { row in
                 let cluster = row.int64(0)
                 if cluster != current {
                     if current >= 0 {
-                        byCluster[current] = start..<all.count
                         clusters.append(current)
+                        ranges.append(start..<all.count)
                     }
                     current = cluster
                     start = all.count
@@ -1090,13 +1429,33 @@ struct RunWriter {
                 let resource = row.int64(2)
                 all.append(
                     OpenInterval(
-                        key: row.int64(1), resource: resource, resourceClass: classes[resource] ?? -1,
+                        key: row.int64(1), resource: resource,
+                        resourceClass: resource >= 0 && resource < classes.count ? classes[Int(resource)] : -1,
                         fromRun: row.int64(3), sinceRun: row.int64(4), state: row.int64(5), detail: row.int64(6)))
             }
             if current >= 0 {
-                byCluster[current] = start..<all.count
                 clusters.append(current)
+                ranges.append(start..<all.count)
             }
+            // Cluster rows are numbered from 1 without gaps (rows are never deleted), so an array
+            // indexed by row is small; odd ids fall back to a search.
+            if let last = clusters.last, last >= 0, last <= Int64(4 * clusters.count + 1024) {
+                rangeByRow = Array(repeating: 0..<0, count: Int(last) + 1)
+                for (k, cluster) in clusters.enumerated() where cluster >= 0 { rangeByRow[Int(cluster)] = ranges[k] }
+            }
+        }
+
+        /// The range in `all` of a cluster's open intervals.
+        func range(of cluster: Int64) -> Range<Int> {
+            if cluster >= 0 && cluster < Int64(rangeByRow.count) { return rangeByRow[Int(cluster)] }
+            if !rangeByRow.isEmpty { return 0..<0 }
+            var low = 0
+            var high = clusters.count
+            while low < high {
+                let middle = (low + high) / 2
+                if clusters[middle] < cluster { low = middle + 1 } else { high = middle }
+            }
+            return low < clusters.count && clusters[low] == cluster ? ranges[low] : 0..<0
         }
 
         /// Marks the open interval of a subject seen and returns its index (nil: none, or already seen).
@@ -1106,6 +1465,47 @@ struct RunWriter {
                 return i
             }
             return nil
+        }
+    }
+
+    /// The worst state of every evaluated resource (cluster × resource class), as ``ScanResult/Summary``
+    /// counts them: a slot per cluster row for the first few classes, a dictionary beyond.
+    private struct WorstStates {
+        /// Classes with a slot of their own per cluster.
+        static let slots = 4
+        /// Per cluster row × slot: the worst state's code plus one (0: not evaluated).
+        private var codes: [UInt8] = []
+        private var others: [ResourceKey: ComplianceState] = [:]
+
+        mutating func add(cluster: Int64, resourceClass: Int, _ state: ComplianceState) {
+            guard cluster >= 0, resourceClass >= 0, resourceClass < Self.slots, cluster < Int64(Int32.max) else {
+                let key = ResourceKey(cluster: cluster, resource: resourceClass)
+                if let current = others[key], current <= state { return }
+                others[key] = state
+                return
+            }
+            let slot = Int(cluster) * Self.slots + resourceClass
+            if slot >= codes.count {
+                codes.append(contentsOf: repeatElement(0, count: max(slot + 1 - codes.count, codes.count)))
+            }
+            let current = codes[slot]
+            if current == 0 || Schema.state(Int64(current - 1)) > state { codes[slot] = UInt8(Schema.code(state)) + 1 }
+        }
+
+        /// Adds the count of each worst state to `summary`.
+        func count(into summary: inout RunCounts) {
+            func tally(_ state: ComplianceState) {
+                summary.resources += 1
+                switch state {
+                case .compliant: summary.compliant += 1
+                case .nonCompliant: summary.nonCompliant += 1
+                case .exempt: summary.exempt += 1
+                case .unknown: summary.unknown += 1
+                case .error: summary.error += 1
+                }
+            }
+            for code in codes where code != 0 { tally(Schema.state(Int64(code - 1))) }
+            for state in others.values { tally(state) }
         }
     }
 
@@ -1153,8 +1553,7 @@ struct RunWriter {
         var lastCluster: (index: Int32, row: Int64)?
         var range = 0..<0
         var bodies: [ResultBodyKey: Int64] = [:]
-        var worst: [ResourceKey: ComplianceState] = [:]
-        worst.reserveCapacity(results.count / 2)
+        var worst = WorstStates()
         for k in 0..<chunks.count {
             let chunk = chunks.chunk(k)
             let ruleRows = try chunk.groups.map { try ruleRow($0, rules: &rules) }
@@ -1169,19 +1568,14 @@ struct RunWriter {
                 } else {
                     clusterRow = try self.clusterRow(index: clusterIndex, id: results[i].clusterId)
                     lastCluster = (clusterIndex, clusterRow)
-                    range = open.byCluster[clusterRow] ?? 0..<0
+                    range = open.range(of: clusterRow)
                 }
                 let rule = ruleRows[Int(chunk.rowGroup[k])]
                 let s = Int(chunk.rowSuffix[k])
                 let resource = s < 0 ? (row: Int64(0), class: 0) : resources[s]
                 let detail = details[Int(chunk.rowBody[k])]
                 let resultState = results[i].state
-                let counted = ResourceKey(cluster: clusterRow, resource: resource.class)
-                if let current = worst[counted] {
-                    if resultState < current { worst[counted] = resultState }
-                } else {
-                    worst[counted] = resultState
-                }
+                worst.add(cluster: clusterRow, resourceClass: resource.class, resultState)
                 if resultState == .error { summary.errorResults += 1 }
                 let state = Schema.code(resultState)
                 var since = runID
@@ -1205,19 +1599,10 @@ struct RunWriter {
         }
         try insert.flush()
         outcome.intervalsOpened += insert.inserted
-        summary.resources = worst.count
-        for state in worst.values {
-            switch state {
-            case .compliant: summary.compliant += 1
-            case .nonCompliant: summary.nonCompliant += 1
-            case .exempt: summary.exempt += 1
-            case .unknown: summary.unknown += 1
-            case .error: summary.error += 1
-            }
-        }
+        worst.count(into: &summary)
         // Subjects this run did not evaluate: their intervals end here.
-        for cluster in open.clusters {
-            for i in open.byCluster[cluster]! where !open.all[i].seen {
+        for (cluster, range) in zip(open.clusters, open.ranges) {
+            for i in range where !open.all[i].seen {
                 let interval = open.all[i]
                 try close.run(
                     .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),
@@ -1257,7 +1642,7 @@ struct RunWriter {
                 } else {
                     clusterRow = try self.clusterRow(index: clusterIndex, id: entries[i].clusterId)
                     lastCluster = (clusterIndex, clusterRow)
-                    range = open.byCluster[clusterRow] ?? 0..<0
+                    range = open.range(of: clusterRow)
                 }
                 if !entries[i].drift.isEmpty { summary.drifted += 1 }
                 let assignment = assignments[Int(chunk.rowGroup[k])]
@@ -1281,8 +1666,8 @@ struct RunWriter {
         }
         try insert.flush()
         outcome.strictOpened += insert.inserted
-        for cluster in open.clusters {
-            for i in open.byCluster[cluster]! where !open.all[i].seen {
+        for (cluster, range) in zip(open.clusters, open.ranges) {
+            for i in range where !open.all[i].seen {
                 let interval = open.all[i]
                 try close.run(
                     .integer(runID), .integer(cluster), .integer(interval.key), .integer(interval.resource),

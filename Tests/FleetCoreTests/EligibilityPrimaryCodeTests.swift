@@ -59,6 +59,17 @@ struct EligibilityPrimaryCodeTests {
             Self.aks(
                 "stopped-updating", properties: #""provisioningState": "Updating", "powerState": {"code": "stopped"}"#),
             Self.aks("spn-failed", properties: #""provisioningState": "failed""#, identity: ""),
+            Self.aks(
+                "msi", properties: #""provisioningState": "Succeeded", "servicePrincipalProfile": {"clientId": "MSI"}"#),
+            Self.aks(
+                "spn-client",
+                properties: #""provisioningState": "Succeeded", "servicePrincipalProfile": {"clientId": "1f2e"}"#
+            ),
+            Self.aks("user-assigned", identity: #""identity": {"type": "userAssigned"},"#),
+            Self.aks("both-identities", identity: #""identity": {"type": "SystemAssigned, UserAssigned"},"#),
+            Self.aks("escaped-state", properties: #""provisioningState": "Up\u0064ating""#),
+            Self.aks("empty-state", properties: #""provisioningState": """#),
+            Self.aks("number-state", properties: #""provisioningState": 3"#),
             Self.aks("namespaced"), Self.fluxExtension("namespaced", namespaced: true),
             Self.aks("ext-busy"), Self.fluxExtension("ext-busy", state: "Updating"),
             Self.aks("ext-failed"), Self.fluxExtension("ext-failed", state: "Failed"),
@@ -75,7 +86,7 @@ struct EligibilityPrimaryCodeTests {
         try Data("[\(records.joined(separator: ",\n"))]".utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let fleet = try SnapshotReader.load(path: url.path).fleet
-        #expect(fleet.clusters.count == 17)
+        #expect(fleet.clusters.count == 24)
         var codes: Set<String> = []
         for cluster in fleet.clusters {
             let expected = Eligibility.evaluate(cluster).primary?.code

@@ -85,6 +85,26 @@ public final class Statement {
         }
     }
 
+    /// Binds UTF-8 bytes as text without copying them.
+    ///
+    /// SQLite reads the bytes when the statement runs (`SQLITE_STATIC`): they must stay valid and
+    /// unchanged until the statement has run and is reset or bound again. For text held in a buffer
+    /// that outlives the run, such as a block of cluster facts; empty bytes are copied (as `""`).
+    func bind(_ index: Int32, unownedText bytes: UnsafeBufferPointer<UInt8>) {
+        if let base = bytes.baseAddress, !bytes.isEmpty {
+            base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                _ = sqlite3_bind_text(handle, index, $0, Int32(bytes.count), nil)
+            }
+        } else {
+            _ = sqlite3_bind_text(handle, index, "", 0, fluxfleet_sqlite3_transient())
+        }
+    }
+
+    /// Binds NULL to parameter `index`.
+    func bindNull(_ index: Int32) {
+        sqlite3_bind_null(handle, index)
+    }
+
     /// Binds text, or NULL when `value` is nil.
     public func bind(_ index: Int32, _ value: String?) {
         if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
@@ -175,6 +195,14 @@ public final class Statement {
         guard let bytes = sqlite3_column_text(handle, index) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, index))
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    /// Calls `body` with the bytes of text column `index` (empty for NULL), valid only inside `body`.
+    func withText<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        guard let bytes = sqlite3_column_text(handle, index) else {
+            return body(UnsafeBufferPointer(start: nil, count: 0))
+        }
+        return body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index))))
     }
 
     /// Column `index` as text with ASCII letters lowercased ("" for NULL), in one copy.

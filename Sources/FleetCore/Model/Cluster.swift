@@ -194,12 +194,13 @@ public struct Cluster: ARMRecordFacts, Sendable {
     /// profile says `msi` (or is absent). Arc clusters always have a managed identity.
     public var usesManagedIdentity: Bool {
         guard kind == .managedClusters else { return true }
-        guard let identityType,
-            ASCII.equalsIgnoringCase(identityType, "SystemAssigned")
-                || ASCII.equalsIgnoringCase(identityType, "UserAssigned")
+        // `identityType` and `servicePrincipalClientId`, compared where they stand.
+        guard let type = resource.value(atPath: "identity", "type"),
+            type.stringEqualsIgnoringCase("SystemAssigned") || type.stringEqualsIgnoringCase("UserAssigned")
         else { return false }
-        guard let servicePrincipalClientId, !servicePrincipalClientId.isEmpty else { return true }
-        return ASCII.equalsIgnoringCase(servicePrincipalClientId, "msi")
+        let clientId = properties?.value(atPath: "servicePrincipalProfile", "clientId")
+        guard isNonEmptyString(clientId) else { return true }
+        return clientId!.stringEqualsIgnoringCase("msi")
     }
 
     /// The names of agent pools whose VM size is ARM64.
@@ -218,4 +219,13 @@ public struct Cluster: ARMRecordFacts, Sendable {
 func nonEmptyString(_ value: JSONValue?) -> String? {
     guard let value, let s = value.string, !s.isEmpty else { return nil }
     return s
+}
+
+/// Whether `value` is a string that is not empty (what ``nonEmptyString(_:)`` returns), without
+/// decoding it.
+func isNonEmptyString(_ value: JSONValue?) -> Bool {
+    guard let value, value.isString else { return false }
+    var nonEmpty = false
+    if value.withUnescapedStringBytes({ nonEmpty = !$0.isEmpty }) { return nonEmpty }
+    return !(value.string ?? "").isEmpty
 }

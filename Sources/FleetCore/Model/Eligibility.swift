@@ -242,31 +242,58 @@ public enum Eligibility {
     /// blocking rules, then the deferring ones, in table order and stops at the first that applies;
     /// the advisory rules never make a primary reason, so they are not checked.
     public static func primaryCode(_ cluster: Cluster) -> String? {
-        let state = cluster.provisioningState
-        let connectivity = cluster.kind == .connectedClusters ? cluster.connectivityStatus : nil
-        func stateIs(_ text: String) -> Bool { state.map { ASCII.equalsIgnoringCase($0, text) } ?? false }
-        func connectivityIs(_ text: String) -> Bool {
-            connectivity.map { ASCII.equalsIgnoringCase($0, text) } ?? false
+        // This runs for every cluster of every recorded run: the members it reads are found in one
+        // pass over each object and compared where they stand (no string is decoded), with the
+        // answers of the getters the full evaluation uses.
+        var found: [JSONValue?] = []
+        cluster.resource.members(topMembers, matching: .ignoringCase, into: &found)
+        let identity = found[1]
+        if let properties = found[0] {
+            properties.members(propertyMembers, matching: .ignoringCase, into: &found)
+        } else {
+            found = [nil, nil, nil, nil]
         }
+        let state = found[0]
+        let connectivity = cluster.kind == .connectedClusters ? found[1] : nil
+        func stateIs(_ text: String) -> Bool { state?.stringEqualsIgnoringCase(text) ?? false }
+        func connectivityIs(_ text: String) -> Bool { connectivity?.stringEqualsIgnoringCase(text) ?? false }
         // Blocked.
-        if cluster.kind == .managedClusters && !cluster.usesManagedIdentity { return "aksServicePrincipal" }
+        if cluster.kind == .managedClusters {
+            // `usesManagedIdentity`.
+            let type = identity?.member(ignoringCase: "type")
+            let managed =
+                type?.stringEqualsIgnoringCase("SystemAssigned") == true
+                || type?.stringEqualsIgnoringCase("UserAssigned") == true
+            let clientId = found[3]?.member(ignoringCase: "clientId")
+            if !managed || (isNonEmptyString(clientId) && !clientId!.stringEqualsIgnoringCase("msi")) {
+                return "aksServicePrincipal"
+            }
+        }
         if !cluster.fluxV1Configurations.isEmpty { return "fluxV1Present" }
         if connectivityIs("Expired") { return "arcExpired" }
         if connectivityIs("AgentNotInstalled") { return "arcAgentNotInstalled" }
         if stateIs("Failed") { return "clusterFailed" }
         if let ext = cluster.fluxExtension, !ext.isClusterScoped { return "extensionNotClusterScoped" }
         // Deferred.
-        if cluster.kind == .managedClusters, let power = cluster.powerState, ASCII.equalsIgnoringCase(power, "Stopped")
+        if cluster.kind == .managedClusters,
+            found[2]?.member(ignoringCase: "code")?.stringEqualsIgnoringCase("Stopped") == true
         {
             return "aksStopped"
         }
-        if state != nil && !stateIs("Succeeded") && !stateIs("Failed") { return "clusterBusy" }
+        if isNonEmptyString(state) && !stateIs("Succeeded") && !stateIs("Failed") { return "clusterBusy" }
         if connectivityIs("Offline") { return "arcOffline" }
         if connectivityIs("Connecting") { return "arcConnecting" }
         if let ext = cluster.fluxExtension, ext.isBusy { return "extensionBusy" }
         if cluster.fluxConfigurations.contains(where: \.isBusy) { return "configurationBusy" }
         return nil
     }
+
+    /// The members of a cluster record ``primaryCode(_:)`` reads: `properties`, `identity`.
+    private static let topMembers = JSONMemberNames(["properties", "identity"])
+    /// The members of `properties` ``primaryCode(_:)`` reads.
+    private static let propertyMembers = JSONMemberNames([
+        "provisioningState", "connectivityStatus", "powerState", "servicePrincipalProfile",
+    ])
 
     /// The `az` CLI `--cluster-type` of a cluster.
     static func azClusterType(_ cluster: Cluster) -> String {

@@ -61,7 +61,7 @@ public struct FluxExtension: ARMRecordFacts, Sendable {
     public var version: String? { installedVersion ?? pinnedVersion }
 
     /// Whether an operation is in flight (`Creating`, `Updating` or `Deleting`).
-    public var isBusy: Bool { ProvisioningState.isBusy(provisioningState) }
+    public var isBusy: Bool { ProvisioningState.isBusy(properties?.member(ignoringCase: "provisioningState")) }
 
     /// Whether the last operation failed.
     public var isFailed: Bool { provisioningState.map { ASCII.equalsIgnoringCase($0, "Failed") } ?? false }
@@ -147,7 +147,7 @@ public struct FluxConfiguration: ARMRecordFacts, Sendable {
     public var errorMessage: String? { property("errorMessage") }
 
     /// Whether an operation is in flight (`Creating`, `Updating` or `Deleting`).
-    public var isBusy: Bool { ProvisioningState.isBusy(provisioningState) }
+    public var isBusy: Bool { ProvisioningState.isBusy(properties?.member(ignoringCase: "provisioningState")) }
 }
 
 /// A Flux v1 configuration (`sourceControlConfigurations`): retired, and a blocker for Flux v2.
@@ -174,10 +174,12 @@ public struct FluxV1Configuration: ARMRecordFacts, Sendable {
 /// ARM provisioning states.
 enum ProvisioningState {
     /// Whether a state means an operation is in flight.
-    static func isBusy(_ state: String?) -> Bool {
+    ///
+    /// `state` is a `provisioningState` member, compared where it stands (no string is decoded).
+    static func isBusy(_ state: JSONValue?) -> Bool {
         guard let state else { return false }
-        return ASCII.equalsIgnoringCase(state, "Creating") || ASCII.equalsIgnoringCase(state, "Updating")
-            || ASCII.equalsIgnoringCase(state, "Deleting")
+        return state.stringEqualsIgnoringCase("Creating") || state.stringEqualsIgnoringCase("Updating")
+            || state.stringEqualsIgnoringCase("Deleting")
     }
 }
 
