@@ -557,39 +557,22 @@ final class ChunkStream<Chunk>: @unchecked Sendable {
 }
 
 /// The preparation of a scan's result and strict-view rows (``PreparedChunk``), started in the
-/// background when created, so that it runs while the writer thread stores the clusters, and then
-/// the results and the strict view chunk by chunk.
+/// background when created, so that it runs while the writer thread reads the database, and then
+/// hands the results and the strict view over chunk by chunk.
 final class Preparation: @unchecked Sendable {
-    // @unchecked: the index is written once by the background task (which holds the object until it
-    // is done), and read only after its semaphore was waited for (the semaphore orders them); the
-    // streams order their chunks the same way.
-    private var clusterIndex = ClusterIndex()
-    private var indexed = Signal()
+    // @unchecked: the streams hand each chunk over once, ordered by its semaphore.
+    private let clusterIndex: ClusterIndex
     /// The prepared result rows.
     let results: ChunkStream<PreparedChunk<RuleName, ResultBodyKey>>
     /// The prepared strict-view rows.
     let strict: ChunkStream<PreparedChunk<String, StrictBodyKey>>
 
-    /// A part's readiness: signalled once by the background task, waited for at most once.
-    private struct Signal {
-        let semaphore = DispatchSemaphore(value: 0)
-        var waited = false
-
-        mutating func wait() {
-            if !waited {
-                semaphore.wait()
-                waited = true
-            }
-        }
-    }
-
-    /// Starts the preparation of `scan`'s rows; `clusters` are the inventory's.
-    init(_ scan: ScanResult, clusters inventory: [Cluster]) {
+    /// Starts the preparation of `scan`'s rows; `index` holds the inventory's clusters.
+    init(_ scan: ScanResult, index: ClusterIndex) {
+        clusterIndex = index
         results = ChunkStream(rows: scan.results.count)
         strict = ChunkStream(rows: scan.strict.count)
         DispatchQueue.global().async { [self] in
-            clusterIndex = ClusterIndex(inventory)
-            indexed.semaphore.signal()
             let clusters = clusterIndex
             let results = scan.results
             PreparedChunk.prepare(into: self.results) { i, chunk in
@@ -615,11 +598,8 @@ final class Preparation: @unchecked Sendable {
         }
     }
 
-    /// The inventory's clusters by id (waits for them).
-    func clusters() -> ClusterIndex {
-        indexed.wait()
-        return clusterIndex
-    }
+    /// The inventory's clusters by id.
+    func clusters() -> ClusterIndex { clusterIndex }
 }
 
 /// The facts of the inventory's clusters, computed in the background on every core when created, in
@@ -991,11 +971,12 @@ struct RunWriter {
             .integer(Int64(run.clusters)), .integer(Int64(scan.results.count)))
         runID = database.lastInsertRowID
         outcome.runID = runID
-        // The cluster facts (on every core) and the rows (on the other cores) are computed in the
-        // background while this thread reads what the database holds; then it writes the clusters,
-        // block by block as their facts are ready, while the rows are still being prepared.
+        // The rows (on the other cores) and the cluster facts (on every core) are computed in the
+        // background while this thread reads what the database holds; then it writes the rows chunk by
+        // chunk as they are ready, and the clusters last, block by block. The cluster index takes one
+        // pass over the ids, here: the rows are prepared with it and the writer needs it first.
+        let prepared = Preparation(scan, index: ClusterIndex(fleet.clusters))
         let facts = ClusterFactsTask(fleet.clusters)
-        let prepared = Preparation(scan, clusters: fleet.clusters)
         let known = try loadClusters()
         try loadAssignments()
         try loadResources()
