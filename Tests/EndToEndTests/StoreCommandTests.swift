@@ -230,7 +230,7 @@ struct StoreCommandTests {
     func crashSafety() throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (fleet, policies) = try Self.generatedWorkspace(dir, clusters: 5000)
+        let (fleet, policies) = try Self.generatedWorkspace(dir, clusters: 20000)
         let db = dir.appendingPathComponent("h.sqlite").path
         try Self.recordDemo(db)  // runs 1 and 2, committed
         let wal = db + "-wal"
@@ -240,7 +240,8 @@ struct StoreCommandTests {
             ["scan", "--inventory", fleet, "--policies", policies, "--now", "2026-11-23T18:00:00Z", "--db", db],
             stderr: errors)
         // The record transaction spills pages into the WAL once its changes outgrow the page cache
-        // (about 2 MB; 5,000 clusters make more): kill it at the first spill, well before it commits.
+        // (about 2 MB; 20,000 clusters make about 9 MB, most of it the clusters, which are written
+        // last): kill it at the first spill, well before it commits.
         let writing = Self.wait(seconds: 120) {
             let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
             return size > walBefore + 256_000 || !victim.isRunning
