@@ -882,16 +882,14 @@ struct ClusterInserts {
             """
     }
 
-    /// Adds cluster `i` of a block of facts and returns its row id; a full batch is inserted at once.
+    /// Adds cluster `i` of a block of facts, with the next row id; a full batch is inserted at once.
     ///
     /// Rows of one block at a time: ``flush(_:_:)`` the block before adding from the next.
-    mutating func add(_ i: Int, of block: FactsBlock, _ database: Database) throws -> Int64 {
+    mutating func add(_ i: Int, of block: FactsBlock, _ database: Database) throws {
         pending.append(i)
-        let row = nextRow
         nextRow += 1
         count += 1
         if pending.count == Self.batch { try flush(block, database) }
-        return row
     }
 
     /// Inserts the rows of `block` added since the last batch.
@@ -1166,7 +1164,7 @@ struct RunWriter {
             for i in 0..<block.count {
                 switch actions[first + i] {
                 case .duplicate: continue
-                case .new: _ = try inserts.add(i, of: block, database)
+                case .new: try inserts.add(i, of: block, database)
                 case .stored(let stored):
                     if stored.digest == block.digests[i] && !stored.removed { continue }
                     try block.bytes.withUnsafeBufferPointer { buffer in
