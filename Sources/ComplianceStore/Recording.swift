@@ -265,7 +265,6 @@ struct FactsBlock: Sendable {
     }
 
     private mutating func append(_ cluster: Cluster) {
-        let first = ends.count
         text(cluster.id.description)
         text(cluster.name)
         text(cluster.kind.rawValue)
@@ -279,7 +278,7 @@ struct FactsBlock: Sendable {
         if var code { code.withUTF8 { bytes.append(contentsOf: $0) } }
         ends.append(bytes.count)
         ineligible.append(code != nil)
-        digests.append(digest(cluster: count, texts: first))
+        digests.append(digest(cluster: count))
     }
 
     private mutating func text(_ value: String) {
@@ -297,7 +296,7 @@ struct FactsBlock: Sendable {
 
     /// The digest of the facts: each text and `provisioned` followed by a zero byte, then the
     /// eligibility reason or 0x01.
-    private func digest(cluster i: Int, texts first: Int) -> Int64 {
+    private func digest(cluster i: Int) -> Int64 {
         var d = ContentDigest()
         bytes.withUnsafeBufferPointer { buffer in
             for column in 0..<(ClusterFacts.texts - 1) {
