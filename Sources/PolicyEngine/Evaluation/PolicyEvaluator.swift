@@ -173,54 +173,91 @@ final class MemoPool: @unchecked Sendable {
     }
 }
 
+/// One part's results, appended in place and handed to ``PartMerge`` whole.
+///
+/// A Swift array cannot give its elements away: the merge would have to copy them (a retain and a release
+/// per string) or leave a value behind in every slot. This buffer is reserved for the part's likely size up
+/// front (untouched capacity costs no memory), grows by moving, and gives its memory away with ``take()``.
+struct PartBuffer<T>: ~Copyable {
+    private var base: UnsafeMutablePointer<T>
+    /// How many elements are initialised.
+    private(set) var count = 0
+    private var capacity: Int
+
+    /// An empty buffer with room for `capacity` elements.
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    /// Moves `element` to the end.
+    mutating func append(_ element: consuming T) {
+        if count == capacity { grow() }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    /// The element at `index` (below ``count``), changed in place.
+    subscript(index: Int) -> T {
+        unsafeAddress { UnsafePointer(base + index) }
+        unsafeMutableAddress { base + index }
+    }
+
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+
+    /// Gives the memory and its elements away: ``PartMerge/merge(_:)`` moves them out and frees it.
+    consuming func take() -> PartMerge.Part<T> {
+        let part = PartMerge.Part(base: base, count: count)
+        discard self
+        return part
+    }
+}
+
 /// Joins the parts workers produced into one array, moving elements (no reference counting) on every core.
 enum PartMerge {
+    /// A part's elements, owned by whoever holds this until ``merge(_:)`` frees them.
+    struct Part<T>: @unchecked Sendable {
+        // @unchecked: a part is handed from the worker that filled it to the merge, never shared.
+        let base: UnsafeMutablePointer<T>
+        let count: Int
+    }
+
     /// A buffer the workers write disjoint ranges of.
     struct Target<T>: @unchecked Sendable {
         // @unchecked: each worker initialises its own range only.
-        let buffer: UnsafeMutableBufferPointer<T>
+        let buffer: UnsafeMutablePointer<T>
     }
 
-    /// An array of the parts' elements in part order; `fill(k, range)` moves part `k` into its range.
-    static func merge<T>(
-        parts: Int, count: (Int) -> Int, placeholder: T,
-        fill: @Sendable (Int, UnsafeMutableBufferPointer<T>) -> Void
-    ) -> [T] {
+    /// An array of the parts' elements in part order; every part's memory is freed.
+    static func merge<T>(_ parts: [Part<T>]) -> [T] {
         var offsets = [0]
-        for k in 0..<parts { offsets.append(offsets[k] + count(k)) }
-        let total = offsets[parts]
+        for part in parts { offsets.append(offsets[offsets.count - 1] + part.count) }
+        let total = offsets[parts.count]
         let starts = offsets
         return [T](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let target = Target(buffer: buffer)
-            DispatchQueue.concurrentPerform(iterations: parts) { k in
-                fill(k, UnsafeMutableBufferPointer(rebasing: target.buffer[starts[k]..<starts[k + 1]]))
+            if let address = buffer.baseAddress {
+                let target = Target(buffer: address)
+                DispatchQueue.concurrentPerform(iterations: parts.count) { k in
+                    (target.buffer + starts[k]).moveInitialize(from: parts[k].base, count: parts[k].count)
+                    parts[k].base.deallocate()
+                }
+            } else {
+                for part in parts { part.base.deallocate() }
             }
             initialized = total
         }
     }
-
-    /// Moves `source` into the uninitialised `target` (same count) and leaves `placeholder`s behind, which
-    /// hold nothing to release.
-    static func move<T>(
-        _ source: UnsafeMutableBufferPointer<T>, to target: UnsafeMutableBufferPointer<T>, placeholder: T
-    ) {
-        guard let from = source.baseAddress, let to = target.baseAddress else { return }
-        to.moveInitialize(from: from, count: source.count)
-        from.initialize(repeating: placeholder, count: source.count)
-    }
-}
-
-extension PolicyResult {
-    /// A result holding no references (empty strings and arrays), left behind by ``PartMerge/move(_:to:placeholder:)``.
-    static let placeholder = PolicyResult(
-        resourceId: "", clusterId: "", assignmentId: "", policyDefinitionId: "", policyDefinitionReferenceId: nil,
-        effect: "", state: .compliant, reasons: [], enforcementMode: .default, exemptionId: nil, desiredResources: [],
-        error: nil)
-}
-
-extension StrictResult {
-    /// A strict entry holding no references, left behind by ``PartMerge/move(_:to:placeholder:)``.
-    static let placeholder = StrictResult(clusterId: "", resourceId: "", assignmentId: "", drift: [], runtime: nil)
 }
 
 /// Evaluates a policy bundle over a fleet: Azure's view (results) and FluxFleet's strict view.
@@ -261,45 +298,40 @@ public enum PolicyEvaluator {
         }
         let clusters = fleet.clusters
         let parts = clusters.count < 256 ? 1 : max(1, options.parallelism) * 4
-        let slots = ResultSlots<([PolicyResult], [StrictResult])>(count: parts)
+        let slots = ResultSlots<(PartMerge.Part<PolicyResult>, PartMerge.Part<StrictResult>)>(count: parts)
         for i in compiled.indices { compiled[i].index = i }
         let policies = compiled
         let failures = broken
+        // Room for one result per policy and two strict entries per deploying policy for every cluster of a
+        // part: reserved, not touched, so a part never copies its results to grow.
+        let resultsPerCluster = policies.count + failures.count
+        let strictPerCluster = 2 * policies.count { $0.deploys }
         // Parts balance the load; memos are handed from part to part (one per thread at a time), so that
         // each is learned once per thread rather than once per part.
         let pool = MemoPool(policies: policies)
         let work: @Sendable (Int) -> Void = { k in
-            var results: [PolicyResult] = []
-            var strict: [StrictResult] = []
+            let range = (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts)
+            var results = PartBuffer<PolicyResult>(capacity: range.count * resultsPerCluster)
+            var strict = PartBuffer<StrictResult>(capacity: range.count * strictPerCluster)
             let memo = pool.take()
-            for index in (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts) {
-                evaluate(
-                    clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
-                    memo: memo, results: &results, strict: &strict)
+            clusters.withUnsafeBufferPointer { clusters in
+                for index in range {
+                    evaluate(
+                        clusters[index], policies: policies, broken: failures, exemptions: active, options: options,
+                        memo: memo, results: &results, strict: &strict)
+                }
             }
             pool.give(memo)
-            slots.set(k, (results, strict))
+            slots.set(k, (results.take(), strict.take()))
         }
         if parts == 1 {
             work(0)
-            let (results, strict) = slots.get(0)!
-            return ScanResult(results: results, strict: strict, diagnostics: diagnostics)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: parts, execute: work)
         }
-        DispatchQueue.concurrentPerform(iterations: parts, execute: work)
+        let taken = (0..<parts).map { slots.get($0)! }
         return ScanResult(
-            results: PartMerge.merge(parts: parts, count: { slots.get($0)!.0.count }, placeholder: .placeholder) {
-                k, target in
-                var part = slots.get(k)!.0
-                slots.set(k, ([], slots.get(k)!.1))
-                part.withUnsafeMutableBufferPointer { PartMerge.move($0, to: target, placeholder: .placeholder) }
-            },
-            strict: PartMerge.merge(parts: parts, count: { slots.get($0)!.1.count }, placeholder: .placeholder) {
-                k, target in
-                var part = slots.get(k)!.1
-                slots.set(k, ([], []))
-                part.withUnsafeMutableBufferPointer { PartMerge.move($0, to: target, placeholder: .placeholder) }
-            },
-            diagnostics: diagnostics)
+            results: PartMerge.merge(taken.map(\.0)), strict: PartMerge.merge(taken.map(\.1)), diagnostics: diagnostics)
     }
 
     // MARK: - Compilation
@@ -593,8 +625,8 @@ public enum PolicyEvaluator {
 
     static func evaluate(
         _ cluster: Cluster, policies: [AssignedPolicy], broken: [(PolicyAssignment, String?, String, String)],
-        exemptions: [PolicyExemption], options: ScanOptions, memo: ScanMemo, results: inout [PolicyResult],
-        strict: inout [StrictResult]
+        exemptions: [PolicyExemption], options: ScanOptions, memo: ScanMemo,
+        results: inout PartBuffer<PolicyResult>, strict: inout PartBuffer<StrictResult>
     ) {
         let clusterId = cluster.id.description
         let clusterType = cluster.kind.resourceType
@@ -711,7 +743,7 @@ public enum PolicyEvaluator {
     /// Evaluates one candidate; nil when the policy does not apply to it.
     static func evaluate(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, children: [Candidate], options: ScanOptions,
-        memo: ScanMemo, strict: inout [StrictResult]
+        memo: ScanMemo, strict: inout PartBuffer<StrictResult>
     ) -> PolicyResult? {
         let context = PolicyExpressionContext(
             parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
@@ -772,7 +804,7 @@ public enum PolicyEvaluator {
     static func existence(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
         children: [Candidate], options: ScanOptions, memo: ScanMemo, result: consuming PolicyResult,
-        strict: inout [StrictResult]
+        strict: inout PartBuffer<StrictResult>
     ) -> PolicyResult {
         // The related resources are the children of the related type, and of the name when the policy gives one
         // (a name that is not a string names none in particular); they are visited in place, not copied out.
