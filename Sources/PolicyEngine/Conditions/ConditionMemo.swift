@@ -127,8 +127,9 @@ final class ConditionMemo {
     /// A memo for the conditions of `policies`.
     ///
     /// Their `if` shares keys on the types it names (or on clusters), their existence condition on their related
-    /// type. Conditions evaluated on other types are keyed alone.
-    init(policies: [AssignedPolicy] = []) {
+    /// type. Conditions evaluated on other types are keyed alone. `canonical` gives the instance of a type key
+    /// that the resources' keys share (``PolicyEvaluator/Candidate/canonical(_:)`` unless a thread has its own).
+    init(policies: [AssignedPolicy] = [], canonical: (String) -> String = PolicyEvaluator.Candidate.canonical) {
         var shared: [String: (inputs: [Input], set: Set<Input>)] = [:]
         func add(_ condition: Condition?, types: [String]) {
             guard let condition, let inputs = Self.inputs(of: condition) else { return }
@@ -138,13 +139,13 @@ final class ConditionMemo {
                 shared[type] = entry
             }
         }
-        let clusterTypes = ClusterKind.allCases.map { PolicyEvaluator.Candidate.clusterKeys[$0]! }
+        let clusterTypes = ClusterKind.allCases.map { canonical(PolicyEvaluator.Candidate.clusterKeys[$0]!) }
         for policy in policies {
             add(policy.condition, types: policy.typeList ?? clusterTypes)
             if !policy.relatedTypeKey.isEmpty { add(policy.existenceCondition, types: [policy.relatedTypeKey]) }
         }
-        self.shared = shared.keys.sorted().map(PolicyEvaluator.Candidate.canonical).map {
-            ($0, shared[$0]!.set, KeyReader(shared[$0]!.inputs))
+        self.shared = shared.keys.sorted().map {
+            (canonical($0), shared[$0]!.set, KeyReader(shared[$0]!.inputs))
         }
         storage = .allocate(capacity: 1)
         storage.initialize(to: Storage())

@@ -141,10 +141,114 @@ final class ScanMemo {
     let deployments = DeploymentMemo()
     /// Condition results by the values they read.
     let conditions: ConditionMemo
+    /// This memo's copies of what every result and expression context of a policy takes, by policy index.
+    let copies: UnsafeMutablePointer<PolicyCopies>
+    private let policyCount: Int
+    /// ``ScanOptions/now``, copied.
+    let now: String
+    /// The candidate types and their lowercased keys, copied.
+    let extensionType: String, extensionKey: String
+    let configurationType: String, configurationKey: String
+    let fluxV1Type: String, fluxV1Key: String
+    /// The cluster types and their lowercased keys by kind, copied.
+    private let clusterTypes: [(kind: ClusterKind, type: String, key: String)]
 
-    /// A memo for evaluating `policies`.
-    init(policies: [AssignedPolicy]) {
-        conditions = ConditionMemo(policies: policies)
+    /// A memo for evaluating `policies` at `now`.
+    init(policies: [AssignedPolicy], now: String) {
+        typealias C = PolicyEvaluator.Candidate
+        let keys = C.knownKeys.map(ScanMemo.own)
+        // Equal keys of one thread share storage, so that they compare without reading their bytes.
+        let canonical = { (key: String) in keys.first { $0 == key } ?? key }
+        conditions = ConditionMemo(policies: policies, canonical: canonical)
+        policyCount = policies.count
+        copies = .allocate(capacity: max(policies.count, 1))
+        for (index, policy) in policies.enumerated() {
+            (copies + index).initialize(to: PolicyCopies(policy, canonical: canonical))
+        }
+        self.now = ScanMemo.own(now)
+        (extensionType, extensionKey) = (ScanMemo.own(C.extensionType), canonical(C.extensionKey))
+        (configurationType, configurationKey) = (ScanMemo.own(C.configurationType), canonical(C.configurationKey))
+        (fluxV1Type, fluxV1Key) = (ScanMemo.own(C.fluxV1Type), canonical(C.fluxV1Key))
+        clusterTypes = ClusterKind.allCases.map { ($0, ScanMemo.own($0.resourceType), canonical(C.clusterKeys[$0]!)) }
+    }
+
+    deinit {
+        copies.deinitialize(count: policyCount)
+        copies.deallocate()
+    }
+
+    /// ``noMatchReason(_:checked:)`` made so far, by policy index and count (a handful of counts per policy).
+    private var noMatch: [[PolicyReason?]] = []
+
+    /// The reason of an existence check that found no match among `checked` related resources, made once per
+    /// policy and count.
+    func noMatchReason(_ policy: AssignedPolicy, checked: Int) -> PolicyReason {
+        if policy.index < noMatch.count, checked < noMatch[policy.index].count,
+            let known = noMatch[policy.index][checked]
+        {
+            return known
+        }
+        let typeName = policy.relatedType ?? "related resource"
+        let reason = PolicyReason(
+            expression: "details.type '\(typeName)'", path: "", actual: .int(checked), target: nil,
+            operator: "existenceCondition",
+            message:
+                "No related resources match the effect details (\(checked) \(PolicyEvaluator.lastSegment(typeName)) checked)."
+        )
+        guard checked < 64 else { return reason }
+        while noMatch.count <= policy.index { noMatch.append([]) }
+        while noMatch[policy.index].count <= checked { noMatch[policy.index].append(nil) }
+        noMatch[policy.index][checked] = reason
+        return reason
+    }
+
+    /// The type and lowercased type key of a cluster of `kind`, copied.
+    func clusterType(_ kind: ClusterKind) -> (type: String, key: String) {
+        // A search of two or three kinds, cheaper than hashing one.
+        let found = clusterTypes.first { $0.kind == kind }!
+        return (found.type, found.key)
+    }
+
+    /// `text` in storage of its own (short strings are stored inline anyway).
+    ///
+    /// Every retain and release of a string that both threads hold moves its reference count between the cores'
+    /// caches; results and contexts take these strings for every resource, so each thread takes its own.
+    static func own(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// What every result, strict entry and expression context of one policy takes, copied for one thread (see
+/// ``ScanMemo/own(_:)``).
+struct PolicyCopies {
+    let assignmentId: String
+    let definitionId: String
+    let referenceId: String?
+    let effect: String
+    let parameters: [String: JSON]
+    let lowered: [String: JSON]
+    /// ``AssignedPolicy/typeList`` and ``AssignedPolicy/relatedTypeKey`` as the thread's own keys.
+    let typeList: [String]?
+    let relatedTypeKey: String
+
+    /// Copies of `policy`'s strings; `canonical` gives the thread's own instance of a type key.
+    init(_ policy: AssignedPolicy, canonical: (String) -> String) {
+        typeList = policy.typeList.map { $0.map(canonical) }
+        relatedTypeKey = canonical(policy.relatedTypeKey)
+        assignmentId = ScanMemo.own(policy.assignment.id)
+        definitionId = ScanMemo.own(policy.definition.id)
+        referenceId = policy.referenceId.map(ScanMemo.own)
+        effect = ScanMemo.own(policy.effect)
+        parameters = Self.own(policy.parameters)
+        lowered = Self.own(policy.loweredParameters)
+    }
+
+    /// A dictionary of storage of its own, with keys of their own.
+    private static func own(_ dictionary: [String: JSON]) -> [String: JSON] {
+        var copy = [String: JSON](minimumCapacity: dictionary.count)
+        for (key, value) in dictionary { copy[ScanMemo.own(key)] = value }
+        return copy
     }
 }
 
@@ -154,15 +258,19 @@ final class MemoPool: @unchecked Sendable {
     private let lock = NSLock()
     private var free: [ScanMemo] = []
     private let policies: [AssignedPolicy]
+    private let now: String
 
-    /// A pool of memos for evaluating `policies`.
-    init(policies: [AssignedPolicy]) { self.policies = policies }
+    /// A pool of memos for evaluating `policies` at `now`.
+    init(policies: [AssignedPolicy], now: String) {
+        self.policies = policies
+        self.now = now
+    }
 
     /// A memo for one part: a used one when there is one (it already knows the fleet's shapes).
     func take() -> ScanMemo {
         lock.lock()
         defer { lock.unlock() }
-        return free.popLast() ?? ScanMemo(policies: policies)
+        return free.popLast() ?? ScanMemo(policies: policies, now: now)
     }
 
     /// Returns a memo when its part is done.
@@ -308,7 +416,7 @@ public enum PolicyEvaluator {
         let strictPerCluster = 2 * policies.count { $0.deploys }
         // Parts balance the load; memos are handed from part to part (one per thread at a time), so that
         // each is learned once per thread rather than once per part.
-        let pool = MemoPool(policies: policies)
+        let pool = MemoPool(policies: policies, now: options.now)
         let work: @Sendable (Int) -> Void = { k in
             let range = (clusters.count * k / parts)..<(clusters.count * (k + 1) / parts)
             var results = PartBuffer<PolicyResult>(capacity: range.count * resultsPerCluster)
@@ -556,9 +664,15 @@ public enum PolicyEvaluator {
         let typeKey: String
         /// Whether this is the cluster itself (not one of its children).
         let isCluster: Bool
+        /// ``id`` parsed, when the inventory parsed it (exemptions compare scopes without parsing it again).
+        let resourceID: ResourceID?
 
-        init(id: String, type: String, resource: JSONValue, isCluster: Bool = false, typeKey: String? = nil) {
+        init(
+            id: String, type: String, resource: JSONValue, isCluster: Bool = false, typeKey: String? = nil,
+            resourceID: ResourceID? = nil
+        ) {
             self.id = id
+            self.resourceID = resourceID
             self.type = type
             self.resource = resource
             self.typeKey = typeKey ?? ASCII.lowercased(type)
@@ -592,7 +706,13 @@ public enum PolicyEvaluator {
         }
     }
 
+    /// The cluster's children as candidates, in the order policies visit them.
     static func children(of cluster: Cluster) -> [Candidate] {
+        children(of: cluster, memo: ScanMemo(policies: [], now: ""))
+    }
+
+    /// ``children(of:)`` with the type strings of `memo`'s thread.
+    static func children(of cluster: Cluster, memo: ScanMemo) -> [Candidate] {
         var out: [Candidate] = []
         out.reserveCapacity(
             cluster.otherExtensionResources.count + cluster.fluxConfigurations.count
@@ -600,25 +720,24 @@ public enum PolicyEvaluator {
         if let ext = cluster.fluxExtension {
             out.append(
                 Candidate(
-                    id: ext.id.description, type: Candidate.extensionType, resource: ext.resource,
-                    typeKey: Candidate.extensionKey))
+                    id: ext.id.description, type: memo.extensionType, resource: ext.resource,
+                    typeKey: memo.extensionKey, resourceID: ext.id))
         }
         for resource in cluster.otherExtensionResources {
             let id = resource.member(ignoringCase: "id")?.string ?? ""
-            out.append(
-                Candidate(id: id, type: Candidate.extensionType, resource: resource, typeKey: Candidate.extensionKey))
+            out.append(Candidate(id: id, type: memo.extensionType, resource: resource, typeKey: memo.extensionKey))
         }
         for config in cluster.fluxConfigurations {
             out.append(
                 Candidate(
-                    id: config.id.description, type: Candidate.configurationType, resource: config.resource,
-                    typeKey: Candidate.configurationKey))
+                    id: config.id.description, type: memo.configurationType, resource: config.resource,
+                    typeKey: memo.configurationKey, resourceID: config.id))
         }
         for config in cluster.fluxV1Configurations {
             out.append(
                 Candidate(
-                    id: config.id.description, type: Candidate.fluxV1Type, resource: config.resource,
-                    typeKey: Candidate.fluxV1Key))
+                    id: config.id.description, type: memo.fluxV1Type, resource: config.resource,
+                    typeKey: memo.fluxV1Key, resourceID: config.id))
         }
         return out
     }
@@ -629,13 +748,13 @@ public enum PolicyEvaluator {
         results: inout PartBuffer<PolicyResult>, strict: inout PartBuffer<StrictResult>
     ) {
         let clusterId = cluster.id.description
-        let clusterType = cluster.kind.resourceType
+        let clusterType = memo.clusterType(cluster.kind)
         lazy var location = cluster.location
-        lazy var childCandidates = children(of: cluster)
+        lazy var childCandidates = children(of: cluster, memo: memo)
         memo.conditions.startCluster()
         let clusterCandidate = Candidate(
-            id: clusterId, type: clusterType, resource: cluster.resource, isCluster: true,
-            typeKey: Candidate.clusterKeys[cluster.kind])
+            id: clusterId, type: clusterType.type, resource: cluster.resource, isCluster: true,
+            typeKey: clusterType.key, resourceID: cluster.id)
         // Assignments that could not be compiled: an Error result for every cluster in scope.
         for (assignment, referenceId, definitionId, message) in broken where inScope(cluster.id, assignment) {
             results.append(
@@ -648,32 +767,42 @@ public enum PolicyEvaluator {
         // Evaluates `policy` on one candidate and appends its result (candidates are passed along, never copied
         // into a list per policy).
         func visit(_ candidate: Candidate, _ policy: AssignedPolicy) {
-            var effective = policy
-            if policy.readsLocation {
-                // Selectors and location overrides see the evaluated resource: clusters have a
-                // location, extension resources do not.
-                let candidateLocation = candidate.isCluster ? location : ""
-                guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
-                    return
-                }
-                var effect = policy.effect
-                for override in policy.locationOverrides
-                where override.selectors.allSatisfy({ selector in
-                    !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
-                        || selects(selector, value: candidateLocation, normalize: true)
-                }) {
-                    effect = canonicalEffect(override.value)
-                }
-                if effect != policy.effect { effective = policy.with(effect: effect) }
+            let copies = memo.copies + policy.index
+            guard policy.readsLocation else {
+                guard !policy.isDisabled,
+                    evaluate(
+                        candidate, cluster: cluster, policy: policy, effect: copies.pointee.effect, copies: copies,
+                        children: childCandidates, options: options, memo: memo, results: &results, strict: &strict)
+                else { return }
+                exempt(candidate, policy)
+                return
             }
+            // Selectors and location overrides see the evaluated resource: clusters have a
+            // location, extension resources do not.
+            let candidateLocation = candidate.isCluster ? location : ""
+            guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
+                return
+            }
+            var effect = policy.effect
+            for override in policy.locationOverrides
+            where override.selectors.allSatisfy({ selector in
+                !ASCII.equalsIgnoringCase(selector.kind, "resourceLocation")
+                    || selects(selector, value: candidateLocation, normalize: true)
+            }) {
+                effect = canonicalEffect(override.value)
+            }
+            let effective = effect == policy.effect ? policy : policy.with(effect: effect)
             guard !effective.isDisabled,
-                let result = evaluate(
-                    candidate, cluster: cluster, policy: effective, children: childCandidates, options: options,
-                    memo: memo, strict: &strict)
+                evaluate(
+                    candidate, cluster: cluster, policy: effective,
+                    effect: effective === policy ? copies.pointee.effect : effective.effect, copies: copies,
+                    children: childCandidates, options: options, memo: memo, results: &results, strict: &strict)
             else { return }
-            // Appended first and marked exempt in place: the result (a dozen references) is moved, not copied.
-            results.append(result)
-            if let exemption = exemptions.first(where: { covers($0, candidate.id, policy) }) {
+            exempt(candidate, policy)
+        }
+        // Marks the result just appended exempt in place when an exemption covers it.
+        func exempt(_ candidate: Candidate, _ policy: AssignedPolicy) {
+            if !exemptions.isEmpty, let exemption = exemptions.first(where: { covers($0, candidate, policy) }) {
                 results[results.count - 1].state = .exempt
                 results[results.count - 1].exemptionId = exemption.id
             }
@@ -681,7 +810,7 @@ public enum PolicyEvaluator {
         for policy in policies {
             guard policy.covers(cluster.id) else { continue }
             // The cluster, then its children of the types the policy names, in order.
-            if let types = policy.typeList {
+            if let types = memo.copies[policy.index].typeList {
                 if types.contains(where: { Candidate.sameKey($0, clusterCandidate.typeKey) }) {
                     visit(clusterCandidate, policy)
                 }
@@ -721,14 +850,14 @@ public enum PolicyEvaluator {
         }
     }
 
-    static func covers(_ exemption: PolicyExemption, _ resourceId: String, _ policy: AssignedPolicy) -> Bool {
+    static func covers(_ exemption: PolicyExemption, _ candidate: Candidate, _ policy: AssignedPolicy) -> Bool {
         guard ASCII.equalsIgnoringCase(exemption.policyAssignmentId, policy.assignment.id) else { return false }
         if !exemption.policyDefinitionReferenceIds.isEmpty {
             guard let reference = policy.referenceId,
                 exemption.policyDefinitionReferenceIds.contains(where: { ASCII.equalsIgnoringCase($0, reference) })
             else { return false }
         }
-        guard let id = try? ResourceID(parsing: resourceId) else { return false }
+        guard let id = candidate.resourceID ?? (try? ResourceID(parsing: candidate.id)) else { return false }
         return id.hasPrefix(scope: exemption.scope)
     }
 
@@ -740,20 +869,20 @@ public enum PolicyEvaluator {
         }
     }
 
-    /// Evaluates one candidate; nil when the policy does not apply to it.
+    /// Evaluates one candidate and appends its result; false when the policy does not apply to it.
+    ///
+    /// `effect` is the policy's effect as this thread's copy (or as a location override made it) and `copies` this
+    /// thread's copies of the policy's strings (see ``ScanMemo/own(_:)``). The result is appended as soon as the
+    /// policy is known to apply and completed in place: it is never copied.
     static func evaluate(
-        _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, children: [Candidate], options: ScanOptions,
-        memo: ScanMemo, strict: inout PartBuffer<StrictResult>
-    ) -> PolicyResult? {
+        _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, effect: String,
+        copies: UnsafeMutablePointer<PolicyCopies>, children: [Candidate], options: ScanOptions, memo: ScanMemo,
+        results: inout PartBuffer<PolicyResult>, strict: inout PartBuffer<StrictResult>
+    ) -> Bool {
         let context = PolicyExpressionContext(
-            parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
+            parameters: copies.pointee.parameters, lowered: copies.pointee.lowered, now: memo.now,
             resource: PolicyExpressionContext.Resource(json: candidate.resource, type: candidate.type, id: candidate.id)
         )
-        var result = PolicyResult(
-            resourceId: candidate.id, clusterId: cluster.id.description, assignmentId: policy.assignment.id,
-            policyDefinitionId: policy.definition.id, policyDefinitionReferenceId: policy.referenceId,
-            effect: policy.effect, state: .compliant, reasons: [], enforcementMode: policy.assignment.enforcementMode,
-            exemptionId: nil, desiredResources: [], error: nil)
         // Decide without reasons (fast); collect them only where a result shows them. Memoised results come
         // with their reasons.
         let entry =
@@ -765,47 +894,64 @@ public enum PolicyEvaluator {
             entry?.result
             ?? ConditionEvaluator(collectsReasons: false).evaluate(
                 policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
-        func leaves() -> [PolicyReason] {
-            entry?.reasons(candidate: nil)
-                ?? reasons(
-                    ConditionEvaluator().evaluate(
-                        policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context))
-        }
+        // Not applicable: the `if` decides.
+        if policy.checksExistence && evaluation.error == nil && !evaluation.matched { return false }
+        results.append(
+            PolicyResult(
+                resourceId: candidate.id, clusterId: cluster.id.description, assignmentId: copies.pointee.assignmentId,
+                policyDefinitionId: copies.pointee.definitionId,
+                policyDefinitionReferenceId: copies.pointee.referenceId, effect: effect, state: .compliant, reasons: [],
+                enforcementMode: policy.assignment.enforcementMode, exemptionId: nil, desiredResources: [], error: nil))
+        let index = results.count - 1
         if let error = evaluation.error {
-            result.state = .error
-            result.error = error
-            return result
-        }
-        if policy.checksExistence {
-            guard evaluation.matched else { return nil }  // Not applicable: the `if` decides.
-            if options.explain { result.reasons = leaves() }
-            return existence(
-                candidate, cluster: cluster, policy: policy, context: context, children: children, options: options,
-                memo: memo, result: result, strict: &strict)
+            results[index].state = .error
+            results[index].error = error
+        } else if policy.checksExistence {
+            if options.explain { results[index].reasons = leaves(entry, policy.condition, candidate, context) }
+            existence(
+                candidate, cluster: cluster, policy: policy, copies: copies, context: context, children: children,
+                options: options, memo: memo, result: &results[index], strict: &strict)
         } else if policy.isManual {
-            result.state = evaluation.matched ? policy.manualDefaultState : .compliant
+            results[index].state = evaluation.matched ? policy.manualDefaultState : .compliant
         } else {
-            if options.explain && !evaluation.matched { result.reasons = leaves() }
+            if options.explain && !evaluation.matched {
+                results[index].reasons = leaves(entry, policy.condition, candidate, context)
+            }
             // Audit, Deny (reported as would-deny), Modify, Append.
             if evaluation.matched {
-                result.state = .nonCompliant
+                results[index].state = .nonCompliant
                 if policy.effect == "Deny" {
-                    result.reasons.append(
+                    results[index].reasons.append(
                         PolicyReason(
                             expression: "effect Deny", path: "", actual: nil, target: nil, operator: "deny",
                             message: "Azure would deny creating or updating this resource as it is."))
                 }
-                result.reasons += leaves()
+                results[index].reasons += leaves(entry, policy.condition, candidate, context)
             }
         }
-        return result
+        return true
+    }
+
+    /// The leaves of the `if` with reasons: the memo's, or evaluated again collecting them.
+    ///
+    /// A function of its own rather than a closure in ``evaluate(_:cluster:policy:effect:copies:children:options:memo:results:strict:)``,
+    /// which would capture (and copy) the expression context for every resource.
+    private static func leaves(
+        _ entry: ConditionMemo.Entry?, _ condition: Condition, _ candidate: Candidate,
+        _ context: PolicyExpressionContext
+    ) -> [PolicyReason] {
+        entry?.reasons(candidate: nil)
+            ?? reasons(
+                ConditionEvaluator().evaluate(
+                    condition, resource: candidate.resource, resourceType: candidate.type, context: context))
     }
 
     static func existence(
-        _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, context: PolicyExpressionContext,
-        children: [Candidate], options: ScanOptions, memo: ScanMemo, result: consuming PolicyResult,
+        _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, copies: UnsafeMutablePointer<PolicyCopies>,
+        context: PolicyExpressionContext,
+        children: [Candidate], options: ScanOptions, memo: ScanMemo, result: inout PolicyResult,
         strict: inout PartBuffer<StrictResult>
-    ) -> PolicyResult {
+    ) {
         // The related resources are the children of the related type, and of the name when the policy gives one
         // (a name that is not a string names none in particular); they are visited in place, not copied out.
         var relatedName = policy.constantRelatedName
@@ -815,14 +961,14 @@ public enum PolicyEvaluator {
             } catch {
                 result.state = .error
                 result.error = "details.name: \(error)"
-                return result
+                return
             }
         }
         var relatedCount = 0
         var matched = false
         var best: [PolicyReason]?
         var explained: [PolicyReason] = []
-        for resource in children where Candidate.sameKey(resource.typeKey, policy.relatedTypeKey) {
+        for resource in children where Candidate.sameKey(resource.typeKey, copies.pointee.relatedTypeKey) {
             if let relatedName, !lastSegment(of: resource.id, equalsIgnoringCase: relatedName) { continue }
             relatedCount += 1
             guard let condition = policy.existenceCondition else {
@@ -841,7 +987,7 @@ public enum PolicyEvaluator {
             if let error = evaluation.error {
                 result.state = .error
                 result.error = "existenceCondition on \(resource.id): \(error)"
-                return result
+                return
             }
             func leaves(candidate: String?) -> [PolicyReason] {
                 entry?.reasons(candidate: candidate)
@@ -861,13 +1007,7 @@ public enum PolicyEvaluator {
         }
         if !matched {
             result.state = .nonCompliant
-            let typeName = policy.relatedType ?? "related resource"
-            let noMatch = PolicyReason(
-                expression: "details.type '\(typeName)'", path: "", actual: .int(relatedCount), target: nil,
-                operator: "existenceCondition",
-                message:
-                    "No related resources match the effect details (\(relatedCount) \(lastSegment(typeName)) checked)."
-            )
+            let noMatch = memo.noMatchReason(policy, checked: relatedCount)
             // Explain shows the `if` leaves, then every candidate's leaves; a scan the best candidate's.
             result.reasons = options.explain ? result.reasons + [noMatch] + explained : [noMatch] + (best ?? [])
         } else if options.explain {
@@ -877,9 +1017,9 @@ public enum PolicyEvaluator {
             let planned: [(resource: DesiredResource, plan: DriftMemo?)]
             do {
                 let clusterContext = PolicyExpressionContext(
-                    parameters: policy.parameters, lowered: policy.loweredParameters, now: options.now,
+                    parameters: copies.pointee.parameters, lowered: copies.pointee.lowered, now: memo.now,
                     resource: PolicyExpressionContext.Resource(
-                        json: cluster.resource, type: cluster.kind.resourceType, id: cluster.id.description))
+                        json: cluster.resource, type: memo.clusterType(cluster.kind).type, id: cluster.id.description))
                 planned =
                     options.memoizesDeployments
                     ? try memo.deployments.desired(
@@ -891,7 +1031,7 @@ public enum PolicyEvaluator {
             } catch {
                 result.state = .error
                 result.error = "deployment: \(error)"
-                return result
+                return
             }
             result.desiredResources = planned.map(\.resource)
             for (desired, plan) in planned {
@@ -915,11 +1055,11 @@ public enum PolicyEvaluator {
                 }
                 strict.append(
                     StrictResult(
-                        clusterId: cluster.id.description, resourceId: desired.id, assignmentId: policy.assignment.id,
+                        clusterId: cluster.id.description, resourceId: desired.id,
+                        assignmentId: copies.pointee.assignmentId,
                         drift: drift, runtime: runtime))
             }
         }
-        return result
     }
 
     /// Whether ``lastSegment(_:)`` of `id` equals `name` ignoring ASCII case, compared in place (no copy of the
