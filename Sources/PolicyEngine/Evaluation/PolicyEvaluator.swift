@@ -296,6 +296,7 @@ struct PartBuffer<T>: ~Copyable {
     init(capacity: Int) {
         self.capacity = max(capacity, 16)
         base = .allocate(capacity: self.capacity)
+        HugePages.advise(base, count: self.capacity)
     }
 
     deinit {
@@ -318,6 +319,7 @@ struct PartBuffer<T>: ~Copyable {
 
     private mutating func grow() {
         let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+        HugePages.advise(bigger, count: capacity * 2)
         bigger.moveInitialize(from: base, count: count)
         base.deallocate()
         base = bigger
@@ -329,6 +331,30 @@ struct PartBuffer<T>: ~Copyable {
         let part = PartMerge.Part(base: base, count: count)
         discard self
         return part
+    }
+}
+
+/// Asks the kernel to back large result buffers with 2 MiB pages.
+///
+/// A scan of 100,000 clusters writes about 100 MB of results twice (the parts, then the joined array) into
+/// fresh memory: with 4 KiB pages that is tens of thousands of page faults, a tenth of the scan's CPU time.
+/// Transparent huge pages (Linux, `madvise` mode) make that a few dozen. Elsewhere, or when the kernel declines,
+/// this does nothing.
+enum HugePages {
+    /// The size below which advice is not worth a system call.
+    static let threshold = 4 << 20
+
+    /// Advises huge pages for the whole pages inside the memory of `count` elements at `base`.
+    static func advise<T>(_ base: UnsafeMutablePointer<T>, count: Int) {
+        #if os(Linux)
+            let bytes = count * MemoryLayout<T>.stride
+            guard bytes >= threshold else { return }
+            let page = 4096
+            let start = (Int(bitPattern: base) + page - 1) / page * page
+            let end = (Int(bitPattern: base) + bytes) / page * page
+            guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            _ = madvise(pointer, end - start, 14)  // MADV_HUGEPAGE
+        #endif
     }
 }
 
@@ -355,6 +381,7 @@ enum PartMerge {
         let starts = offsets
         return [T](unsafeUninitializedCapacity: total) { buffer, initialized in
             if let address = buffer.baseAddress {
+                HugePages.advise(address, count: total)
                 let target = Target(buffer: address)
                 DispatchQueue.concurrentPerform(iterations: parts.count) { k in
                     (target.buffer + starts[k]).moveInitialize(from: parts[k].base, count: parts[k].count)
