@@ -269,13 +269,15 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
             }
             let cpu = cpuSeconds() - cpuBefore
             let system = systemCPUSeconds() - systemBefore
-            let summary = scan!.summary
+            var summary: ScanResult.Summary?
+            let summaryTime = seconds { summary = scan!.summary }
             fields += [
                 ("clusters", .int(inventory.fleet.clusters.count)), ("results", .int(scan!.results.count)),
                 ("desiredResources", .int(scan!.results.reduce(0) { $0 + $1.desiredResources.count })),
                 ("strictEntries", .int(scan!.strict.count)),
-                ("compliancePercent", rounded(summary.compliancePercent, 1)),
+                ("compliancePercent", rounded(summary!.compliancePercent, 1)),
                 ("seconds", rounded(t)), ("cpuSeconds", rounded(cpu)), ("systemSeconds", rounded(system)),
+                ("summarySeconds", rounded(summaryTime)),
             ]
         case .record: fields += try recordStage(inventory: path, policies: policies)
         case .year: fields += try yearStage(inventory: path, policies: policies)

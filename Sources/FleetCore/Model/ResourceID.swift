@@ -614,6 +614,17 @@ public struct ResourceIDKey: Hashable, Comparable, Sendable {
         return lhs.withBytes { a in rhs.withBytes { b in firstDifference(a, b, lhs.length) == nil } }
     }
 
+    /// Whether this id is `other` or names a resource under it (`other/…`), ignoring ASCII case; compared
+    /// eight bytes at a time, in place.
+    public func isSameOrUnder(_ other: ResourceIDKey) -> Bool {
+        if length == other.length { return self == other }
+        guard length > other.length + 1 else { return false }
+        return withBytes { a in
+            a[other.length] == UInt8(ascii: "/")
+                && other.withBytes { b in Self.firstDifference(a, b, other.length) == nil }
+        }
+    }
+
     /// Hashes the lowercased bytes, eight at a time.
     public func hash(into hasher: inout Hasher) {
         withBytes { bytes in

@@ -154,7 +154,18 @@ public struct ScanResult: Sendable {
     }
 
     /// The summary.
+    ///
+    /// Results come cluster by cluster. When every cluster's results are together, the clusters come in
+    /// increasing id order and every result's resource is its cluster or one of the cluster's children, no
+    /// resource can appear under two clusters: each cluster's few resources are folded alone and counted, with no
+    /// map over every id (a tenth of the work at 100,000 clusters). Otherwise ``summaryByResourceMap`` decides.
     public var summary: Summary {
+        guard let worst = worstStatesByCluster() else { return summaryByResourceMap }
+        return summary(worst: worst)
+    }
+
+    /// The summary computed with one map entry per distinct resource id: right for results in any order.
+    var summaryByResourceMap: Summary {
         // Results come cluster by cluster: fold each cluster's few resources locally, then once into the map.
         var worst: [ResourceIDKey: ComplianceState] = [:]
         var local: [(id: String, state: ComplianceState)] = []
@@ -182,13 +193,55 @@ public struct ScanResult: Sendable {
             }
         }
         flush()
-        var counts: [ComplianceState: Int] = [:]
-        for state in worst.values { counts[state, default: 0] += 1 }
-        let total = worst.count
-        let good = worst.values.filter(\.countsAsCompliant).count
+        var counts = [Int](repeating: 0, count: ComplianceState.allCases.count)
+        for state in worst.values { counts[state.rank] += 1 }
+        return summary(worst: counts)
+    }
+
+    /// How many distinct resources have each worst state (indexed by ``ComplianceState/rank``), folding each
+    /// cluster's results alone; nil when that could count a resource twice (see ``summary``).
+    private func worstStatesByCluster() -> [Int]? {
+        var counts = [Int](repeating: 0, count: ComplianceState.allCases.count)
+        var local: [(key: ResourceIDKey, state: ComplianceState)] = []
+        var previousCluster: ResourceIDKey?
+        var index = 0
+        while index < results.count {
+            let clusterId = results[index].clusterId
+            let clusterKey = ResourceIDKey(clusterId)
+            // Increasing ids: no cluster comes back later (not even spelled in another case).
+            if let previousCluster, !(previousCluster < clusterKey) { return nil }
+            previousCluster = clusterKey
+            local.removeAll(keepingCapacity: true)
+            while index < results.count, results[index].clusterId == clusterId {
+                let key = ResourceIDKey(results[index].resourceId)
+                guard key.isSameOrUnder(clusterKey) else { return nil }
+                let state = results[index].state
+                if let position = local.firstIndex(where: { $0.key == key }) {
+                    local[position].state = min(local[position].state, state)
+                } else {
+                    local.append((key, state))
+                }
+                index += 1
+            }
+            for (_, state) in local { counts[state.rank] += 1 }
+        }
+        return counts
+    }
+
+    /// Whether `id` is the cluster `clusterId` or a resource under it (ignoring ASCII case): ids of two different
+    /// clusters are never one inside the other, so such resources of different clusters differ.
+    static func belongs(_ id: String, to clusterId: String) -> Bool {
+        ResourceIDKey(id).isSameOrUnder(ResourceIDKey(clusterId))
+    }
+
+    /// The summary from the number of resources of each worst state (indexed by ``ComplianceState/rank``).
+    private func summary(worst counts: [Int]) -> Summary {
+        let total = counts.reduce(0, +)
+        func count(_ state: ComplianceState) -> Int { counts[state.rank] }
+        let good = ComplianceState.allCases.filter(\.countsAsCompliant).reduce(0) { $0 + count($1) }
         return Summary(
-            resources: total, compliant: counts[.compliant] ?? 0, nonCompliant: counts[.nonCompliant] ?? 0,
-            exempt: counts[.exempt] ?? 0, unknown: counts[.unknown] ?? 0, error: counts[.error] ?? 0,
+            resources: total, compliant: count(.compliant), nonCompliant: count(.nonCompliant),
+            exempt: count(.exempt), unknown: count(.unknown), error: count(.error),
             compliancePercent: total == 0 ? 100 : Double(good) * 100 / Double(total),
             drifted: strict.indices.reduce(0) { $0 + (strict[$1].drift.isEmpty ? 0 : 1) },
             errorResults: results.indices.reduce(0) { $0 + (results[$1].state == .error ? 1 : 0) })
