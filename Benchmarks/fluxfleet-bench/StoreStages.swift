@@ -24,7 +24,7 @@ func databaseBytes(_ store: ComplianceStore) -> Int {
 ///
 /// The second record is the unchanged re-scan. Only `record` is timed; the scan is built once beforehand.
 func recordStage(inventory path: String, policies: String) throws -> [(String, JSON)] {
-    let inventory = try SnapshotReader.load(path: path)
+    let inventory = try SnapshotReader.load(path: path, keepsInput: true)
     let bundle = benchmarkPolicies(policies)
     let scan = PolicyEvaluator.scan(
         fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: FleetGenerator.referenceTime))

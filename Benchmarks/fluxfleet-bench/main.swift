@@ -258,7 +258,8 @@ func runStage(_ stage: Stage, inventory path: String, policies: String) {
                 ("seconds", rounded(t)),
             ]
         case .scan:
-            let inventory = try SnapshotReader.load(path: path)
+            // As `fluxfleet scan` loads it: the records' pages stay mapped for the scan.
+            let inventory = try SnapshotReader.load(path: path, keepsInput: true)
             let bundle = benchmarkPolicies(policies)
             var scan: ScanResult?
             let cpuBefore = cpuSeconds()

@@ -97,7 +97,8 @@ struct PolicyInputs: ParsableArguments {
     func loadInventory() throws -> (Inventory, digest: String) {
         if let inventory {
             do {
-                let loaded = try SnapshotReader.load(path: inventory)
+                // The scan reads the records again: their pages stay mapped.
+                let loaded = try SnapshotReader.load(path: inventory, keepsInput: true)
                 return (loaded, ScanCommand.digest(of: loaded))
             } catch {
                 throw report(error)

@@ -81,20 +81,25 @@ public enum SnapshotReader {
     /// - Parameters:
     ///   - path: A file or a directory.
     ///   - parallelism: How many cores to use.
+    ///   - keepsInput: Keep a memory-mapped file's pages mapped after parsing. For commands that evaluate the
+    ///     fleet next: a scan reads nearly every page again, and faulting them back in costs it more system time
+    ///     than keeping them (its peak memory is the same either way). Without it the pages go back to the page
+    ///     cache behind the parser, so a load alone holds the tapes and the fleet rather than the whole file.
     /// - Throws: ``InventoryLoadError`` naming the file and the place of the first problem.
-    public static func load(path: String, parallelism: Int = JSONRecords.availableCores) throws(InventoryLoadError)
-        -> Inventory
-    {
+    public static func load(
+        path: String, parallelism: Int = JSONRecords.availableCores, keepsInput: Bool = false
+    ) throws(InventoryLoadError) -> Inventory {
         let files = try listFiles(path)
         let results = ResultSlots<Result<(JSONRecordSet, [Fleet.Part], Int), InventoryLoadError>>(count: files.count)
         let read: @Sendable (Int, Int) -> Void = { k, cores in
             do throws(FileReadError) {
                 let bytes = try JSONBytes(contentsOfFile: files[k])
                 do throws(JSONError) {
-                    // Records are classified as they are parsed, and a mapped file's pages go back
-                    // to the page cache behind the parser.
+                    // Records are classified as they are parsed, and unless the caller keeps them, a mapped
+                    // file's pages go back to the page cache behind the parser.
                     let (set, parts) = try JSONRecords.read(
-                        bytes, parallelism: cores, visitor: Fleet.Classifier(file: files[k]), releaseInput: true)
+                        bytes, parallelism: cores, visitor: Fleet.Classifier(file: files[k]),
+                        releaseInput: !keepsInput)
                     results.set(k, .success((set, parts, bytes.count)))
                 } catch {
                     results.set(k, .failure(.invalidJSON(error)))
