@@ -173,6 +173,12 @@ struct SymbolicText {
     /// The text with each symbol replaced by its slot's value.
     func text(_ values: [String]) -> String {
         if let literal { return literal }
+        return values.withUnsafeBufferPointer { text($0) }
+    }
+
+    /// The text with each symbol replaced by its slot's value.
+    func text(_ values: UnsafeBufferPointer<String>) -> String {
+        if let literal { return literal }
         var length = pieceBytes.count
         for slot in slots {
             // A slot without a value keeps its symbol (only a failed miss asks for one).
@@ -213,7 +219,7 @@ struct SymbolicText {
     }
 
     /// ``text(_:)`` made from strings, with the symbol itself for a slot that has no value.
-    private func joined(_ values: [String]) -> String {
+    private func joined(_ values: UnsafeBufferPointer<String>) -> String {
         var out = pieces[0]
         for (k, slot) in slots.enumerated() {
             out += slot < values.count ? values[slot] : SymbolTrap.symbol(slot)
@@ -252,55 +258,112 @@ final class DeploymentMemo {
         /// Per entry of ``dynamicValues``: where a field read as one top-level member (`name`, `type`,
         /// `location`) sits among the memo's plain fields (nil for other values).
         var plainFieldPositions: [Int?] = []
-        /// Slots that must be compared by value instead of replaced by symbols (learned), as bits (slots 0…127):
-        /// tested for every slot of every cluster, without hashing.
-        private(set) var concrete: (low: UInt64, high: UInt64) = (0, 0)
-
-        /// Whether `slot` is in ``concrete``.
-        func isConcrete(_ slot: Int) -> Bool {
-            slot < 64 ? concrete.low >> UInt64(slot) & 1 != 0 : concrete.high >> UInt64(slot - 64) & 1 != 0
-        }
-
-        /// Adds `slot` (0…127) to ``concrete``.
-        func makeConcrete(_ slot: Int) {
-            if slot < 64 { concrete.low |= 1 << UInt64(slot) } else { concrete.high |= 1 << UInt64(slot - 64) }
-        }
         /// Symbolic outputs by the values of the concrete slots (nil at a symbolic slot).
         var outputs: [[JSON?]: [SymbolicResource]] = [:]
-        /// A few entries of ``outputs``, found by comparing keys (a fleet has few shapes): most look-ups hash
-        /// nothing.
-        var recent: [(key: [JSON?], output: [SymbolicResource])] = []
 
-        /// The output remembered for `key`, as ``outputs`` has it.
+        /// What every look-up reads and a miss changes, reached through a pointer: a memo is used by one thread
+        /// at a time, so reading it needs no run-time exclusivity checks.
+        private struct Hot {
+            /// Whether the memo gave up on this policy (evaluate in full).
+            var disabled = false
+            /// Slots that must be compared by value instead of replaced by symbols (learned), as bits (slots
+            /// 0…127): tested for every cluster without hashing.
+            var concrete = SlotMask()
+            /// A few entries of ``outputs``, found by comparing values (a fleet has few shapes): most look-ups
+            /// hash nothing and make no key.
+            var recent: [Recent] = []
+        }
+
+        /// An entry of ``outputs`` as a look-up compares it: the key's length, which slots are symbols, and the
+        /// values of the others.
+        private struct Recent {
+            var count: Int
+            var symbolic = SlotMask()
+            var values: [(slot: Int, value: JSON)] = []
+            var output: [SymbolicResource]
+
+            init(_ key: [JSON?], _ output: [SymbolicResource]) {
+                count = key.count
+                self.output = output
+                for (slot, value) in key.enumerated() {
+                    if let value { values.append((slot, value)) } else { symbolic.insert(slot) }
+                }
+            }
+        }
+
+        private let hot: UnsafeMutablePointer<Hot> = {
+            let hot = UnsafeMutablePointer<Hot>.allocate(capacity: 1)
+            hot.initialize(to: Hot())
+            return hot
+        }()
+
+        deinit {
+            hot.deinitialize(count: 1)
+            hot.deallocate()
+        }
+
+        /// Whether the memo gave up on this policy (evaluate in full).
+        var disabled: Bool {
+            get { hot.pointee.disabled }
+            set { hot.pointee.disabled = newValue }
+        }
+
+        /// Slots that must be compared by value instead of replaced by symbols (learned).
+        var concrete: SlotMask {
+            get { hot.pointee.concrete }
+            set { hot.pointee.concrete = newValue }
+        }
+
+        /// The output remembered for `key`, as ``outputs`` has it (after ``recentOutput(_:symbolic:)`` found
+        /// none).
         func output(for key: [JSON?]) -> [SymbolicResource]? {
-            for k in recent.indices where recent[k].key == key { return recent[k].output }
             guard let found = outputs[key] else { return nil }
-            if recent.count < 8 { recent.append((key, found)) }
+            if hot.pointee.recent.count < 8 { hot.pointee.recent.append(Recent(key, found)) }
             return found
         }
 
-        /// The output of the entry of ``recent`` whose key is the one `values` and `symbolic` make (a value where
-        /// `symbolic` is false, nil where it is true), found without making that key.
-        func recentOutput(_ values: [JSON], _ symbolic: [Bool]) -> [SymbolicResource]? {
-            let recent = self.recent
-            for k in recent.indices where Self.matches(recent[k].key, values, symbolic) { return recent[k].output }
+        /// The output of the recent entry whose key is the one `values` and `symbolic` make (nil where a slot
+        /// is symbolic, its value elsewhere), found without making that key.
+        func recentOutput(_ values: UnsafeMutableBufferPointer<JSON>, symbolic: SlotMask) -> [SymbolicResource]? {
+            let hot = self.hot
+            search: for k in 0..<hot.pointee.recent.count {
+                guard hot.pointee.recent[k].count == values.count, hot.pointee.recent[k].symbolic == symbolic else {
+                    continue
+                }
+                for (slot, value) in hot.pointee.recent[k].values where !Self.same(value, values[slot]) {
+                    continue search
+                }
+                return hot.pointee.recent[k].output
+            }
             return nil
         }
 
-        /// Whether `key` equals the key `values` and `symbolic` make.
-        private static func matches(_ key: [JSON?], _ values: [JSON], _ symbolic: [Bool]) -> Bool {
-            guard key.count == values.count else { return false }
-            for slot in key.indices {
-                if symbolic[slot] {
-                    if key[slot] != nil { return false }
-                } else {
-                    guard let known = key[slot], known == values[slot] else { return false }
-                }
-            }
-            return true
+        /// `a == b`, with strings (the common case) compared directly.
+        private static func same(_ a: JSON, _ b: JSON) -> Bool {
+            if case .string(let x) = a, case .string(let y) = b { return x == y }
+            return a == b
         }
-        /// Whether the memo gave up on this policy (evaluate in full).
-        var disabled = false
+    }
+
+    /// A set of slots (0…127) as bits.
+    struct SlotMask: Equatable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+
+        /// Whether `slot` is in the set.
+        func contains(_ slot: Int) -> Bool {
+            slot < 64 ? low >> UInt64(slot) & 1 != 0 : high >> UInt64(slot - 64) & 1 != 0
+        }
+
+        /// Adds `slot`.
+        mutating func insert(_ slot: Int) {
+            if slot < 64 { low |= 1 << UInt64(slot) } else { high |= 1 << UInt64(slot - 64) }
+        }
+
+        /// The slots of `self` that are not in `other`.
+        func subtracting(_ other: SlotMask) -> SlotMask {
+            SlotMask(low: low & ~other.low, high: high & ~other.high)
+        }
     }
 
     /// A symbolic output, with whether its body holds symbols at all (most do not: only ids name the cluster).
@@ -337,23 +400,25 @@ final class DeploymentMemo {
         }
 
         /// The body for these slot values, with its plan.
-        func body(_ values: [String]) -> (body: JSON, plan: DriftMemo) {
+        func body(_ values: UnsafeBufferPointer<String>) -> (body: JSON, plan: DriftMemo) {
             if let plan { return (resource.body, plan) }
+            // A slot without a value (a symbol that came with the inputs) keeps its symbol.
+            func value(_ slot: Int) -> String { slot < values.count ? values[slot] : SymbolTrap.symbol(slot) }
             if bodySlots.count == 1 {
-                let value = values[bodySlots[0]]
+                let value = value(bodySlots[0])
                 for entry in recentBySlot where entry.value == value { return entry.made }
                 if let known = bodiesBySlot[value] {
                     if recentBySlot.count < 8 { recentBySlot.append((value, known)) }
                     return known
                 }
-                let body = SymbolTrap.substitute(resource.body, values)
+                let body = SymbolTrap.substitute(resource.body, Array(values))
                 let made = (body, DriftMemo(DriftPlan(desired: body)))
                 if bodiesBySlot.count < 1024 { bodiesBySlot[value] = made }
                 return made
             }
-            let key = bodySlots.map { values[$0] }
+            let key = bodySlots.map(value)
             if let known = bodies[key] { return known }
-            let body = SymbolTrap.substitute(resource.body, values)
+            let body = SymbolTrap.substitute(resource.body, Array(values))
             let made = (body, DriftMemo(DriftPlan(desired: body)))
             if bodies.count < 1024 { bodies[key] = made }
             return made
@@ -377,14 +442,25 @@ final class DeploymentMemo {
         var fields: [(member: String, isLocation: Bool)] = []
         /// The member names of ``fields``, looked up together.
         var names = JSONMemberNames([])
-        /// The record whose members ``found`` holds (nil: none yet, or ``fields`` grew since).
+        /// The record whose members ``found`` holds (nil: none yet, or ``fields`` grew since), kept alive so that
+        /// its document's identity and its offset, compared for every field read, stay its own.
         var record: JSONValue?
+        var recordDocument: ObjectIdentifier?
+        var recordOffset = 0
         /// The members found for ``fields`` in ``record``, and the values made of them so far.
         var found: [JSONValue?] = []
         var values: [JSON?] = []
         /// Whether each of ``values`` is a plain name (``DeploymentMemo/isPlainName(_:)``): 0 not known yet, 1 yes,
         /// 2 no; decided once per record, however many policies read the field.
         var plainness: [UInt8] = []
+        /// Per field, the values made of the first two string members met, by the member's text.
+        ///
+        /// Looked up while most look-ups find one (a resource type has two values in most fleets; names and locations
+        /// soon stop being looked up): clusters share one string instead of each making its own, and comparisons of
+        /// the shared strings find them identical at once. With the look-ups that found one and not.
+        var shared: [[SharedValue]] = []
+        var sharedHits: [Int] = []
+        var sharedMisses: [Int] = []
         /// The cluster whose place ``place`` holds: the policies of one cluster read the same subscription and
         /// resource group.
         var cluster: String?
@@ -395,13 +471,6 @@ final class DeploymentMemo {
         var hits = 0
         var misses = 0
         var full = 0
-        /// A call's slot values, where each one's plainness is known (``SlotSource``), whether each stands behind a
-        /// symbol, and the symbols' values: kept from call to call so that a call allocates no arrays of its own
-        /// (taken out of the storage for a call and given back after).
-        var slotValues: [JSON] = []
-        var slotSources: [Int] = []
-        var symbolic: [Bool] = []
-        var texts: [String] = []
     }
 
     /// Where the plainness of a slot's value is known (a slot source), when it is not a position among the plain
@@ -414,11 +483,20 @@ final class DeploymentMemo {
         static let notPlain = -3
     }
 
+    /// A value made of a plain field's string member, with the member's text and whether the value is a plain name.
+    private struct SharedValue {
+        var source: String
+        var value: JSON
+        var plain: Bool
+    }
+
     /// Slots 0 and 1 of a cluster.
     private struct Place {
         var subscriptionId: String
         var resourceGroup: String
         var plain: (Bool, Bool)
+        /// The start of the cluster's id that names them (``DeploymentMemo/placePrefix(of:subscriptionId:resourceGroup:)``).
+        var prefix: [UInt8]
     }
 
     /// The storage, reached through a pointer: a memo is used by one thread at a time and never re-entered, so
@@ -451,81 +529,111 @@ final class DeploymentMemo {
     func desired(
         policy index: Int, deployment: JSON, policyParameters: PolicyExpressionContext, cluster: ResourceID
     ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftMemo?)] {
-        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
-            resources.map { ($0, nil) }
-        }
-        let storage = self.storage
         let state = policyState(index, deployment: deployment, policyParameters: policyParameters)
         guard !state.disabled, let properties = state.properties, let constants = state.constants,
             let place = place(of: cluster)
         else {
             storage.pointee.full += 1
-            return unplanned(
-                try DeploymentEvaluator.desiredResources(
-                    deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+            return try DeploymentEvaluator.desiredResources(
+                deployment: deployment, policyParameters: policyParameters, cluster: cluster
+            ).map { ($0, nil) }
         }
+        // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values; their
+        // values and texts live on the stack for the call (no arrays made, filled, emptied and freed per call).
+        let count = 2 + state.dynamicNames.count
+        precondition(state.dynamicValues.map { $0.count == state.dynamicNames.count } ?? true)
+        return try withUnsafeTemporaryAllocation(of: JSON.self, capacity: count) {
+            (values) throws(DeploymentError) in
+            try withUnsafeTemporaryAllocation(of: String.self, capacity: count) {
+                (texts) throws(DeploymentError) in
+                try desired(
+                    state, properties: properties, constants: constants, place: place, values: values, texts: texts,
+                    deployment: deployment, policyParameters: policyParameters, cluster: cluster)
+            }
+        }
+    }
+
+    /// ``desired(policy:deployment:policyParameters:cluster:)`` for a policy the memo serves, with uninitialized
+    /// storage for the slots' values and texts (the values of symbolic slots, `""` for the others).
+    private func desired(
+        _ state: PolicyState, properties: [String: JSON], constants: [String: JSON], place: Place,
+        values: UnsafeMutableBufferPointer<JSON>, texts: UnsafeMutableBufferPointer<String>, deployment: JSON,
+        policyParameters: PolicyExpressionContext, cluster: ResourceID
+    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftMemo?)] {
+        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
+            resources.map { ($0, nil) }
+        }
+        let storage = self.storage
         let resourceGroup = place.resourceGroup
-        // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values. The
-        // arrays are the storage's, emptied and given back at the end.
-        var values = storage.pointee.slotValues
-        var sources = storage.pointee.slotSources
-        var symbolic = storage.pointee.symbolic
-        var texts = storage.pointee.texts
-        storage.pointee.slotValues = []
-        storage.pointee.slotSources = []
-        storage.pointee.symbolic = []
-        storage.pointee.texts = []
+        // How many slots are initialized, and which of them hold plain names.
+        var filled = 0
+        var plain = SlotMask()
         defer {
-            values.removeAll(keepingCapacity: true)
-            sources.removeAll(keepingCapacity: true)
-            symbolic.removeAll(keepingCapacity: true)
-            texts.removeAll(keepingCapacity: true)
-            storage.pointee.slotValues = values
-            storage.pointee.slotSources = sources
-            storage.pointee.symbolic = symbolic
-            storage.pointee.texts = texts
+            // One by one (a `deinitialize(count:)` of several goes through the generic array destroy).
+            for k in 0..<filled {
+                _ = values.moveElement(from: k)
+                _ = texts.moveElement(from: k)
+            }
         }
-        values.append(.string(place.subscriptionId))
-        sources.append(place.plain.0 ? SlotSource.plain : SlotSource.notPlain)
-        values.append(.string(resourceGroup))
-        sources.append(place.plain.1 ? SlotSource.plain : SlotSource.notPlain)
+        values.initializeElement(at: 0, to: .string(place.subscriptionId))
+        texts.initializeElement(at: 0, to: place.plain.0 ? place.subscriptionId : "")
+        values.initializeElement(at: 1, to: .string(resourceGroup))
+        texts.initializeElement(at: 1, to: place.plain.1 ? resourceGroup : "")
+        filled = 2
+        if place.plain.0 { plain.insert(0) }
+        if place.plain.1 { plain.insert(1) }
         if let compiled = state.dynamicValues {
             // The record, taken out of the context once (not copied with its type and id for every parameter).
             let record = policyParameters.resource?.json
             let positions = state.plainFieldPositions
             for k in compiled.indices {
+                let value: JSON
+                let source: Int
                 if let position = positions[k], let record {
-                    values.append(plainField(position, of: record))
-                    sources.append(position)
-                    continue
+                    value = plainField(position, of: record)
+                    source = position
+                } else if let field = compiled[k].field, let resource = policyParameters.resource {
+                    value = fieldValue(field, of: resource)
+                    source = SlotSource.unknown
+                } else {
+                    do {
+                        value = try ExpressionEvaluator().evaluate(
+                            compiled[k].value, context: policyParameters, source: compiled[k].text)
+                        source = SlotSource.unknown
+                    } catch {
+                        // The full path reports the failure with its place in the policy.
+                        storage.pointee.full += 1
+                        return unplanned(
+                            try DeploymentEvaluator.desiredResources(
+                                deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+                    }
                 }
-                sources.append(SlotSource.unknown)
-                if let field = compiled[k].field, let resource = policyParameters.resource {
-                    values.append(fieldValue(field, of: resource))
-                    continue
+                if case .string(let text) = value, isPlainName(text, source) {
+                    plain.insert(filled)
+                    texts.initializeElement(at: filled, to: text)
+                } else {
+                    texts.initializeElement(at: filled, to: "")
                 }
-                do {
-                    values.append(
-                        try ExpressionEvaluator().evaluate(
-                            compiled[k].value, context: policyParameters, source: compiled[k].text))
-                } catch {
-                    // The full path reports the failure with its place in the policy.
-                    storage.pointee.full += 1
-                    return unplanned(
-                        try DeploymentEvaluator.desiredResources(
-                            deployment: deployment, policyParameters: policyParameters, cluster: cluster))
-                }
+                values.initializeElement(at: filled, to: value)
+                filled += 1
             }
         } else {
             let evaluated = try TemplateInputs.deploymentParameters(
                 state.dynamicParameters, at: DeploymentPath.deployment.key("properties").key("parameters"),
                 policy: policyParameters)
             for name in state.dynamicNames {
-                values.append(evaluated[name] ?? .null)
-                sources.append(SlotSource.unknown)
+                let value = evaluated[name] ?? .null
+                if case .string(let text) = value, Self.isPlainName(text) {
+                    plain.insert(filled)
+                    texts.initializeElement(at: filled, to: text)
+                } else {
+                    texts.initializeElement(at: filled, to: "")
+                }
+                values.initializeElement(at: filled, to: value)
+                filled += 1
             }
         }
-        guard values.count <= 100 else {
+        guard filled <= 100 else {
             state.disabled = true
             storage.pointee.full += 1
             return unplanned(
@@ -533,28 +641,22 @@ final class DeploymentMemo {
                     deployment: deployment, policyParameters: policyParameters, cluster: cluster))
         }
         while true {
-            // A slot stands behind a symbol when it is not concrete and its value is a plain name.
-            symbolic.removeAll(keepingCapacity: true)
-            texts.removeAll(keepingCapacity: true)
-            for slot in values.indices {
-                if !state.isConcrete(slot), case .string(let text) = values[slot], isPlainName(text, sources[slot]) {
-                    symbolic.append(true)
-                    texts.append(text)
-                } else {
-                    symbolic.append(false)
-                    texts.append("")
-                }
+            // A slot stands behind a symbol when its value is a plain name and it is not concrete.
+            let concrete = state.concrete
+            let symbolic = plain.subtracting(concrete)
+            if symbolic != plain {
+                for slot in 0..<filled where plain.contains(slot) && !symbolic.contains(slot) { texts[slot] = "" }
             }
-            if let output = state.recentOutput(values, symbolic) {
+            if let output = state.recentOutput(values, symbolic: symbolic) {
                 storage.pointee.hits += 1
-                return Self.specialise(output, texts)
+                return Self.specialise(output, UnsafeBufferPointer(texts))
             }
             var key: [JSON?] = []
-            key.reserveCapacity(values.count)
-            for slot in values.indices { key.append(symbolic[slot] ? nil : values[slot]) }
+            key.reserveCapacity(filled)
+            for slot in 0..<filled { key.append(symbolic.contains(slot) ? nil : values[slot]) }
             if let output = state.output(for: key) {
                 storage.pointee.hits += 1
-                return Self.specialise(output, texts)
+                return Self.specialise(output, UnsafeBufferPointer(texts))
             }
             // A miss: evaluate with symbols, learn which inputs must be concrete, check, remember.
             var supplied = constants
@@ -573,9 +675,11 @@ final class DeploymentMemo {
                     resourceGroup: key[1] == nil ? SymbolTrap.symbol(1) : resourceGroup,
                     now: policyParameters.utcNow(), trap: trap)
             } catch {
-                let learned = trap.caught.filter { $0 < values.count && key[$0] == nil }
+                let learned = trap.caught.filter { $0 < filled && key[$0] == nil }
                 if !learned.isEmpty {
-                    for slot in learned { state.makeConcrete(slot) }
+                    var concrete = state.concrete
+                    for slot in learned { concrete.insert(slot) }
+                    state.concrete = concrete
                     continue
                 }
                 // A real failure (or one symbols caused without being caught): the full path decides.
@@ -590,7 +694,7 @@ final class DeploymentMemo {
             let exact = try DeploymentEvaluator.desiredResources(
                 deployment: deployment, policyParameters: policyParameters, cluster: cluster)
             let entry = symbolicResources.map(SymbolicResource.init)
-            let specialised = Self.specialise(entry, texts)
+            let specialised = Self.specialise(entry, UnsafeBufferPointer(texts))
             if specialised.map(\.resource) == exact {
                 state.outputs[key] = entry
                 return specialised
@@ -678,6 +782,10 @@ final class DeploymentMemo {
     /// when the cluster is not in a resource group.
     private func place(of cluster: ResourceID) -> Place? {
         let storage = self.storage
+        // Most clusters share their subscription and resource group with the one before: their ids start alike.
+        if let place = storage.pointee.place, !place.prefix.isEmpty, Self.hasPrefix(cluster.description, place.prefix) {
+            return place
+        }
         if let last = storage.pointee.cluster, last == cluster.description { return storage.pointee.place }
         storage.pointee.cluster = cluster.description
         guard let resourceGroup = cluster.resourceGroup else {
@@ -687,9 +795,56 @@ final class DeploymentMemo {
         let subscriptionId = cluster.subscriptionId
         let place = Place(
             subscriptionId: subscriptionId, resourceGroup: resourceGroup,
-            plain: (Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)))
+            plain: (Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)),
+            prefix: Self.placePrefix(
+                of: cluster.description, subscriptionId: subscriptionId, resourceGroup: resourceGroup))
         storage.pointee.place = place
         return place
+    }
+
+    /// The start of `id` that names its subscription and resource group, `/subscriptions/<id>/resourceGroups/<name>/`.
+    ///
+    /// Every valid id that starts with these bytes has the same subscription id and resource group (``ResourceID``
+    /// reads them as the second and fourth segments, each ending at a `/`). Empty when `id` is not laid out so.
+    static func placePrefix(of id: String, subscriptionId: String, resourceGroup: String) -> [UInt8] {
+        let bytes = Array(id.utf8)
+        let subscription = Array(subscriptionId.utf8)
+        let group = Array(resourceGroup.utf8)
+        // `/subscriptions/` is 15 bytes, `/resourceGroups/` 16.
+        let end = 15 + subscription.count + 16 + group.count
+        guard bytes.count > end, bytes[end] == UInt8(ascii: "/"),
+            bytes[15..<(15 + subscription.count)].elementsEqual(subscription),
+            bytes[(15 + subscription.count)..<(31 + subscription.count)].elementsEqual(
+                "/resourceGroups/".utf8, by: { ASCII.lower($0) == ASCII.lower($1) }),
+            bytes[(end - group.count)..<end].elementsEqual(group)
+        else { return [] }
+        return Array(bytes[...end])
+    }
+
+    /// Whether `text` starts with the bytes of `prefix`.
+    static func hasPrefix(_ text: String, _ prefix: [UInt8]) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.count >= prefix.count else { return false }
+            return prefix.withUnsafeBufferPointer { sameBytes(UnsafeBufferPointer(rebasing: bytes[..<$0.count]), $0) }
+        } ?? false
+    }
+
+    /// Whether two byte buffers are equal, compared eight bytes at a time.
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let p = a.baseAddress, let q = b.baseAddress else { return true }
+        let count = a.count
+        var i = 0
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            guard x == UnsafeRawPointer(q + i).loadUnaligned(as: UInt64.self) else { return false }
+            i += 8
+        }
+        while i < count {
+            guard p[i] == q[i] else { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
@@ -750,8 +905,12 @@ final class DeploymentMemo {
         }
         if let known = storage.pointee.fields.firstIndex(where: { $0 == wanted }) { return known }
         storage.pointee.fields.append(wanted)
+        storage.pointee.shared.append([])
+        storage.pointee.sharedHits.append(0)
+        storage.pointee.sharedMisses.append(0)
         storage.pointee.names = JSONMemberNames(storage.pointee.fields.map(\.member))
         storage.pointee.record = nil
+        storage.pointee.recordDocument = nil
         return storage.pointee.fields.count - 1
     }
 
@@ -759,10 +918,14 @@ final class DeploymentMemo {
     /// it (a missing or null member gives `""`); the record's members are found once for all of them.
     private func plainField(_ position: Int, of record: JSONValue) -> JSON {
         let storage = self.storage
-        if let last = storage.pointee.record, last.document === record.document, last.offset == record.offset {
+        if storage.pointee.recordDocument == ObjectIdentifier(record.document),
+            storage.pointee.recordOffset == record.offset
+        {
             if let known = storage.pointee.values[position] { return known }
         } else {
             storage.pointee.record = record
+            storage.pointee.recordDocument = ObjectIdentifier(record.document)
+            storage.pointee.recordOffset = record.offset
             record.members(storage.pointee.names, matching: .ignoringCase, into: &storage.pointee.found)
             let count = storage.pointee.fields.count
             if storage.pointee.values.count == count {
@@ -775,19 +938,60 @@ final class DeploymentMemo {
                 storage.pointee.plainness = [UInt8](repeating: 0, count: count)
             }
         }
+        guard let member = storage.pointee.found[position] else {
+            // Missing: `""`, which is no plain name.
+            storage.pointee.values[position] = .string("")
+            storage.pointee.plainness[position] = 2
+            return .string("")
+        }
+        // A string member's value is made of its text alone: one made before of the same text is the same.
+        let consults =
+            member.isString
+            && (storage.pointee.sharedMisses[position] < 16
+                || storage.pointee.sharedHits[position] >= 4 * storage.pointee.sharedMisses[position])
+        if consults {
+            for k in storage.pointee.shared[position].indices
+            where member.stringEquals(storage.pointee.shared[position][k].source) {
+                storage.pointee.sharedHits[position] += 1
+                let known = storage.pointee.shared[position][k]
+                storage.pointee.values[position] = known.value
+                storage.pointee.plainness[position] = known.plain ? 1 : 2
+                return known.value
+            }
+            storage.pointee.sharedMisses[position] += 1
+        }
         let value: JSON
+        let source = member.string
         if storage.pointee.fields[position].isLocation {
             // FieldReference.read: `location` lowercased without spaces; missing when not a string.
-            value =
-                storage.pointee.found[position]?.string.map { .string(FieldReference.normalizeLocation($0)) }
-                ?? .string("")
-        } else if let found = storage.pointee.found[position], !found.isNull {
-            value = found.materialize()
+            value = source.map { .string(Self.normalizeLocation($0)) } ?? .string("")
+        } else if let source {
+            value = .string(source)
+        } else if !member.isNull {
+            value = member.materialize()
         } else {
             value = .string("")
         }
         storage.pointee.values[position] = value
+        if consults, let source, storage.pointee.shared[position].count < 2 {
+            let plain: Bool
+            if case .string(let text) = value { plain = Self.isPlainName(text) } else { plain = false }
+            storage.pointee.plainness[position] = plain ? 1 : 2
+            storage.pointee.shared[position].append(SharedValue(source: source, value: value, plain: plain))
+        }
         return value
+    }
+
+    /// ``FieldReference/normalizeLocation(_:)``, with its common case (ASCII, lowercase, no spaces: the text itself)
+    /// decided in one pass over the bytes.
+    static func normalizeLocation(_ text: String) -> String {
+        let normal = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte >= 0x80 || byte == UInt8(ascii: " ") || byte &- UInt8(ascii: "A") < 26 {
+                return false
+            }
+            return true
+        }
+        return normal == true ? text : FieldReference.normalizeLocation(text)
     }
 
     /// Whether a deployment parameter's expressions may depend on the evaluated resource.
@@ -861,7 +1065,7 @@ final class DeploymentMemo {
     }
 
     /// The symbolic output with every symbol replaced by the cluster's values.
-    static func specialise(_ resources: [SymbolicResource], _ values: [String])
+    static func specialise(_ resources: [SymbolicResource], _ values: UnsafeBufferPointer<String>)
         -> [(resource: DesiredResource, plan: DriftMemo?)]
     {
         resources.map { entry in
