@@ -433,7 +433,7 @@ final class DeploymentMemo {
     private var lastReads: [(field: String, value: JSON)] = []
     /// The policies' states, the fields of every policy prepared so far that read one top-level member of any
     /// resource (`name`, `type`, `location`) and what was read of them (all of them are found in one pass over a
-    /// record), the place of the last cluster, the counters, and storage reused from call to call.
+    /// record), the place of the last cluster, and the counters.
     private struct Storage {
         /// Policy states by policy index (indexes are small); ``otherStates`` holds any other index.
         var states: [PolicyState?] = []
