@@ -49,28 +49,32 @@ final class SymbolTrap: @unchecked Sendable {
     @discardableResult
     static func scan(_ text: String, _ slot: (Int) -> Void) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            var found = false
-            var i = 0
-            let p = prefix
-            while i + p.count + 3 <= bytes.count {
-                if bytes[i] == p[0], bytes[i + 1] == p[1], bytes[i + 2] == p[2],
-                    bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
-                    bytes[i + 7] == p[7]
-                {
-                    let d1 = Int(bytes[i + 8]) - 48
-                    let d2 = Int(bytes[i + 9]) - 48
-                    if (0...9).contains(d1), (0...9).contains(d2), bytes[i + 10] == UInt8(ascii: "z") {
-                        slot(d1 * 10 + d2)
-                        found = true
-                        i += 11
-                        continue
-                    }
+        return text.withUTF8 { scan(bytes: $0, slot) }
+    }
+
+    /// ``scan(_:_:)`` over UTF-8 bytes.
+    @discardableResult
+    static func scan(bytes: UnsafeBufferPointer<UInt8>, _ slot: (Int) -> Void) -> Bool {
+        var found = false
+        var i = 0
+        let p = prefix
+        while i + p.count + 3 <= bytes.count {
+            if bytes[i] == p[0], bytes[i + 1] == p[1], bytes[i + 2] == p[2],
+                bytes[i + 3] == p[3], bytes[i + 4] == p[4], bytes[i + 5] == p[5], bytes[i + 6] == p[6],
+                bytes[i + 7] == p[7]
+            {
+                let d1 = Int(bytes[i + 8]) - 48
+                let d2 = Int(bytes[i + 9]) - 48
+                if (0...9).contains(d1), (0...9).contains(d2), bytes[i + 10] == UInt8(ascii: "z") {
+                    slot(d1 * 10 + d2)
+                    found = true
+                    i += 11
+                    continue
                 }
-                i += 1
             }
-            return found
+            i += 1
         }
+        return found
     }
 
     /// `text` with every symbol replaced by its slot's value.
@@ -126,6 +130,10 @@ struct SymbolicText {
     let pieces: [String]
     /// The slot of each symbol, in order.
     let slots: [Int]
+    /// The pieces' bytes one after another, and where each piece ends among them: a specialised text is made by
+    /// copying bytes (no string of a piece is touched, so nothing is retained or released per piece).
+    private let pieceBytes: [UInt8]
+    private let pieceEnds: [Int]
 
     init(_ text: String) {
         var pieces: [String] = []
@@ -152,32 +160,72 @@ struct SymbolicText {
         self.literal = slots.isEmpty ? text : nil
         self.pieces = pieces
         self.slots = slots
+        var pieceBytes: [UInt8] = []
+        var pieceEnds: [Int] = []
+        for piece in pieces {
+            pieceBytes.append(contentsOf: piece.utf8)
+            pieceEnds.append(pieceBytes.count)
+        }
+        self.pieceBytes = pieceBytes
+        self.pieceEnds = pieceEnds
     }
 
     /// The text with each symbol replaced by its slot's value.
     func text(_ values: [String]) -> String {
         if let literal { return literal }
-        var parts: [String] = []
-        parts.reserveCapacity(pieces.count + slots.count)
-        parts.append(pieces[0])
-        for (k, slot) in slots.enumerated() {
-            parts.append(slot < values.count ? values[slot] : SymbolTrap.symbol(slot))
-            parts.append(pieces[k + 1])
+        return values.withUnsafeBufferPointer { text($0) }
+    }
+
+    /// The text with each symbol replaced by its slot's value.
+    func text(_ values: UnsafeBufferPointer<String>) -> String {
+        if let literal { return literal }
+        var length = pieceBytes.count
+        for slot in slots {
+            // A slot without a value keeps its symbol (only a failed miss asks for one).
+            guard slot < values.count else { return joined(values) }
+            length += values[slot].utf8.count
         }
-        var length = 0
-        for part in parts { length += part.utf8.count }
-        // One allocation, filled by copying each part's bytes.
-        return String(unsafeUninitializedCapacity: length) { buffer in
-            var at = 0
-            for var part in parts {
-                part.withUTF8 { bytes in
-                    guard let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
-                    (target + at).update(from: source, count: bytes.count)
-                    at += bytes.count
+        // One allocation, filled by copying the pieces' bytes and each value's bytes.
+        return pieceBytes.withUnsafeBufferPointer { literal in
+            String(unsafeUninitializedCapacity: length) { buffer in
+                guard let target = buffer.baseAddress else { return 0 }
+                var at = 0
+                var from = 0
+                for k in 0...slots.count {
+                    let end = pieceEnds[k]
+                    if end > from, let source = literal.baseAddress {
+                        (target + at).update(from: source + from, count: end - from)
+                        at += end - from
+                    }
+                    from = end
+                    guard k < slots.count else { break }
+                    let value = values[slots[k]]
+                    let copied = value.utf8.withContiguousStorageIfAvailable { bytes in
+                        if let source = bytes.baseAddress { (target + at).update(from: source, count: bytes.count) }
+                        return bytes.count
+                    }
+                    if let copied {
+                        at += copied
+                    } else {
+                        for byte in value.utf8 {
+                            target[at] = byte
+                            at += 1
+                        }
+                    }
                 }
+                return at
             }
-            return at
         }
+    }
+
+    /// ``text(_:)`` made from strings, with the symbol itself for a slot that has no value.
+    private func joined(_ values: UnsafeBufferPointer<String>) -> String {
+        var out = pieces[0]
+        for (k, slot) in slots.enumerated() {
+            out += slot < values.count ? values[slot] : SymbolTrap.symbol(slot)
+            out += pieces[k + 1]
+        }
+        return out
     }
 }
 
@@ -210,23 +258,112 @@ final class DeploymentMemo {
         /// Per entry of ``dynamicValues``: where a field read as one top-level member (`name`, `type`,
         /// `location`) sits among the memo's plain fields (nil for other values).
         var plainFieldPositions: [Int?] = []
-        /// Slots that must be compared by value instead of replaced by symbols (learned).
-        var concrete: Set<Int> = []
         /// Symbolic outputs by the values of the concrete slots (nil at a symbolic slot).
         var outputs: [[JSON?]: [SymbolicResource]] = [:]
-        /// A few entries of ``outputs``, found by comparing keys (a fleet has few shapes): most look-ups hash
-        /// nothing.
-        var recent: [(key: [JSON?], output: [SymbolicResource])] = []
 
-        /// The output remembered for `key`, as ``outputs`` has it.
+        /// What every look-up reads and a miss changes, reached through a pointer: a memo is used by one thread
+        /// at a time, so reading it needs no run-time exclusivity checks.
+        private struct Hot {
+            /// Whether the memo gave up on this policy (evaluate in full).
+            var disabled = false
+            /// Slots that must be compared by value instead of replaced by symbols (learned), as bits (slots
+            /// 0…127): tested for every cluster without hashing.
+            var concrete = SlotMask()
+            /// A few entries of ``outputs``, found by comparing values (a fleet has few shapes): most look-ups
+            /// hash nothing and make no key.
+            var recent: [Recent] = []
+        }
+
+        /// An entry of ``outputs`` as a look-up compares it: the key's length, which slots are symbols, and the
+        /// values of the others.
+        private struct Recent {
+            var count: Int
+            var symbolic = SlotMask()
+            var values: [(slot: Int, value: JSON)] = []
+            var output: [SymbolicResource]
+
+            init(_ key: [JSON?], _ output: [SymbolicResource]) {
+                count = key.count
+                self.output = output
+                for (slot, value) in key.enumerated() {
+                    if let value { values.append((slot, value)) } else { symbolic.insert(slot) }
+                }
+            }
+        }
+
+        private let hot: UnsafeMutablePointer<Hot> = {
+            let hot = UnsafeMutablePointer<Hot>.allocate(capacity: 1)
+            hot.initialize(to: Hot())
+            return hot
+        }()
+
+        deinit {
+            hot.deinitialize(count: 1)
+            hot.deallocate()
+        }
+
+        /// Whether the memo gave up on this policy (evaluate in full).
+        var disabled: Bool {
+            get { hot.pointee.disabled }
+            set { hot.pointee.disabled = newValue }
+        }
+
+        /// Slots that must be compared by value instead of replaced by symbols (learned).
+        var concrete: SlotMask {
+            get { hot.pointee.concrete }
+            set { hot.pointee.concrete = newValue }
+        }
+
+        /// The output remembered for `key`, as ``outputs`` has it (after ``recentOutput(_:symbolic:)`` found
+        /// none).
         func output(for key: [JSON?]) -> [SymbolicResource]? {
-            for k in recent.indices where recent[k].key == key { return recent[k].output }
             guard let found = outputs[key] else { return nil }
-            if recent.count < 8 { recent.append((key, found)) }
+            if hot.pointee.recent.count < 8 { hot.pointee.recent.append(Recent(key, found)) }
             return found
         }
-        /// Whether the memo gave up on this policy (evaluate in full).
-        var disabled = false
+
+        /// The output of the recent entry whose key is the one `values` and `symbolic` make (nil where a slot
+        /// is symbolic, its value elsewhere), found without making that key.
+        func recentOutput(_ values: UnsafeMutableBufferPointer<JSON>, symbolic: SlotMask) -> [SymbolicResource]? {
+            let hot = self.hot
+            search: for k in 0..<hot.pointee.recent.count {
+                guard hot.pointee.recent[k].count == values.count, hot.pointee.recent[k].symbolic == symbolic else {
+                    continue
+                }
+                for (slot, value) in hot.pointee.recent[k].values where !Self.same(value, values[slot]) {
+                    continue search
+                }
+                return hot.pointee.recent[k].output
+            }
+            return nil
+        }
+
+        /// `a == b`, with strings (the common case) compared directly.
+        private static func same(_ a: JSON, _ b: JSON) -> Bool {
+            if case .string(let x) = a, case .string(let y) = b { return x == y }
+            return a == b
+        }
+    }
+
+    /// A set of slots (0…127) as bits.
+    struct SlotMask: Equatable {
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+
+        /// Whether `slot` is in the set.
+        func contains(_ slot: Int) -> Bool {
+            slot < 64 ? low >> UInt64(slot) & 1 != 0 : high >> UInt64(slot - 64) & 1 != 0
+        }
+
+        /// Adds `slot`.
+        mutating func insert(_ slot: Int) {
+            if slot < 64 { low |= 1 << UInt64(slot) } else { high |= 1 << UInt64(slot - 64) }
+        }
+
+        /// The slots of `self` that are not in `other`.
+        func subtracting(_ other: SlotMask) -> SlotMask {
+            SlotMask(low: low & ~other.low, high: high & ~other.high)
+        }
     }
 
     /// A symbolic output, with whether its body holds symbols at all (most do not: only ids name the cluster).
@@ -263,81 +400,121 @@ final class DeploymentMemo {
         }
 
         /// The body for these slot values, with its plan.
-        func body(_ values: [String]) -> (body: JSON, plan: DriftMemo) {
+        func body(_ values: UnsafeBufferPointer<String>) -> (body: JSON, plan: DriftMemo) {
             if let plan { return (resource.body, plan) }
+            // A slot without a value (a symbol that came with the inputs) keeps its symbol.
+            func value(_ slot: Int) -> String { slot < values.count ? values[slot] : SymbolTrap.symbol(slot) }
             if bodySlots.count == 1 {
-                let value = values[bodySlots[0]]
+                let value = value(bodySlots[0])
                 for entry in recentBySlot where entry.value == value { return entry.made }
                 if let known = bodiesBySlot[value] {
                     if recentBySlot.count < 8 { recentBySlot.append((value, known)) }
                     return known
                 }
-                let body = SymbolTrap.substitute(resource.body, values)
+                let body = SymbolTrap.substitute(resource.body, Array(values))
                 let made = (body, DriftMemo(DriftPlan(desired: body)))
                 if bodiesBySlot.count < 1024 { bodiesBySlot[value] = made }
                 return made
             }
-            let key = bodySlots.map { values[$0] }
+            let key = bodySlots.map(value)
             if let known = bodies[key] { return known }
-            let body = SymbolTrap.substitute(resource.body, values)
+            let body = SymbolTrap.substitute(resource.body, Array(values))
             let made = (body, DriftMemo(DriftPlan(desired: body)))
             if bodies.count < 1024 { bodies[key] = made }
             return made
         }
     }
 
-    private var states: [Int: PolicyState] = [:]
     /// The last resource type read and its index in ``AliasCatalog/supportedTypes`` (clusters come in two types).
     private var lastType: (type: String, index: Int?)?
     /// The resource whose fields ``lastReads`` holds (the record, which keeps its document alive, and its
     /// type): the policies of one cluster read the same fields (`name`, `type`) of the same record.
     private var lastResource: (record: JSONValue, type: String)?
     private var lastReads: [(field: String, value: JSON)] = []
-    /// The fields of every policy prepared so far that read one top-level member of any resource (`name`,
-    /// `type`, `location`), and what was read of them (all of them are found in one pass over a record); the
-    /// place of the last cluster.
-    private struct PlainFields {
+    /// The policies' states, the fields of every policy prepared so far that read one top-level member of any
+    /// resource (`name`, `type`, `location`) and what was read of them (all of them are found in one pass over a
+    /// record), the place of the last cluster, and the counters.
+    private struct Storage {
+        /// Policy states by policy index (indexes are small); ``otherStates`` holds any other index.
+        var states: [PolicyState?] = []
+        var otherStates: [Int: PolicyState] = [:]
         /// The fields, by position.
         var fields: [(member: String, isLocation: Bool)] = []
         /// The member names of ``fields``, looked up together.
         var names = JSONMemberNames([])
-        /// The record whose members ``found`` holds (nil: none yet, or ``fields`` grew since).
+        /// The record whose members ``found`` holds (nil: none yet, or ``fields`` grew since), kept alive so that
+        /// its document's identity and its offset, compared for every field read, stay its own.
         var record: JSONValue?
+        var recordDocument: ObjectIdentifier?
+        var recordOffset = 0
         /// The members found for ``fields`` in ``record``, and the values made of them so far.
         var found: [JSONValue?] = []
         var values: [JSON?] = []
+        /// Whether each of ``values`` is a plain name (``DeploymentMemo/isPlainName(_:)``): 0 not known yet, 1 yes,
+        /// 2 no; decided once per record, however many policies read the field.
+        var plainness: [UInt8] = []
+        /// Per field, the values made of the first two string members met, by the member's text.
+        ///
+        /// Looked up while most look-ups find one (a resource type has two values in most fleets; names and locations
+        /// soon stop being looked up): clusters share one string instead of each making its own, and comparisons of
+        /// the shared strings find them identical at once. With the look-ups that found one and not.
+        var shared: [[SharedValue]] = []
+        var sharedHits: [Int] = []
+        var sharedMisses: [Int] = []
         /// The cluster whose place ``place`` holds: the policies of one cluster read the same subscription and
         /// resource group.
         var cluster: String?
         /// Slots 0 and 1 for ``cluster``: its subscription id and resource group name, and whether each is a
         /// plain name (``DeploymentMemo/isPlainName(_:)``); nil when the cluster is in no resource group.
         var place: Place?
+        /// Memo hits, misses and full evaluations.
+        var hits = 0
+        var misses = 0
+        var full = 0
+    }
+
+    /// Where the plainness of a slot's value is known (a slot source), when it is not a position among the plain
+    /// fields (0 onwards, decided once per record).
+    private enum SlotSource {
+        /// Decided per call by ``DeploymentMemo/isPlainName(_:)``.
+        static let unknown = -1
+        /// A plain name, or not one (the place's slots, decided once per cluster).
+        static let plain = -2
+        static let notPlain = -3
+    }
+
+    /// A value made of a plain field's string member, with the member's text and whether the value is a plain name.
+    private struct SharedValue {
+        var source: String
+        var value: JSON
+        var plain: Bool
     }
 
     /// Slots 0 and 1 of a cluster.
     private struct Place {
-        var values: [JSON]
-        var plain: (Bool, Bool)
+        var subscriptionId: String
         var resourceGroup: String
+        var plain: (Bool, Bool)
+        /// The start of the cluster's id that names them (``DeploymentMemo/placePrefix(of:subscriptionId:resourceGroup:)``).
+        var prefix: [UInt8]
     }
 
-    /// The plain fields and the place of the last cluster, reached through a pointer: a memo is used by one thread
-    /// at a time and never re-entered, so reading them needs no run-time exclusivity checks (several per parameter,
-    /// about 80 instructions each).
-    private let plain: UnsafeMutablePointer<PlainFields> = {
-        let plain = UnsafeMutablePointer<PlainFields>.allocate(capacity: 1)
-        plain.initialize(to: PlainFields())
-        return plain
+    /// The storage, reached through a pointer: a memo is used by one thread at a time and never re-entered, so
+    /// reading it needs no run-time exclusivity checks (several per parameter, about 80 instructions each).
+    private let storage: UnsafeMutablePointer<Storage> = {
+        let storage = UnsafeMutablePointer<Storage>.allocate(capacity: 1)
+        storage.initialize(to: Storage())
+        return storage
     }()
 
     deinit {
-        plain.deinitialize(count: 1)
-        plain.deallocate()
+        storage.deinitialize(count: 1)
+        storage.deallocate()
     }
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
-    private(set) var hits = 0
-    private(set) var misses = 0
-    private(set) var full = 0
+    var hits: Int { storage.pointee.hits }
+    var misses: Int { storage.pointee.misses }
+    var full: Int { storage.pointee.full }
 
     /// The desired resources of `deployment` for `cluster`; the same value (or error) as
     /// ``DeploymentEvaluator/desiredResources(deployment:policyParameters:cluster:)``.
@@ -352,111 +529,134 @@ final class DeploymentMemo {
     func desired(
         policy index: Int, deployment: JSON, policyParameters: PolicyExpressionContext, cluster: ResourceID
     ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftMemo?)] {
-        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
-            resources.map { ($0, nil) }
-        }
-        let state: PolicyState
-        if let known = states[index] {
-            state = known
-        } else {
-            state = prepare(deployment, policyParameters: policyParameters)
-            states[index] = state
-        }
+        let state = policyState(index, deployment: deployment, policyParameters: policyParameters)
         guard !state.disabled, let properties = state.properties, let constants = state.constants,
             let place = place(of: cluster)
         else {
-            full += 1
-            return unplanned(
-                try DeploymentEvaluator.desiredResources(
-                    deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+            storage.pointee.full += 1
+            return try DeploymentEvaluator.desiredResources(
+                deployment: deployment, policyParameters: policyParameters, cluster: cluster
+            ).map { ($0, nil) }
         }
+        // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values; their
+        // values and texts live on the stack for the call (no arrays made, filled, emptied and freed per call).
+        let count = 2 + state.dynamicNames.count
+        precondition(state.dynamicValues.map { $0.count == state.dynamicNames.count } ?? true)
+        return try withUnsafeTemporaryAllocation(of: JSON.self, capacity: count) {
+            (values) throws(DeploymentError) in
+            try withUnsafeTemporaryAllocation(of: String.self, capacity: count) {
+                (texts) throws(DeploymentError) in
+                try desired(
+                    state, properties: properties, constants: constants, place: place, values: values, texts: texts,
+                    deployment: deployment, policyParameters: policyParameters, cluster: cluster)
+            }
+        }
+    }
+
+    /// ``desired(policy:deployment:policyParameters:cluster:)`` for a policy the memo serves, with uninitialized
+    /// storage for the slots' values and texts (the values of symbolic slots, `""` for the others).
+    private func desired(
+        _ state: PolicyState, properties: [String: JSON], constants: [String: JSON], place: Place,
+        values: UnsafeMutableBufferPointer<JSON>, texts: UnsafeMutableBufferPointer<String>, deployment: JSON,
+        policyParameters: PolicyExpressionContext, cluster: ResourceID
+    ) throws(DeploymentError) -> [(resource: DesiredResource, plan: DriftMemo?)] {
+        func unplanned(_ resources: [DesiredResource]) -> [(resource: DesiredResource, plan: DriftMemo?)] {
+            resources.map { ($0, nil) }
+        }
+        let storage = self.storage
         let resourceGroup = place.resourceGroup
-        // Slots: 0 the subscription id, 1 the resource group name, then the per-resource supplied values.
-        var values: [JSON] = []
-        values.reserveCapacity(2 + state.dynamicNames.count)
-        values.append(contentsOf: place.values)
+        // How many slots are initialized, and which of them hold plain names.
+        var filled = 0
+        var plain = SlotMask()
+        defer {
+            // One by one (a `deinitialize(count:)` of several goes through the generic array destroy).
+            for k in 0..<filled {
+                _ = values.moveElement(from: k)
+                _ = texts.moveElement(from: k)
+            }
+        }
+        values.initializeElement(at: 0, to: .string(place.subscriptionId))
+        texts.initializeElement(at: 0, to: place.plain.0 ? place.subscriptionId : "")
+        values.initializeElement(at: 1, to: .string(resourceGroup))
+        texts.initializeElement(at: 1, to: place.plain.1 ? resourceGroup : "")
+        filled = 2
+        if place.plain.0 { plain.insert(0) }
+        if place.plain.1 { plain.insert(1) }
         if let compiled = state.dynamicValues {
             // The record, taken out of the context once (not copied with its type and id for every parameter).
             let record = policyParameters.resource?.json
-            for (k, (_, value, text, field)) in compiled.enumerated() {
-                if let position = state.plainFieldPositions[k], let record {
-                    values.append(plainField(position, of: record))
-                    continue
-                }
-                if let field, let resource = policyParameters.resource {
-                    // `[field('name')]` and the like: read the resource directly, as field() would
-                    // (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
-                    if let last = lastResource, last.record.document === resource.json.document,
-                        last.record.offset == resource.json.offset, last.type == resource.type
-                    {
-                        if let known = lastReads.first(where: { $0.field == field.field }) {
-                            values.append(known.value)
-                            continue
-                        }
-                    } else {
-                        lastResource = (resource.json, resource.type)
-                        lastReads.removeAll(keepingCapacity: true)
+            let positions = state.plainFieldPositions
+            for k in compiled.indices {
+                let value: JSON
+                let source: Int
+                if let position = positions[k], let record {
+                    value = plainField(position, of: record)
+                    source = position
+                } else if let field = compiled[k].field, let resource = policyParameters.resource {
+                    value = fieldValue(field, of: resource)
+                    source = SlotSource.unknown
+                } else {
+                    do {
+                        value = try ExpressionEvaluator().evaluate(
+                            compiled[k].value, context: policyParameters, source: compiled[k].text)
+                        source = SlotSource.unknown
+                    } catch {
+                        // The full path reports the failure with its place in the policy.
+                        storage.pointee.full += 1
+                        return unplanned(
+                            try DeploymentEvaluator.desiredResources(
+                                deployment: deployment, policyParameters: policyParameters, cluster: cluster))
                     }
-                    let typeIndex: Int?
-                    if let lastType, lastType.type == resource.type {
-                        typeIndex = lastType.index
-                    } else {
-                        typeIndex = AliasCatalog.typeIndex(of: resource.type)
-                        lastType = (resource.type, typeIndex)
-                    }
-                    let value: JSON
-                    switch field.read(in: resource.json, typeIndex: typeIndex) {
-                    case .tape(let found): value = found.materialize()
-                    case .text(let text): value = .string(text)
-                    case .collection(let items): value = .array(items.map { $0?.materialize() ?? .null })
-                    case .missing: value = field.isCollection ? .array([]) : .string("")
-                    }
-                    values.append(value)
-                    lastReads.append((field.field, value))
-                    continue
                 }
-                do {
-                    values.append(try ExpressionEvaluator().evaluate(value, context: policyParameters, source: text))
-                } catch {
-                    // The full path reports the failure with its place in the policy.
-                    full += 1
-                    return unplanned(
-                        try DeploymentEvaluator.desiredResources(
-                            deployment: deployment, policyParameters: policyParameters, cluster: cluster))
+                if case .string(let text) = value, isPlainName(text, source) {
+                    plain.insert(filled)
+                    texts.initializeElement(at: filled, to: text)
+                } else {
+                    texts.initializeElement(at: filled, to: "")
                 }
+                values.initializeElement(at: filled, to: value)
+                filled += 1
             }
         } else {
             let evaluated = try TemplateInputs.deploymentParameters(
                 state.dynamicParameters, at: DeploymentPath.deployment.key("properties").key("parameters"),
                 policy: policyParameters)
-            for name in state.dynamicNames { values.append(evaluated[name] ?? .null) }
+            for name in state.dynamicNames {
+                let value = evaluated[name] ?? .null
+                if case .string(let text) = value, Self.isPlainName(text) {
+                    plain.insert(filled)
+                    texts.initializeElement(at: filled, to: text)
+                } else {
+                    texts.initializeElement(at: filled, to: "")
+                }
+                values.initializeElement(at: filled, to: value)
+                filled += 1
+            }
         }
-        guard values.count <= 100 else {
+        guard filled <= 100 else {
             state.disabled = true
-            full += 1
+            storage.pointee.full += 1
             return unplanned(
                 try DeploymentEvaluator.desiredResources(
                     deployment: deployment, policyParameters: policyParameters, cluster: cluster))
         }
         while true {
-            var key: [JSON?] = []
-            var symbolValues: [String] = []
-            key.reserveCapacity(values.count)
-            symbolValues.reserveCapacity(values.count)
-            for (slot, value) in values.enumerated() {
-                if !state.concrete.contains(slot), case .string(let text) = value,
-                    slot < 2 ? (slot == 0 ? place.plain.0 : place.plain.1) : Self.isPlainName(text)
-                {
-                    key.append(nil)
-                    symbolValues.append(text)
-                } else {
-                    key.append(value)
-                    symbolValues.append("")
-                }
+            // A slot stands behind a symbol when its value is a plain name and it is not concrete.
+            let concrete = state.concrete
+            let symbolic = plain.subtracting(concrete)
+            if symbolic != plain {
+                for slot in 0..<filled where plain.contains(slot) && !symbolic.contains(slot) { texts[slot] = "" }
             }
-            if let symbolic = state.output(for: key) {
-                hits += 1
-                return Self.specialise(symbolic, symbolValues)
+            if let output = state.recentOutput(values, symbolic: symbolic) {
+                storage.pointee.hits += 1
+                return Self.specialise(output, UnsafeBufferPointer(texts))
+            }
+            var key: [JSON?] = []
+            key.reserveCapacity(filled)
+            for slot in 0..<filled { key.append(symbolic.contains(slot) ? nil : values[slot]) }
+            if let output = state.output(for: key) {
+                storage.pointee.hits += 1
+                return Self.specialise(output, UnsafeBufferPointer(texts))
             }
             // A miss: evaluate with symbols, learn which inputs must be concrete, check, remember.
             var supplied = constants
@@ -467,32 +667,34 @@ final class DeploymentMemo {
                 symbolicSupplied[name] = key[slot] == nil ? .string(SymbolTrap.symbol(slot)) : values[slot]
             }
             let trap = SymbolTrap()
-            let symbolic: [DesiredResource]
+            let symbolicResources: [DesiredResource]
             do {
-                symbolic = try DeploymentEvaluator.evaluateTemplate(
+                symbolicResources = try DeploymentEvaluator.evaluateTemplate(
                     properties: properties, supplied: symbolicSupplied,
                     subscriptionId: key[0] == nil ? SymbolTrap.symbol(0) : cluster.subscriptionId,
                     resourceGroup: key[1] == nil ? SymbolTrap.symbol(1) : resourceGroup,
                     now: policyParameters.utcNow(), trap: trap)
             } catch {
-                let learned = trap.caught.filter { $0 < values.count && key[$0] == nil }
+                let learned = trap.caught.filter { $0 < filled && key[$0] == nil }
                 if !learned.isEmpty {
-                    state.concrete.formUnion(learned)
+                    var concrete = state.concrete
+                    for slot in learned { concrete.insert(slot) }
+                    state.concrete = concrete
                     continue
                 }
                 // A real failure (or one symbols caused without being caught): the full path decides.
                 state.disabled = true
-                full += 1
+                storage.pointee.full += 1
                 return unplanned(
                     try DeploymentEvaluator.evaluateTemplate(
                         properties: properties, supplied: supplied, subscriptionId: cluster.subscriptionId,
                         resourceGroup: resourceGroup, now: policyParameters.utcNow(), trap: nil))
             }
-            misses += 1
+            storage.pointee.misses += 1
             let exact = try DeploymentEvaluator.desiredResources(
                 deployment: deployment, policyParameters: policyParameters, cluster: cluster)
-            let entry = symbolic.map(SymbolicResource.init)
-            let specialised = Self.specialise(entry, symbolValues)
+            let entry = symbolicResources.map(SymbolicResource.init)
+            let specialised = Self.specialise(entry, UnsafeBufferPointer(texts))
             if specialised.map(\.resource) == exact {
                 state.outputs[key] = entry
                 return specialised
@@ -502,22 +704,147 @@ final class DeploymentMemo {
         }
     }
 
+    /// The state of policy `index`, prepared on first use.
+    private func policyState(_ index: Int, deployment: JSON, policyParameters: PolicyExpressionContext)
+        -> PolicyState
+    {
+        let storage = self.storage
+        let small = index >= 0 && index < 4096
+        if small {
+            if index < storage.pointee.states.count, let known = storage.pointee.states[index] { return known }
+        } else if let known = storage.pointee.otherStates[index] {
+            return known
+        }
+        let state = prepare(deployment, policyParameters: policyParameters)
+        if small {
+            if index >= storage.pointee.states.count {
+                storage.pointee.states.append(
+                    contentsOf: repeatElement(nil, count: index + 1 - storage.pointee.states.count))
+            }
+            storage.pointee.states[index] = state
+        } else {
+            storage.pointee.otherStates[index] = state
+        }
+        return state
+    }
+
+    /// Whether `text`, the value of a slot whose plainness is known at `source` (a ``SlotSource`` or a plain
+    /// field's position), is a plain name (``isPlainName(_:)``).
+    private func isPlainName(_ text: String, _ source: Int) -> Bool {
+        switch source {
+        case SlotSource.plain: return true
+        case SlotSource.notPlain: return false
+        case SlotSource.unknown: return Self.isPlainName(text)
+        default:
+            // A plain field of the current record: decided for the first policy that asks.
+            let storage = self.storage
+            switch storage.pointee.plainness[source] {
+            case 1: return true
+            case 2: return false
+            default:
+                let plain = Self.isPlainName(text)
+                storage.pointee.plainness[source] = plain ? 1 : 2
+                return plain
+            }
+        }
+    }
+
+    /// `[field('name')]` and the like: the resource read directly, as field() would
+    /// (``FieldReference/value(in:resourceType:)``, with the type looked up once per type).
+    private func fieldValue(_ field: FieldReference, of resource: PolicyExpressionContext.Resource) -> JSON {
+        if let last = lastResource, last.record.document === resource.json.document,
+            last.record.offset == resource.json.offset, last.type == resource.type
+        {
+            if let known = lastReads.first(where: { $0.field == field.field }) { return known.value }
+        } else {
+            lastResource = (resource.json, resource.type)
+            lastReads.removeAll(keepingCapacity: true)
+        }
+        let typeIndex: Int?
+        if let lastType, lastType.type == resource.type {
+            typeIndex = lastType.index
+        } else {
+            typeIndex = AliasCatalog.typeIndex(of: resource.type)
+            lastType = (resource.type, typeIndex)
+        }
+        let value: JSON
+        switch field.read(in: resource.json, typeIndex: typeIndex) {
+        case .tape(let found): value = found.materialize()
+        case .text(let text): value = .string(text)
+        case .collection(let items): value = .array(items.map { $0?.materialize() ?? .null })
+        case .missing: value = field.isCollection ? .array([]) : .string("")
+        }
+        lastReads.append((field.field, value))
+        return value
+    }
+
     /// Slots 0 and 1 of `cluster` (its subscription id and resource group name), read once per cluster; nil
     /// when the cluster is not in a resource group.
     private func place(of cluster: ResourceID) -> Place? {
-        let reads = plain
-        if let last = reads.pointee.cluster, last == cluster.description { return reads.pointee.place }
-        reads.pointee.cluster = cluster.description
+        let storage = self.storage
+        // Most clusters share their subscription and resource group with the one before: their ids start alike.
+        if let place = storage.pointee.place, !place.prefix.isEmpty, Self.hasPrefix(cluster.description, place.prefix) {
+            return place
+        }
+        if let last = storage.pointee.cluster, last == cluster.description { return storage.pointee.place }
+        storage.pointee.cluster = cluster.description
         guard let resourceGroup = cluster.resourceGroup else {
-            reads.pointee.place = nil
+            storage.pointee.place = nil
             return nil
         }
         let subscriptionId = cluster.subscriptionId
         let place = Place(
-            values: [.string(subscriptionId), .string(resourceGroup)],
-            plain: (Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)), resourceGroup: resourceGroup)
-        reads.pointee.place = place
+            subscriptionId: subscriptionId, resourceGroup: resourceGroup,
+            plain: (Self.isPlainName(subscriptionId), Self.isPlainName(resourceGroup)),
+            prefix: Self.placePrefix(
+                of: cluster.description, subscriptionId: subscriptionId, resourceGroup: resourceGroup))
+        storage.pointee.place = place
         return place
+    }
+
+    /// The start of `id` that names its subscription and resource group, `/subscriptions/<id>/resourceGroups/<name>/`.
+    ///
+    /// Every valid id that starts with these bytes has the same subscription id and resource group (``ResourceID``
+    /// reads them as the second and fourth segments, each ending at a `/`). Empty when `id` is not laid out so.
+    static func placePrefix(of id: String, subscriptionId: String, resourceGroup: String) -> [UInt8] {
+        let bytes = Array(id.utf8)
+        let subscription = Array(subscriptionId.utf8)
+        let group = Array(resourceGroup.utf8)
+        // `/subscriptions/` is 15 bytes, `/resourceGroups/` 16.
+        let end = 15 + subscription.count + 16 + group.count
+        guard bytes.count > end, bytes[end] == UInt8(ascii: "/"),
+            bytes[15..<(15 + subscription.count)].elementsEqual(subscription),
+            bytes[(15 + subscription.count)..<(31 + subscription.count)].elementsEqual(
+                "/resourceGroups/".utf8, by: { ASCII.lower($0) == ASCII.lower($1) }),
+            bytes[(end - group.count)..<end].elementsEqual(group)
+        else { return [] }
+        return Array(bytes[...end])
+    }
+
+    /// Whether `text` starts with the bytes of `prefix`.
+    static func hasPrefix(_ text: String, _ prefix: [UInt8]) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.count >= prefix.count else { return false }
+            return prefix.withUnsafeBufferPointer { sameBytes(UnsafeBufferPointer(rebasing: bytes[..<$0.count]), $0) }
+        } ?? false
+    }
+
+    /// Whether two byte buffers are equal, compared eight bytes at a time.
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let p = a.baseAddress, let q = b.baseAddress else { return true }
+        let count = a.count
+        var i = 0
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            guard x == UnsafeRawPointer(q + i).loadUnaligned(as: UInt64.self) else { return false }
+            i += 8
+        }
+        while i < count {
+            guard p[i] == q[i] else { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Classifies the supplied parameters once: constants are evaluated, the rest kept for each resource.
@@ -576,42 +903,95 @@ final class DeploymentMemo {
         case .fullName, .unsupported:
             return nil
         }
-        if let known = plain.pointee.fields.firstIndex(where: { $0 == wanted }) { return known }
-        plain.pointee.fields.append(wanted)
-        plain.pointee.names = JSONMemberNames(plain.pointee.fields.map(\.member))
-        plain.pointee.record = nil
-        return plain.pointee.fields.count - 1
+        if let known = storage.pointee.fields.firstIndex(where: { $0 == wanted }) { return known }
+        storage.pointee.fields.append(wanted)
+        storage.pointee.shared.append([])
+        storage.pointee.sharedHits.append(0)
+        storage.pointee.sharedMisses.append(0)
+        storage.pointee.names = JSONMemberNames(storage.pointee.fields.map(\.member))
+        storage.pointee.record = nil
+        storage.pointee.recordDocument = nil
+        return storage.pointee.fields.count - 1
     }
 
     /// The value of plain field `position` in `record`, as ``FieldReference/read(in:typeIndex:)`` reads
     /// it (a missing or null member gives `""`); the record's members are found once for all of them.
     private func plainField(_ position: Int, of record: JSONValue) -> JSON {
-        let plain = self.plain
-        if let last = plain.pointee.record, last.document === record.document, last.offset == record.offset {
-            if let known = plain.pointee.values[position] { return known }
+        let storage = self.storage
+        if storage.pointee.recordDocument == ObjectIdentifier(record.document),
+            storage.pointee.recordOffset == record.offset
+        {
+            if let known = storage.pointee.values[position] { return known }
         } else {
-            plain.pointee.record = record
-            record.members(plain.pointee.names, matching: .ignoringCase, into: &plain.pointee.found)
-            let count = plain.pointee.fields.count
-            if plain.pointee.values.count == count {
-                for k in 0..<count { plain.pointee.values[k] = nil }
+            storage.pointee.record = record
+            storage.pointee.recordDocument = ObjectIdentifier(record.document)
+            storage.pointee.recordOffset = record.offset
+            record.members(storage.pointee.names, matching: .ignoringCase, into: &storage.pointee.found)
+            let count = storage.pointee.fields.count
+            if storage.pointee.values.count == count {
+                for k in 0..<count {
+                    storage.pointee.values[k] = nil
+                    storage.pointee.plainness[k] = 0
+                }
             } else {
-                plain.pointee.values = [JSON?](repeating: nil, count: count)
+                storage.pointee.values = [JSON?](repeating: nil, count: count)
+                storage.pointee.plainness = [UInt8](repeating: 0, count: count)
             }
         }
+        guard let member = storage.pointee.found[position] else {
+            // Missing: `""`, which is no plain name.
+            storage.pointee.values[position] = .string("")
+            storage.pointee.plainness[position] = 2
+            return .string("")
+        }
+        // A string member's value is made of its text alone: one made before of the same text is the same.
+        let consults =
+            member.isString
+            && (storage.pointee.sharedMisses[position] < 16
+                || storage.pointee.sharedHits[position] >= 4 * storage.pointee.sharedMisses[position])
+        if consults {
+            for k in storage.pointee.shared[position].indices
+            where member.stringEquals(storage.pointee.shared[position][k].source) {
+                storage.pointee.sharedHits[position] += 1
+                let known = storage.pointee.shared[position][k]
+                storage.pointee.values[position] = known.value
+                storage.pointee.plainness[position] = known.plain ? 1 : 2
+                return known.value
+            }
+            storage.pointee.sharedMisses[position] += 1
+        }
         let value: JSON
-        if plain.pointee.fields[position].isLocation {
+        let source = member.string
+        if storage.pointee.fields[position].isLocation {
             // FieldReference.read: `location` lowercased without spaces; missing when not a string.
-            value =
-                plain.pointee.found[position]?.string.map { .string(FieldReference.normalizeLocation($0)) }
-                ?? .string("")
-        } else if let found = plain.pointee.found[position], !found.isNull {
-            value = found.materialize()
+            value = source.map { .string(Self.normalizeLocation($0)) } ?? .string("")
+        } else if let source {
+            value = .string(source)
+        } else if !member.isNull {
+            value = member.materialize()
         } else {
             value = .string("")
         }
-        plain.pointee.values[position] = value
+        storage.pointee.values[position] = value
+        if consults, let source, storage.pointee.shared[position].count < 2 {
+            let plain: Bool
+            if case .string(let text) = value { plain = Self.isPlainName(text) } else { plain = false }
+            storage.pointee.plainness[position] = plain ? 1 : 2
+            storage.pointee.shared[position].append(SharedValue(source: source, value: value, plain: plain))
+        }
         return value
+    }
+
+    /// ``FieldReference/normalizeLocation(_:)``, with its common case (ASCII, lowercase, no spaces: the text itself)
+    /// decided in one pass over the bytes.
+    static func normalizeLocation(_ text: String) -> String {
+        let normal = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte >= 0x80 || byte == UInt8(ascii: " ") || byte &- UInt8(ascii: "A") < 26 {
+                return false
+            }
+            return true
+        }
+        return normal == true ? text : FieldReference.normalizeLocation(text)
     }
 
     /// Whether a deployment parameter's expressions may depend on the evaluated resource.
@@ -649,31 +1029,43 @@ final class DeploymentMemo {
     /// Whether a value can stand behind a symbol: a plain name segment (letters, digits, `-`, `_`, `.`),
     /// not `providers`, not containing a symbol itself.
     static func isPlainName(_ text: String) -> Bool {
+        if let plain = text.utf8.withContiguousStorageIfAvailable(isPlainName(bytes:)) { return plain }
         var contiguous = text
-        return contiguous.withUTF8 { bytes in
-            guard !bytes.isEmpty, bytes.count <= 256 else { return false }
-            var mayHoldSymbol = false
-            for b in bytes {
-                // Letters (either case: `| 0x20` maps only them into `a…z`), digits, `-`, `_`, `.`.
-                if (b | 0x20) &- UInt8(ascii: "a") < 26 {
-                    if b == UInt8(ascii: "f") { mayHoldSymbol = true }  // Symbols start with `f`.
-                    continue
-                }
-                if b &- UInt8(ascii: "0") < 10 || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
-                    || b == UInt8(ascii: ".")
-                {
-                    continue
-                }
-                return false
+        return contiguous.withUTF8(isPlainName(bytes:))
+    }
+
+    /// ``isPlainName(_:)`` of UTF-8 bytes (one pass; a second only over text that has a `q`, as every symbol has).
+    static func isPlainName(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= 256 else { return false }
+        var mayHoldSymbol = false
+        for b in bytes {
+            // Letters (either case: `| 0x20` maps only them into `a…z`), digits, `-`, `_`, `.`.
+            if (b | 0x20) &- UInt8(ascii: "a") < 26 {
+                if b == UInt8(ascii: "q") { mayHoldSymbol = true }  // Symbols are `ffsymq7x` + two digits + `z`.
+                continue
             }
-            // A symbol (`ffsymq7x` + two digits + `z`) inside is not a plain name.
-            if mayHoldSymbol, SymbolTrap.scan(text, { _ in }) { return false }
-            return bytes.count != 9 || !ASCII.equalsIgnoringCase(text, "providers")
+            if b &- UInt8(ascii: "0") < 10 || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+                || b == UInt8(ascii: ".")
+            {
+                continue
+            }
+            return false
         }
+        // A symbol inside is not a plain name.
+        if mayHoldSymbol, SymbolTrap.scan(bytes: bytes, { _ in }) { return false }
+        guard bytes.count == 9 else { return true }
+        // Not `providers` in any case (every byte is a letter, digit, `-`, `_` or `.`: `| 0x20` lowercases only
+        // the letters and maps no other byte onto a letter).
+        var k = 0
+        for expected in "providers".utf8 {
+            if bytes[k] | 0x20 != expected { return true }
+            k += 1
+        }
+        return false
     }
 
     /// The symbolic output with every symbol replaced by the cluster's values.
-    static func specialise(_ resources: [SymbolicResource], _ values: [String])
+    static func specialise(_ resources: [SymbolicResource], _ values: UnsafeBufferPointer<String>)
         -> [(resource: DesiredResource, plan: DriftMemo?)]
     {
         resources.map { entry in
