@@ -1,4 +1,5 @@
 import FleetCore
+import Foundation
 import Testing
 
 @testable import PolicyEngine
@@ -306,5 +307,115 @@ struct StrictFastPathTests {
             #expect(RuntimeHealth.timestamp(text) == ExpressionDateTime(parsing: text), "\(text)")
         }
         #expect(RuntimeHealth.timestamp("2026-11-21T17:59:10+05:30") != nil)
+    }
+
+    // MARK: - Drift memo
+
+    private static let desired = deploymentJSON(
+        #"""
+        {"location": "westeurope", "identity": {"type": "SystemAssigned"},
+         "properties": {"scope": "cluster", "namespace": "flux-system", "sourceKind": "GitRepository", "suspend": false,
+           "gitRepository": {"url": "https://github.com/contoso/fleet", "repositoryRef": {"branch": "main"}},
+           "kustomizations": {"apps": {"path": "./apps", "prune": true}}}}
+        """#)
+
+    /// Observed resources that differ from each other in ways the key must (or must not) tell apart.
+    private static let observedTexts: [String] = {
+        let type = #""type": "Microsoft.KubernetesConfiguration/fluxConfigurations""#
+        let git = #""gitRepository": {"url": "https://github.com/contoso/fleet", "repositoryRef": {"branch": "main"}}"#
+        let apps = #""kustomizations": {"apps": {"path": "./apps", "prune": true}}"#
+        func resource(_ properties: String, top: String = type) -> String {
+            #"{\#(top), "identity": {"type": "SystemAssigned"}, "properties": {\#(properties)}}"#
+        }
+        let spec = #""scope": "cluster", "namespace": "flux-system", "sourceKind": "GitRepository", "suspend": false"#
+        return [
+            resource(spec + ", " + git + ", " + apps),
+            resource(spec + ", " + git + ", " + apps + #", "statusUpdatedAt": "2025-01-01T00:00:00Z""#),
+            resource(spec + ", " + git + ", " + apps.replacingOccurrences(of: "./apps", with: "./Apps")),
+            resource(spec.replacingOccurrences(of: "\"cluster\"", with: "\"Cluster\"") + ", " + git + ", " + apps),
+            // Exact and case-insensitive duplicates: the exact name wins, else the last folded one.
+            resource(spec + #", "Scope": "namespace", "# + git + ", " + apps),
+            resource(
+                #""SCOPE": "namespace", "Scope": "cluster", "namespace": "flux-system", "suspend": false, "#
+                    + git + ", " + apps),
+            resource(
+                #""Scope": "cluster", "SCOPE": "namespace", "namespace": "flux-system", "suspend": false, "#
+                    + git + ", " + apps),
+            resource(spec + ", " + git + ", " + apps + #", "Kustomizations": {}"#),
+            resource(spec + ", " + git + ", " + #""KUSTOMIZATIONS": {"apps": {"path": "./apps", "prune": true}}"#),
+            // Escapes: the same value written differently, and text that only looks alike.
+            resource(
+                spec.replacingOccurrences(of: "flux-system", with: #"flux\u002Dsystem"#) + ", " + git + ", " + apps),
+            resource(spec.replacingOccurrences(of: "flux-system", with: #"flux\\system"#) + ", " + git + ", " + apps),
+            // The same characters split differently between two members.
+            resource(#""scope": "clusterflux", "namespace": "-system", "suspend": false, "# + git + ", " + apps),
+            resource(#""scope": "cluster", "namespace": "flux-system", "suspend": "false", "# + git + ", " + apps),
+            resource(#""scope": "cluster", "namespace": "flux-system", "suspend": null, "# + git + ", " + apps),
+            resource(#""scope": "cluster", "namespace": "flux-system", "# + git + ", " + apps),
+            resource(spec + ", " + git),
+            resource(spec + ", " + git + ", " + apps, top: #""type": "Microsoft.KubernetesConfiguration/extensions""#),
+            resource(spec + ", " + apps, top: #""Type": "microsoft.kubernetesconfiguration/fluxconfigurations""#),
+            resource(spec + ", " + git + ", " + apps, top: #""type": 5"#),
+            #"{\#(type), "properties": "not an object"}"#, #"{\#(type)}"#, #"{"properties": {}}"#,
+            #"{\#(type), "Properties": {\#(spec)}, "properties": null}"#,
+            #"{\#(type), "identity": {"type": "UserAssigned"}, "properties": {\#(spec), \#(git), \#(apps)}}"#,
+            #"{\#(type), "identity": "none", "properties": {\#(spec), \#(git), \#(apps)}}"#,
+            #"{\#(type), "location": "West Europe", "properties": {\#(spec), \#(git), \#(apps)}}"#,
+            "[]", #""resource""#, "null",
+        ]
+    }()
+
+    @Test("a drift memo fed tricky resources, repeated and interleaved, answers as a fresh comparison every time")
+    func driftMemoMatchesFresh() {
+        let memo = DriftMemo(DriftPlan(desired: Self.desired))
+        var random = SeededGenerator(state: 7)
+        let observed = Self.observedTexts.map(observedJSON)
+        var sequence = Array(observed.indices) + Array(observed.indices)
+        // Runs of the same resource (the previous-key path) and random order (the table).
+        for _ in 0..<400 {
+            let index = observed.indices.randomElement(using: &random)!
+            sequence += Array(repeating: index, count: Int.random(in: 1...3, using: &random))
+        }
+        for index in sequence {
+            let fresh = SpecDrift.compare(desired: Self.desired, observed: observed[index])
+            #expect(memo.compare(observed: observed[index]) == fresh, "\(Self.observedTexts[index])")
+        }
+        #expect(memo.compare(observed: nil) == SpecDrift.compare(desired: Self.desired, observed: nil))
+        #expect(memo.hits > 300)
+    }
+
+    @Test("the previous key and the table give the same hits: a repeat, another spec, then the first again")
+    func driftMemoPreviousKey() {
+        let memo = DriftMemo(DriftPlan(desired: Self.desired))
+        let a = observedJSON(Self.observedTexts[0])
+        let aLater = observedJSON(Self.observedTexts[1])  // differs only in a status member
+        let b = observedJSON(Self.observedTexts[2])
+        for resource in [a, aLater, a, b, b, a, b] {
+            #expect(memo.compare(observed: resource) == SpecDrift.compare(desired: Self.desired, observed: resource))
+        }
+        #expect(memo.misses == 2 && memo.hits == 5)
+        // A resource that is not an object is compared directly and leaves the previous key in place.
+        #expect(
+            memo.compare(observed: observedJSON("[]"))
+                == SpecDrift.compare(desired: Self.desired, observed: observedJSON("[]")))
+        #expect(memo.compare(observed: b) == SpecDrift.compare(desired: Self.desired, observed: b))
+        #expect(memo.misses == 2 && memo.hits == 6)
+    }
+
+    @Test("memo keys of long specs: the digest spreads keys over the table's slots and long keys grow the buffer")
+    func driftMemoLongKeys() {
+        let memo = DriftMemo(DriftPlan(desired: Self.desired))
+        var resources: [JSONValue] = []
+        for n in 0..<300 {
+            let long = String(repeating: "x", count: n * 37)
+            resources.append(
+                observedJSON(
+                    #"{"type": "Microsoft.KubernetesConfiguration/fluxConfigurations", "properties": {"#
+                        + #""scope": "cluster", "namespace": "ns-\#(long)", "suspend": false}}"#))
+        }
+        for resource in resources + resources.reversed() {
+            #expect(memo.compare(observed: resource) == SpecDrift.compare(desired: Self.desired, observed: resource))
+        }
+        #expect(memo.misses == 300 && memo.hits == 300)
     }
 }
