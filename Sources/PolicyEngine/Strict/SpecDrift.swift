@@ -112,6 +112,8 @@ public struct DriftPlan: Sendable {
     let desiredKind: DriftResourceKind
     /// The whole body with write-only secrets masked: the one entry for a missing resource.
     let missing: DriftEntry
+    /// ``missing`` as the comparison's result, made once (not an array per missing resource).
+    private let missingEntries: [DriftEntry]
 
     /// Prepares `desired` (a ``DesiredResource/body``).
     public init(desired: JSON) {
@@ -120,11 +122,12 @@ public struct DriftPlan: Sendable {
         self.desiredKind = DriftResourceKind.detect(desired: desired, observed: nil)
         self.missing = DriftEntry(
             path: "", actual: nil, desired: Redaction.json(desired, secretKeys: DriftRules.secrets))
+        self.missingEntries = [missing]
     }
 
     /// The differences between the desired body and `observed` (nil when the resource does not exist).
     public func compare(observed: JSONValue?) -> [DriftEntry] {
-        guard let observed, !observed.isNull else { return [missing] }
+        guard let observed, !observed.isNull else { return missingEntries }
         var entries: [DriftEntry] = []
         Self.compare(root, observed, kind: kind(of: observed), into: &entries)
         return entries
