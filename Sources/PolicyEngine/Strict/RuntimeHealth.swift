@@ -84,21 +84,26 @@ public enum RuntimeHealth {
         now current: ExpressionDateTime?,
         staleAfterSeconds: Int
     ) -> RuntimeAssessment {
-        let properties = SpecDrift.member("properties", of: configuration).flatMap { $0.isObject ? $0 : nil }
-        let status = properties ?? configuration
-        let complianceState = SpecDrift.member("complianceState", of: status)?.string
-        let updatedAt = SpecDrift.member("statusUpdatedAt", of: status)?.string
+        let properties = SpecDrift.member("properties", of: configuration)
+        let status = properties.flatMap { $0.isObject ? $0 : nil } ?? configuration
+        // One pass over the status for the four members read; the same storage then serves every object and
+        // condition below (each level's values are copied out before the next lookup).
+        var found: [JSONValue?] = []
+        status.members(Names.status, matching: .preferringExact, into: &found)
+        let statuses = found[3]
+        let complianceState = found[0]?.string
+        let updatedAt = found[1]?.string
         var stale = true
-        if let updatedAt, let updated = ExpressionDateTime(parsing: updatedAt), let current {
+        if let updatedAt, let current, let updated = timestamp(updatedAt) {
             let age = (current.ticks - updated.ticks) / ExpressionDateTime.ticksPerSecond
             stale = age > Int64(staleAfterSeconds)
         }
-        let suspend = SpecDrift.member("suspend", of: status).map(flag) ?? false
-        let suspended = suspend || complianceState.map { ASCII.equalsIgnoringCase($0, "Suspended") } == true
+        let suspend = found[2].map(flag) ?? false
+        let suspended = suspend || found[0]?.stringEqualsIgnoringCase("Suspended") == true
         var failing: [FailingObject] = []
-        if let statuses = SpecDrift.member("statuses", of: status) {
+        if let statuses {
             for object in statuses.elements {
-                if let failure = failure(of: object) { failing.append(failure) }
+                if let failure = failure(of: object, scratch: &found) { failing.append(failure) }
             }
         }
         return RuntimeAssessment(
@@ -106,19 +111,50 @@ public enum RuntimeHealth {
             failing: failing)
     }
 
-    /// The object as a failure, or nil when it is healthy.
-    private static func failure(of object: JSONValue) -> FailingObject? {
+    /// The member names ``assess(configuration:now:staleAfterSeconds:)`` reads, each set found in one pass per
+    /// object; immutable, so shared by every thread.
+    enum Names {
+        /// Of the status (`properties`): read for every configuration.
+        static let status = JSONMemberNames(["complianceState", "statusUpdatedAt", "suspend", "statuses"])
+        /// Of an object in `statuses[]`: what decides whether it is healthy.
+        static let object = JSONMemberNames(["complianceState", "statusConditions", unmatched, unmatched])
+        /// Of a condition: whether it is the `Ready` one, and its status.
+        static let condition = JSONMemberNames(["type", "status", unmatched, unmatched])
+        /// Pads every set to the size of ``status``, so that one storage serves them all unchanged.
+        ///
+        /// `members(_:matching:into:)` resizes its storage when the count changes (a removal or an append each
+        /// time). A name holding a quote is never tried against an unescaped key, so padding costs no comparison;
+        /// what it finds is not read.
+        private static let unmatched = "\""
+    }
+
+    /// The object as a failure, or nil when it is healthy; `scratch` is storage for the members found.
+    private static func failure(of object: JSONValue, scratch found: inout [JSONValue?]) -> FailingObject? {
         guard object.isObject else { return nil }
         // Most objects are healthy: decide without decoding strings or collecting the conditions.
-        let state = SpecDrift.member("complianceState", of: object)
+        object.members(Names.object, matching: .preferringExact, into: &found)
+        let conditions = found[1]
+        // "Compliant" (the usual value) rules out both non-compliant spellings in one comparison.
         let nonCompliant =
-            state.map { $0.stringEqualsIgnoringCase("Non-Compliant") || $0.stringEqualsIgnoringCase("Noncompliant") }
-            ?? false
-        let conditions = SpecDrift.member("statusConditions", of: object)?.elements
-        let ready = conditions?.first { SpecDrift.member("type", of: $0)?.stringEqualsIgnoringCase("Ready") == true }
-        let readyFalse = ready.map(isFalse) ?? false
+            found[0].map {
+                !$0.stringEqualsIgnoringCase("Compliant")
+                    && ($0.stringEqualsIgnoringCase("Non-Compliant") || $0.stringEqualsIgnoringCase("Noncompliant"))
+            } ?? false
+        // The first condition whose type is `Ready`, and whether its status is false.
+        var ready: JSONValue?
+        var readyFalse = false
+        if let conditions {
+            for condition in conditions.elements {
+                condition.members(Names.condition, matching: .preferringExact, into: &found)
+                if found[0]?.stringEqualsIgnoringCase("Ready") == true {
+                    ready = condition
+                    readyFalse = found[1].map(isFalseStatus) ?? false
+                    break
+                }
+            }
+        }
         guard nonCompliant || readyFalse else { return nil }
-        let explaining = readyFalse ? ready : (conditions?.first(where: isFalse) ?? ready)
+        let explaining = readyFalse ? ready : (conditions?.elements.first(where: isFalse) ?? ready)
         return FailingObject(
             kind: SpecDrift.member("kind", of: object)?.string ?? "",
             name: SpecDrift.member("name", of: object)?.string ?? "",
@@ -128,12 +164,72 @@ public enum RuntimeHealth {
     }
 
     private static func isFalse(_ condition: JSONValue) -> Bool {
-        guard let status = SpecDrift.member("status", of: condition) else { return false }
-        return status.bool == false || status.stringEqualsIgnoringCase("false")
+        SpecDrift.member("status", of: condition).map(isFalseStatus) ?? false
+    }
+
+    /// Whether a condition's `status` value says false: the bool, or the string `false` in any case.
+    private static func isFalseStatus(_ status: JSONValue) -> Bool {
+        status.bool == false || status.stringEqualsIgnoringCase("false")
     }
 
     /// A bool, or the strings `true`/`false` in any case.
     private static func flag(_ value: JSONValue) -> Bool {
         value.bool ?? value.stringEqualsIgnoringCase("true")
+    }
+
+    /// `statusUpdatedAt` parsed, the same as ``ExpressionDateTime/init(parsing:)``: the shape the agent writes is
+    /// read in place (``agentTicks(_:)``), anything else by the full parser.
+    static func timestamp(_ text: String) -> ExpressionDateTime? {
+        var text = text
+        if let ticks = text.withUTF8(agentTicks) { return ExpressionDateTime(ticks: ticks, style: .seconds) }
+        return ExpressionDateTime(parsing: text)
+    }
+
+    /// The ticks of `yyyy-MM-ddTHH:mm:ss` then `Z` or `±hh:mm` (such as `2026-11-21T17:59:10+00:00`), without
+    /// the array and scanner of the full parser; nil for any other text, and for one of this shape the full parser
+    /// rejects (out-of-range fields), which then goes to the full parser (and is rejected there).
+    static func agentTicks(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let count = text.count
+        guard count == 20 || count == 25, let p = text.baseAddress, p[4] == UInt8(ascii: "-"),
+            p[7] == UInt8(ascii: "-"), p[10] == UInt8(ascii: "T"), p[13] == UInt8(ascii: ":"),
+            p[16] == UInt8(ascii: ":")
+        else { return nil }
+        var digits = true
+        /// The two-digit number at `k` (clears `digits` when either byte is not a digit).
+        @inline(__always) func two(_ k: Int) -> Int64 {
+            let high = p[k] &- UInt8(ascii: "0")
+            let low = p[k + 1] &- UInt8(ascii: "0")
+            if high > 9 || low > 9 { digits = false }
+            return Int64(high) * 10 + Int64(low)
+        }
+        let year = two(0) * 100 + two(2)
+        let month = two(5)
+        let day = two(8)
+        let hour = two(11)
+        let minute = two(14)
+        let second = two(17)
+        guard digits, year >= 1, (1...12).contains(month), day >= 1,
+            day <= ExpressionDateTime.daysInMonth(year: year, month: month), hour < 24, minute < 60, second < 60
+        else { return nil }
+        var ticks =
+            ExpressionDateTime.days(year: year, month: month, day: day) * ExpressionDateTime.ticksPerDay
+            + ((hour * 60 + minute) * 60 + second) * ExpressionDateTime.ticksPerSecond
+        if count == 20 {
+            guard p[19] == UInt8(ascii: "Z") else { return nil }
+        } else {
+            let sign: Int64
+            switch p[19] {
+            case UInt8(ascii: "+"): sign = 1
+            case UInt8(ascii: "-"): sign = -1
+            default: return nil
+            }
+            // Like the full parser: offset hours up to 14, its minutes any two digits.
+            let hours = two(20)
+            let minutes = two(23)
+            guard digits, p[22] == UInt8(ascii: ":"), hours <= 14 else { return nil }
+            ticks -= sign * (hours * 60 + minutes) * 60 * ExpressionDateTime.ticksPerSecond
+        }
+        guard ticks >= 0, ticks <= ExpressionDateTime.maximumTicks else { return nil }
+        return ticks
     }
 }

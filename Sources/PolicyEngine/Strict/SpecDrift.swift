@@ -1,5 +1,11 @@
 import FleetCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One difference between a desired PUT body and the resource on the cluster.
 public struct DriftEntry: Sendable, Hashable {
     /// Where, relative to the resource, such as `properties.kustomizations.apps.path` (members that are not
@@ -106,6 +112,8 @@ public struct DriftPlan: Sendable {
     let desiredKind: DriftResourceKind
     /// The whole body with write-only secrets masked: the one entry for a missing resource.
     let missing: DriftEntry
+    /// ``missing`` as the comparison's result, made once (not an array per missing resource).
+    private let missingEntries: [DriftEntry]
 
     /// Prepares `desired` (a ``DesiredResource/body``).
     public init(desired: JSON) {
@@ -114,11 +122,12 @@ public struct DriftPlan: Sendable {
         self.desiredKind = DriftResourceKind.detect(desired: desired, observed: nil)
         self.missing = DriftEntry(
             path: "", actual: nil, desired: Redaction.json(desired, secretKeys: DriftRules.secrets))
+        self.missingEntries = [missing]
     }
 
     /// The differences between the desired body and `observed` (nil when the resource does not exist).
     public func compare(observed: JSONValue?) -> [DriftEntry] {
-        guard let observed, !observed.isNull else { return [missing] }
+        guard let observed, !observed.isNull else { return missingEntries }
         var entries: [DriftEntry] = []
         Self.compare(root, observed, kind: kind(of: observed), into: &entries)
         return entries
@@ -139,7 +148,7 @@ public struct DriftPlan: Sendable {
         return desiredKind
     }
 
-    /// The observed members ``memoKey(observed:names:scratch:into:)`` reads, to be found in one pass per object.
+    /// The observed members ``memoKey(observed:names:scratch:)`` reads, to be found in one pass per object.
     final class MemoKeyNames {
         /// The top-level members the body sets, then `type`.
         let top: JSONMemberNames
@@ -152,13 +161,136 @@ public struct DriftPlan: Sendable {
         }
     }
 
-    /// Storage ``memoKey(observed:names:scratch:into:)`` reuses from key to key.
+    /// Storage ``memoKey(observed:names:scratch:)`` reuses from key to key: the members found and the key.
+    ///
+    /// Owned by one ``DriftMemo`` (one thread), which frees ``key`` when it goes; never copied.
     struct MemoKeyScratch {
+        /// The top-level members found.
         var children: [JSONValue?] = []
-        var grandchildren: [JSONValue?] = []
+        /// Per top-level member, the members found in it (one array each: its size never changes).
+        var grandchildren: [[JSONValue?]]
+        /// The key.
+        var key = MemoKeyBytes()
+        /// The key made before it (the two buffers swap after each key).
+        var previous = MemoKeyBytes()
+
+        init(names: MemoKeyNames) {
+            grandchildren = Array(repeating: [], count: names.inner.count)
+        }
     }
 
-    /// The names ``memoKey(observed:names:scratch:into:)`` looks up; nil when the body is not an object.
+    /// The bytes of a memo key, written in place into one buffer reused from key to key (no per-byte checks of an
+    /// array's append); freed by its owner with ``deallocate()``.
+    struct MemoKeyBytes {
+        /// The buffer.
+        private(set) var start: UnsafeMutableRawPointer
+        /// Its size.
+        private(set) var capacity: Int
+        /// The bytes written.
+        private(set) var count = 0
+
+        init() {
+            capacity = 2048
+            start = .allocate(byteCount: capacity, alignment: 8)
+        }
+
+        /// The key so far.
+        var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
+
+        /// Empties the key, keeping the buffer.
+        mutating func reset() { count = 0 }
+
+        /// Frees the buffer (the owner's last use).
+        func deallocate() { start.deallocate() }
+
+        /// Whether this key's bytes equal `other`'s.
+        func equals(_ other: MemoKeyBytes) -> Bool {
+            count == other.count && memcmp(start, other.start, count) == 0
+        }
+
+        /// Room for `extra` more bytes.
+        @inline(__always) private mutating func reserve(_ extra: Int) {
+            if count + extra > capacity { grow(count + extra) }
+        }
+
+        private mutating func grow(_ needed: Int) {
+            let larger = max(needed, 2 * capacity)
+            let moved = UnsafeMutableRawPointer.allocate(byteCount: larger, alignment: 8)
+            moved.copyMemory(from: start, byteCount: count)
+            start.deallocate()
+            start = moved
+            capacity = larger
+        }
+
+        /// Appends a marker byte.
+        mutating func append(tag: UInt8) {
+            reserve(1)
+            start.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+
+        /// Appends a value read from the input: its length (0: absent; JSON text is never empty), then its JSON text
+        /// exactly as written, which decides the value.
+        mutating func append(_ value: JSONValue?) {
+            guard let value else {
+                reserve(4)
+                start.storeBytes(of: 0, toByteOffset: count, as: UInt32.self)
+                count += 4
+                return
+            }
+            withExtendedLifetime(value) {
+                let text = value.rawTextBytes
+                reserve(4 + text.count)
+                start.storeBytes(of: UInt32(truncatingIfNeeded: text.count), toByteOffset: count, as: UInt32.self)
+                if let base = text.baseAddress { (start + count + 4).copyMemory(from: base, byteCount: text.count) }
+                count += 4 + text.count
+            }
+        }
+
+        /// A hash of the key for ``ByteKeyTable`` (a memo always hashes its keys the same way; equal digests are
+        /// still compared byte for byte): four lanes of 8 bytes per step, about half the instructions of
+        /// ``ByteKeyBuilder/digest(_:)`` on the long texts of a Flux spec, then a final mix for the low bits the
+        /// table's slots use.
+        var digest: UInt64 {
+            let p = UnsafeRawPointer(start)
+            let m1: UInt64 = 0x9E37_79B9_7F4A_7C15
+            let m2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+            var a = m1 ^ UInt64(count)
+            var b: UInt64 = 0x1656_67B1_9E37_79F9
+            var c: UInt64 = 0x85EB_CA77_C2B2_AE63
+            var d: UInt64 = 0x27D4_EB2F_1656_67C5
+            /// One step of a lane: the word mixed in, multiplied, rotated (high bits brought down).
+            @inline(__always) func step(_ h: UInt64, _ word: UInt64) -> UInt64 {
+                let x = (h ^ word) &* m2
+                return (x << 31) | (x >> 33)
+            }
+            var i = 0
+            while i + 32 <= count {
+                a = step(a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                b = step(b, p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+                c = step(c, p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+                d = step(d, p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+                i += 32
+            }
+            while i + 8 <= count {
+                a = step(a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                i += 8
+            }
+            if i < count {
+                var last: UInt64 = 0
+                for k in i..<count { last = last << 8 | UInt64(p.load(fromByteOffset: k, as: UInt8.self)) }
+                b = step(b, last)
+            }
+            var h = a ^ ((b << 16) | (b >> 48)) ^ ((c << 32) | (c >> 32)) ^ ((d << 48) | (d >> 16))
+            h ^= h >> 33
+            h = h &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 33
+            h = h &* 0xC4CE_B9FE_1A85_EC53
+            return h ^ (h >> 33)
+        }
+    }
+
+    /// The names ``memoKey(observed:names:scratch:)`` looks up; nil when the body is not an object.
     func memoKeyNames() -> MemoKeyNames? {
         guard case .object(_, _, let members) = root else { return nil }
         return MemoKeyNames(
@@ -169,30 +301,30 @@ public struct DriftPlan: Sendable {
             })
     }
 
-    /// Writes into `key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal comparisons.
+    /// Writes into `scratch.key` everything ``compare(observed:)`` reads of `observed`; equal keys give equal
+    /// comparisons.
     ///
     /// That is the text of `type` (which decides the kind), then for each member the desired body sets, the
     /// observed member's JSON text, or for a desired object (such as `properties`) the text of each of its members
     /// the body sets. `names` are this plan's ``memoKeyNames()``.
     ///
     /// - Returns: false when `observed` is not an object (compare it directly).
-    func memoKey(
-        observed: JSONValue, names: MemoKeyNames, scratch: inout MemoKeyScratch, into key: inout ByteKeyBuilder
-    ) -> Bool {
+    func memoKey(observed: JSONValue, names: MemoKeyNames, scratch: inout MemoKeyScratch) -> Bool {
         guard observed.isObject else { return false }
+        scratch.key.reset()
         observed.members(names.top, matching: .preferringExact, into: &scratch.children)
         // The kind is read from `type`: its text decides it (cheaper than working the kind out).
-        key.append(scratch.children[names.top.count - 1])
-        for (position, inner) in names.inner.enumerated() {
+        scratch.key.append(scratch.children[names.top.count - 1])
+        for position in 0..<names.inner.count {
             let child = scratch.children[position]
-            if let inner, let child, child.isObject {
+            if let inner = names.inner[position], let child, child.isObject {
                 // Only the members the body sets are read (not the status members around them).
-                key.append(tag: 4)
-                child.members(inner, matching: .preferringExact, into: &scratch.grandchildren)
-                for grandchild in scratch.grandchildren { key.append(grandchild) }
+                scratch.key.append(tag: 4)
+                child.members(inner, matching: .preferringExact, into: &scratch.grandchildren[position])
+                for k in 0..<inner.count { scratch.key.append(scratch.grandchildren[position][k]) }
             } else {
-                key.append(tag: 5)
-                key.append(child)
+                scratch.key.append(tag: 5)
+                scratch.key.append(child)
             }
         }
         return true
@@ -341,58 +473,86 @@ public struct DriftPlan: Sendable {
 final class DriftMemo {
     /// The plan.
     let plan: DriftPlan
-    private var known = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
-    /// The key being made (its buffer is reused from key to key).
-    private var builder = ByteKeyBuilder()
-    private var disabled = false
-    /// Comparisons reused and made, for tests.
-    private(set) var hits = 0
-    private(set) var misses = 0
-
     /// The members the key reads (nil: the plan gives no key).
     private let names: DriftPlan.MemoKeyNames?
-    /// Members found while making a key (reused storage).
-    private var scratch = DriftPlan.MemoKeyScratch()
+    /// Everything that changes, behind a pointer the memo owns: read and written in place, without the exclusivity
+    /// checks (or the take-out-and-put-back copies) a class's stored `var`s cost on every access.
+    private let state: UnsafeMutablePointer<State>
+
+    /// The memo's changing part.
+    private struct State {
+        var known = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
+        /// Members found and the key being made (reused from key to key).
+        var scratch: DriftPlan.MemoKeyScratch?
+        var disabled = false
+        /// The entry of the previous key, when it has one: a key equal to the previous one (most clusters carry
+        /// the same spec) is found with one byte comparison, without hashing it.
+        var previousEntry: Int?
+        var hits = 0
+        var misses = 0
+    }
+
+    /// Comparisons reused, for tests.
+    var hits: Int { state.pointee.hits }
+    /// Comparisons made, for tests.
+    var misses: Int { state.pointee.misses }
 
     /// A memo for `plan`.
     init(_ plan: DriftPlan) {
         self.plan = plan
-        self.names = plan.memoKeyNames()
+        let names = plan.memoKeyNames()
+        self.names = names
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(scratch: names.map { DriftPlan.MemoKeyScratch(names: $0) }))
+    }
+
+    deinit {
+        state.pointee.scratch?.key.deallocate()
+        state.pointee.scratch?.previous.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
     func compare(observed: JSONValue?) -> [DriftEntry] {
-        guard !disabled, let observed, !observed.isNull, let names else { return plan.compare(observed: observed) }
-        // Taken out of the class for the call (no exclusivity checks on a member), given back after.
-        var key = builder
-        builder = ByteKeyBuilder()
-        defer { builder = key }
-        key.reset()
-        guard plan.memoKey(observed: observed, names: names, scratch: &scratch, into: &key) else {
-            return plan.compare(observed: observed)
+        guard let observed, !observed.isNull, let names, !state.pointee.disabled,
+            plan.memoKey(observed: observed, names: names, scratch: &state.pointee.scratch!)
+        else { return plan.compare(observed: observed) }
+        // The key becomes the previous one for the next call, whatever happens below.
+        defer { swap(&state.pointee.scratch!.key, &state.pointee.scratch!.previous) }
+        let key = state.pointee.scratch!.key
+        var digest: UInt64?
+        let found: Int?
+        if let previous = state.pointee.previousEntry, key.equals(state.pointee.scratch!.previous) {
+            found = previous
+        } else {
+            let hash = key.digest
+            digest = hash
+            found = state.pointee.known.index(of: key.bytes, digest: hash)
         }
-        let digest = key.digest
-        let found = key.bytes.withUnsafeBytes { known.index(of: $0, digest: digest) }
+        state.pointee.previousEntry = found
         if let index = found {
-            let entry = known[index]
+            let entry = state.pointee.known[index]
             if entry.checked {
-                hits += 1
+                state.pointee.hits += 1
                 return entry.entries
             }
             let fresh = plan.compare(observed: observed)
             guard fresh == entry.entries else {
-                disabled = true
-                known.removeAll()
+                state.pointee.disabled = true
+                state.pointee.known.removeAll()
+                state.pointee.previousEntry = nil
                 return fresh
             }
-            known[index] = (fresh, true)
-            hits += 1
+            state.pointee.known[index] = (fresh, true)
+            state.pointee.hits += 1
             return fresh
         }
-        misses += 1
+        state.pointee.misses += 1
         let entries = plan.compare(observed: observed)
-        if known.count < 4096 {
-            key.bytes.withUnsafeBytes { known.insert($0, digest: digest, value: (entries, false)) }
+        if state.pointee.known.count < 4096, let digest {
+            state.pointee.known.insert(key.bytes, digest: digest, value: (entries, false))
+            state.pointee.previousEntry = state.pointee.known.count - 1
         }
         return entries
     }
