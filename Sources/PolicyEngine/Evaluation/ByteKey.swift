@@ -31,7 +31,9 @@ struct ByteKeyBuilder {
     /// Appends a text (a resource type, say).
     mutating func append(text: String) {
         append(tag: text.utf8.count)
-        bytes.append(contentsOf: text.utf8)
+        // The contiguous bytes in one copy (appending a `String.UTF8View` goes element by element).
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     /// Appends a value read from the input: its JSON text exactly as written (nil: absent), copied straight
@@ -68,21 +70,45 @@ struct ByteKeyBuilder {
     /// The hash of the key so far (``digest(_:)``).
     var digest: UInt64 { bytes.withUnsafeBytes(Self.digest) }
 
-    /// A fast, non-cryptographic hash of a key, 8 bytes at a time (keys with equal digests are still compared
-    /// byte for byte).
+    /// A fast, non-cryptographic hash of a key (keys with equal digests are still compared byte for byte): four
+    /// independent lanes of 8 bytes per step, so that long keys (the JSON text of a Flux spec) hash at about
+    /// twice the speed of one lane, then a final mix for the low bits the table's slots use.
     static func digest(_ raw: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+        let count = raw.count
+        let m1: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let m2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        var a = m1 ^ UInt64(count)
+        var b: UInt64 = 0x1656_67B1_9E37_79F9
+        var c: UInt64 = 0x85EB_CA77_C2B2_AE63
+        var d: UInt64 = 0x27D4_EB2F_1656_67C5
+        /// One step of a lane: the word mixed in, multiplied, rotated (high bits brought down).
+        @inline(__always) func step(_ h: UInt64, _ word: UInt64) -> UInt64 {
+            let x = (h ^ word) &* m2
+            return (x << 31) | (x >> 33)
+        }
         var i = 0
-        while i + 8 <= raw.count {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 32
+        while i + 32 <= count {
+            a = step(a, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            b = step(b, raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
+            c = step(c, raw.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
+            d = step(d, raw.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
+            i += 32
+        }
+        while i + 8 <= count {
+            a = step(a, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i += 8
         }
-        while i < raw.count {
-            h = (h ^ UInt64(raw[i])) &* 0xC4CE_B9FE_1A85_EC53
-            i += 1
+        if i < count {
+            var last: UInt64 = 0
+            for k in i..<count { last = last << 8 | UInt64(raw[k]) }
+            b = step(b, last)
         }
-        return h ^ (h >> 29)
+        var h = a ^ ((b << 16) | (b >> 48)) ^ ((c << 32) | (c >> 32)) ^ ((d << 48) | (d >> 16))
+        h ^= h >> 33
+        h = h &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h = h &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 33)
     }
 }
 

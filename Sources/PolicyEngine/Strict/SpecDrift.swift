@@ -247,47 +247,8 @@ public struct DriftPlan: Sendable {
             }
         }
 
-        /// A hash of the key for ``ByteKeyTable`` (a memo always hashes its keys the same way; equal digests are
-        /// still compared byte for byte): four lanes of 8 bytes per step, about half the instructions of
-        /// ``ByteKeyBuilder/digest(_:)`` on the long texts of a Flux spec, then a final mix for the low bits the
-        /// table's slots use.
-        var digest: UInt64 {
-            let p = UnsafeRawPointer(start)
-            let m1: UInt64 = 0x9E37_79B9_7F4A_7C15
-            let m2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
-            var a = m1 ^ UInt64(count)
-            var b: UInt64 = 0x1656_67B1_9E37_79F9
-            var c: UInt64 = 0x85EB_CA77_C2B2_AE63
-            var d: UInt64 = 0x27D4_EB2F_1656_67C5
-            /// One step of a lane: the word mixed in, multiplied, rotated (high bits brought down).
-            @inline(__always) func step(_ h: UInt64, _ word: UInt64) -> UInt64 {
-                let x = (h ^ word) &* m2
-                return (x << 31) | (x >> 33)
-            }
-            var i = 0
-            while i + 32 <= count {
-                a = step(a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                b = step(b, p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self))
-                c = step(c, p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self))
-                d = step(d, p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self))
-                i += 32
-            }
-            while i + 8 <= count {
-                a = step(a, p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                i += 8
-            }
-            if i < count {
-                var last: UInt64 = 0
-                for k in i..<count { last = last << 8 | UInt64(p.load(fromByteOffset: k, as: UInt8.self)) }
-                b = step(b, last)
-            }
-            var h = a ^ ((b << 16) | (b >> 48)) ^ ((c << 32) | (c >> 32)) ^ ((d << 48) | (d >> 16))
-            h ^= h >> 33
-            h = h &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 33
-            h = h &* 0xC4CE_B9FE_1A85_EC53
-            return h ^ (h >> 33)
-        }
+        /// A hash of the key for ``ByteKeyTable`` (``ByteKeyBuilder/digest(_:)``: four lanes of 8 bytes per step).
+        var digest: UInt64 { ByteKeyBuilder.digest(bytes) }
     }
 
     /// The names ``memoKey(observed:names:scratch:)`` looks up; nil when the body is not an object.
