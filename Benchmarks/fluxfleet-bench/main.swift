@@ -140,8 +140,7 @@ func parseOptions() -> Options {
 }
 
 func peakRSSBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let usage = resourceUsage()
     #if canImport(Darwin)
         return Int(usage.ru_maxrss)
     #else
@@ -149,26 +148,27 @@ func peakRSSBytes() -> Int {
     #endif
 }
 
-/// User + system CPU time of this process so far (all threads): steadier than wall time on a busy machine.
-func cpuSeconds() -> Double {
+/// This process's resource usage so far (all threads).
+func resourceUsage() -> rusage {
     var usage = rusage()
     #if canImport(Glibc)
         getrusage(RUSAGE_SELF.rawValue, &usage)
     #else
         getrusage(RUSAGE_SELF, &usage)
     #endif
+    return usage
+}
+
+/// User + system CPU time of this process so far (all threads): steadier than wall time on a busy machine.
+func cpuSeconds() -> Double {
+    let usage = resourceUsage()
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// System CPU time of this process so far (all threads): page faults and memory the kernel hands out.
 func systemCPUSeconds() -> Double {
-    var usage = rusage()
-    #if canImport(Glibc)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-    #else
-        getrusage(RUSAGE_SELF, &usage)
-    #endif
+    let usage = resourceUsage()
     return Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
