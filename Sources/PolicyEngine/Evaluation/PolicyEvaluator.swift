@@ -349,11 +349,11 @@ enum HugePages {
         #if os(Linux)
             let bytes = count * MemoryLayout<T>.stride
             guard bytes >= threshold else { return }
-            let page = 4096
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             let start = (Int(bitPattern: base) + page - 1) / page * page
             let end = (Int(bitPattern: base) + bytes) / page * page
             guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
-            _ = madvise(pointer, end - start, 14)  // MADV_HUGEPAGE
+            _ = madvise(pointer, end - start, MADV_HUGEPAGE)
         #endif
     }
 }
