@@ -119,10 +119,9 @@ final class ConditionMemo {
     /// The inputs of every qualifying condition the scan evaluates on a resource type (lowercased), so that one
     /// key per resource serves all of them.
     private let shared: [(type: String, set: Set<Input>, reader: KeyReader)]
-    /// The memo's changing state, reached through a pointer: a memo is used by one thread at a time and never
-    /// re-entered, so these accesses need no run-time exclusivity checks (each check of a stored property cost
-    /// about 80 instructions, several per look-up).
-    private let storage: UnsafeMutablePointer<Storage>
+    /// The memo's changing state (see ``MemoState``).
+    private let state = MemoState(Storage())
+    private var storage: UnsafeMutablePointer<Storage> { state.pointer }
 
     /// A memo for the conditions of `policies`.
     ///
@@ -147,13 +146,6 @@ final class ConditionMemo {
         self.shared = shared.keys.sorted().map {
             (canonical($0), shared[$0]!.set, KeyReader(shared[$0]!.inputs))
         }
-        storage = .allocate(capacity: 1)
-        storage.initialize(to: Storage())
-    }
-
-    deinit {
-        storage.deinitialize(count: 1)
-        storage.deallocate()
     }
 
     /// Forgets the keys of the last cluster's resources.

@@ -291,16 +291,8 @@ final class DeploymentMemo {
             }
         }
 
-        private let hot: UnsafeMutablePointer<Hot> = {
-            let hot = UnsafeMutablePointer<Hot>.allocate(capacity: 1)
-            hot.initialize(to: Hot())
-            return hot
-        }()
-
-        deinit {
-            hot.deinitialize(count: 1)
-            hot.deallocate()
-        }
+        private let hotState = MemoState(Hot())
+        private var hot: UnsafeMutablePointer<Hot> { hotState.pointer }
 
         /// Whether the memo gave up on this policy (evaluate in full).
         var disabled: Bool {
@@ -499,18 +491,10 @@ final class DeploymentMemo {
         var prefix: [UInt8]
     }
 
-    /// The storage, reached through a pointer: a memo is used by one thread at a time and never re-entered, so
-    /// reading it needs no run-time exclusivity checks (several per parameter, about 80 instructions each).
-    private let storage: UnsafeMutablePointer<Storage> = {
-        let storage = UnsafeMutablePointer<Storage>.allocate(capacity: 1)
-        storage.initialize(to: Storage())
-        return storage
-    }()
+    /// The storage (see ``MemoState``).
+    private let state = MemoState(Storage())
+    private var storage: UnsafeMutablePointer<Storage> { state.pointer }
 
-    deinit {
-        storage.deinitialize(count: 1)
-        storage.deallocate()
-    }
     /// Memo hits, misses and full evaluations, for tests and benchmarks.
     var hits: Int { storage.pointee.hits }
     var misses: Int { storage.pointee.misses }

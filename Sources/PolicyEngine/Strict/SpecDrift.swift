@@ -436,9 +436,10 @@ final class DriftMemo {
     let plan: DriftPlan
     /// The members the key reads (nil: the plan gives no key).
     private let names: DriftPlan.MemoKeyNames?
-    /// Everything that changes, behind a pointer the memo owns: read and written in place, without the exclusivity
-    /// checks (or the take-out-and-put-back copies) a class's stored `var`s cost on every access.
-    private let state: UnsafeMutablePointer<State>
+    /// Everything that changes (see ``MemoState``): read and written in place, without the exclusivity checks (or
+    /// the take-out-and-put-back copies) a class's stored `var`s cost on every access.
+    private let owned: MemoState<State>
+    private var state: UnsafeMutablePointer<State> { owned.pointer }
 
     /// The memo's changing part.
     private struct State {
@@ -463,15 +464,12 @@ final class DriftMemo {
         self.plan = plan
         let names = plan.memoKeyNames()
         self.names = names
-        state = .allocate(capacity: 1)
-        state.initialize(to: State(scratch: names.map { DriftPlan.MemoKeyScratch(names: $0) }))
+        owned = MemoState(State(scratch: names.map { DriftPlan.MemoKeyScratch(names: $0) }))
     }
 
     deinit {
         state.pointee.scratch?.key.deallocate()
         state.pointee.scratch?.previous.deallocate()
-        state.deinitialize(count: 1)
-        state.deallocate()
     }
 
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
