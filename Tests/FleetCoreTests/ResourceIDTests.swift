@@ -385,6 +385,51 @@ struct ResourceIDTests {
         #expect(clusters.keys.contains { $0.description == aksID })
     }
 
+    @Test("keys compare, order and nest like their lowercased texts, for a difference at every offset and length")
+    func keyComparisonsMatchLowercasedTexts() {
+        // Every length from 0 to 40 (word loop, overlapping last word, byte loop), a difference or a case change at
+        // every offset, against the plain comparison of the lowercased texts.
+        let alphabet = Array("abcXYZ/-_.09é".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...40 {
+            for _ in 0..<10 {
+                let base = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+                var variants: [[UInt8]] = [base]
+                for offset in 0..<length {
+                    var changed = base
+                    changed[offset] = alphabet.randomElement(using: &generator)!
+                    variants.append(changed)
+                    var recased = base
+                    let byte = recased[offset]
+                    if (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) { recased[offset] = byte - 32 }
+                    if (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) { recased[offset] = byte + 32 }
+                    variants.append(recased)
+                    variants.append(Array(base.prefix(offset)) + [UInt8(ascii: "/")] + base.suffix(from: offset))
+                }
+                let lhs = String(decoding: base, as: UTF8.self)
+                /// ASCII letters lowercased, other bytes as they are.
+                func lowered(_ text: String) -> [UInt8] {
+                    text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }
+                }
+                let lowerLHS = lowered(lhs)
+                for variant in variants {
+                    let rhs = String(decoding: variant, as: UTF8.self)
+                    let lowerRHS = lowered(rhs)
+                    let a = ResourceIDKey(lhs)
+                    let b = ResourceIDKey(rhs)
+                    #expect((a == b) == (lowerLHS == lowerRHS), "\(lhs) == \(rhs)")
+                    #expect((a < b) == lowerLHS.lexicographicallyPrecedes(lowerRHS), "\(lhs) < \(rhs)")
+                    #expect((b < a) == lowerRHS.lexicographicallyPrecedes(lowerLHS), "\(rhs) < \(lhs)")
+                    let under =
+                        lowerRHS == lowerLHS
+                        || (lowerRHS.count > lowerLHS.count + 1 && lowerRHS.starts(with: lowerLHS)
+                            && lowerRHS[lowerLHS.count] == UInt8(ascii: "/"))
+                    #expect(b.isSameOrUnder(a) == under, "\(rhs) under \(lhs)")
+                }
+            }
+        }
+    }
+
     @Test("orders by the normalized id")
     func ordering() throws {
         let texts = [

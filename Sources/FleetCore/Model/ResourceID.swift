@@ -576,18 +576,37 @@ public struct ResourceIDKey: Hashable, Comparable, Sendable {
     }
 
     /// The lowercased byte at which two keys first differ, or nil when one is a prefix of the other.
+    ///
+    /// Eight bytes at a time, lowercased only when they differ as written: ids compared are mostly spelled
+    /// alike, so most words cost one comparison.
     @inline(__always) static func firstDifference(
         _ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int
     ) -> (UInt8, UInt8)? {
         var i = 0
         while i + 8 <= n {
-            let x = lower8(load8(a, i))
-            let y = lower8(load8(b, i))
-            if x != y {
-                let shift = UInt64((x ^ y).trailingZeroBitCount & ~7)
-                return (UInt8(truncatingIfNeeded: x >> shift), UInt8(truncatingIfNeeded: y >> shift))
+            let rawX = load8(a, i)
+            let rawY = load8(b, i)
+            if rawX != rawY {
+                let x = lower8(rawX)
+                let y = lower8(rawY)
+                if x != y {
+                    let shift = UInt64((x ^ y).trailingZeroBitCount & ~7)
+                    return (UInt8(truncatingIfNeeded: x >> shift), UInt8(truncatingIfNeeded: y >> shift))
+                }
             }
             i += 8
+        }
+        if i < n, n >= 8 {
+            // The last eight bytes, overlapping some already compared (equal ignoring case, so any difference
+            // found lies in the bytes not yet compared).
+            let rawX = load8(a, n - 8)
+            let rawY = load8(b, n - 8)
+            guard rawX != rawY else { return nil }
+            let x = lower8(rawX)
+            let y = lower8(rawY)
+            guard x != y else { return nil }
+            let shift = UInt64((x ^ y).trailingZeroBitCount & ~7)
+            return (UInt8(truncatingIfNeeded: x >> shift), UInt8(truncatingIfNeeded: y >> shift))
         }
         while i < n {
             let x = ResourceIDParser.asciiLowercased(a[i])

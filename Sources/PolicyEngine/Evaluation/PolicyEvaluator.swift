@@ -778,8 +778,10 @@ public enum PolicyEvaluator {
     ) {
         let clusterId = cluster.id.description
         let clusterType = memo.clusterType(cluster.kind)
-        lazy var location = cluster.location
-        lazy var childCandidates = children(of: cluster, memo: memo)
+        // Made here rather than lazily: a lazy local captures the cluster, and the capture copies it (a retain of
+        // every member) for every cluster. Almost every cluster has a policy that visits its children.
+        let childCandidates = children(of: cluster, memo: memo)
+        var location: String?
         memo.conditions.startCluster()
         let clusterCandidate = Candidate(
             id: clusterId, type: clusterType.type, resource: cluster.resource, isCluster: true,
@@ -808,7 +810,8 @@ public enum PolicyEvaluator {
             }
             // Selectors and location overrides see the evaluated resource: clusters have a
             // location, extension resources do not.
-            let candidateLocation = candidate.isCluster ? location : ""
+            if candidate.isCluster && location == nil { location = cluster.location }
+            let candidateLocation = candidate.isCluster ? location! : ""
             guard selected(policy.assignment, location: candidateLocation, type: candidate.type) else {
                 return
             }
