@@ -77,4 +77,29 @@ struct MemberNamesTests {
         #expect(found.count == 3)
         #expect(found.allSatisfy { $0 == nil })
     }
+
+    @Test("positions name the same members, read through value(at:) of any value of the document", arguments: [false, true])
+    func positionsMatchMembers(preferringExact: Bool) {
+        let match: JSONValue.MemberMatch = preferringExact ? .preferringExact : .ignoringCase
+        let lookup = JSONMemberNames(Self.names)
+        var found: [JSONValue?] = []
+        Self.record.members(lookup, matching: match, into: &found)
+        var positions = [Int](repeating: 7, count: Self.names.count + 1)
+        positions.withUnsafeMutableBufferPointer { Self.record.memberPositions(lookup, matching: match, into: $0) }
+        #expect(positions.last == 7, "only one position per name is written")
+        let nested = Self.record.member(ignoringCase: "configurationSettings")!
+        for (k, name) in Self.names.enumerated() {
+            #expect((positions[k] >= 0) == (found[k] != nil), "name \(name)")
+            #expect(Self.text(Self.record.value(at: positions[k])) == Self.text(found[k]), "name \(name)")
+            // A position read through another value of the same document names the same member.
+            #expect(Self.text(nested.value(at: positions[k])) == Self.text(found[k]), "name \(name)")
+        }
+        let array = conditionRecord(#"[{"location": "x"}]"#)
+        var none = [Int](repeating: 7, count: 2)
+        none.withUnsafeMutableBufferPointer {
+            array.memberPositions(JSONMemberNames(["location", "name"]), matching: match, into: $0)
+        }
+        #expect(none == [-1, -1])
+        #expect(array.value(at: -1) == nil)
+    }
 }

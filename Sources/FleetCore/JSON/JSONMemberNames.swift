@@ -74,8 +74,32 @@ extension JSONValue {
         } else if found.count < count {
             found.append(contentsOf: repeatElement(nil, count: count - found.count))
         }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { positions in
+            memberPositions(names, matching: match, into: positions)
+            found.withUnsafeMutableBufferPointer { out in
+                for k in 0..<count { out[k] = value(at: positions[k]) }
+            }
+        }
+    }
+
+    /// The value at `position`, as ``memberPositions(_:matching:into:)`` of this value (or of another value of
+    /// the same document) gives it; nil for -1 (no such member).
+    @inline(__always) public func value(at position: Int) -> JSONValue? {
+        position >= 0 ? JSONValue(document: document, index: position) : nil
+    }
+
+    /// ``members(_:matching:into:)`` as positions: for each of `names`, where its member's value is (for
+    /// ``value(at:)``), or -1 when there is none.
+    ///
+    /// `positions` must have room for one entry per name. Nothing is retained or allocated: readers that only look
+    /// at a few of the values (or at their text) make no value for the others.
+    public func memberPositions(
+        _ names: JSONMemberNames, matching match: MemberMatch, into positions: UnsafeMutableBufferPointer<Int>
+    ) {
+        let count = names.count
+        precondition(positions.count >= count, "memberPositions: room for \(count) positions needed")
         guard tag == Tape.object else {
-            for k in 0..<count where found[k] != nil { found[k] = nil }
+            for k in 0..<count { positions[k] = -1 }
             return
         }
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { slots in
@@ -156,16 +180,12 @@ extension JSONValue {
                     i = (wt == Tape.object || wt == Tape.array) ? Tape.payload(w) : valueIndex + 1
                 }
             }
-            found.withUnsafeMutableBufferPointer { out in
-                for k in 0..<count {
-                    let exact = slots[k]
-                    let folded = slots[count + k]
-                    let chosen: Int
-                    switch match {
-                    case .preferringExact: chosen = exact >= 0 ? exact : folded
-                    case .ignoringCase: chosen = max(exact, folded)  // the later of the two: the last match wins
-                    }
-                    out[k] = chosen >= 0 ? JSONValue(document: document, index: chosen) : nil
+            for k in 0..<count {
+                let exact = slots[k]
+                let folded = slots[count + k]
+                switch match {
+                case .preferringExact: positions[k] = exact >= 0 ? exact : folded
+                case .ignoringCase: positions[k] = max(exact, folded)  // the later of the two: the last match wins
                 }
             }
         }

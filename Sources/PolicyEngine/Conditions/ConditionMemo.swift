@@ -99,9 +99,6 @@ final class ConditionMemo {
 
     /// What a memo changes as it works, kept behind ``storage``.
     private struct Storage {
-        /// Members found by the last key made (reused storage).
-        var foundTop: [JSONValue?] = []
-        var foundProperties: [JSONValue?] = []
         /// The shared keys made this cluster, by resource (the record keeps its document alive) and type: where
         /// their bytes are in ``keyBytes``, and their digests.
         var keys: [(record: JSONValue, type: String, bytes: Range<Int>, digest: UInt64)] = []
@@ -146,6 +143,10 @@ final class ConditionMemo {
         self.shared = shared.keys.sorted().map {
             (canonical($0), shared[$0]!.set, KeyReader(shared[$0]!.inputs))
         }
+    }
+
+    deinit {
+        storage.pointee.builder.deallocate()
     }
 
     /// Forgets the keys of the last cluster's resources.
@@ -210,7 +211,7 @@ final class ConditionMemo {
                     body(UnsafeRawBufferPointer(rebasing: $0[sharedBytes]))
                 }
             }
-            return memo.pointee.builder.bytes.withUnsafeBytes(body)
+            return body(memo.pointee.builder.bytes)
         }
         let evaluator = ConditionEvaluator(collectsReasons: true, fieldFunctionReadsContext: fieldFunctionReadsContext)
         if let index = withKey({ prepared.entries.index(of: $0, digest: digest) }) {
@@ -245,24 +246,24 @@ final class ConditionMemo {
         key.reset()
         key.append(tag: shared ? 1 : 0)
         key.append(text: resourceType)
-        // `members(_:matching:into:)` replaces what the arrays held; they are only emptied when it is not called.
-        let memo = storage
-        if reader.top.count > 0 {
-            resource.members(reader.top, matching: .ignoringCase, into: &memo.pointee.foundTop)
-        } else if !memo.pointee.foundTop.isEmpty {
-            memo.pointee.foundTop.removeAll(keepingCapacity: true)
-        }
-        if reader.readsProperties, let properties = memo.pointee.foundTop[0], !properties.isNull {
-            properties.members(reader.underProperties, matching: .ignoringCase, into: &memo.pointee.foundProperties)
-        } else if !memo.pointee.foundProperties.isEmpty {
-            memo.pointee.foundProperties.removeAll(keepingCapacity: true)
-        }
-        for (underProperties, position) in reader.positions {
-            if underProperties {
-                let inRange = position < memo.pointee.foundProperties.count
-                key.append(inRange ? memo.pointee.foundProperties[position] : nil)
-            } else {
-                key.append(memo.pointee.foundTop[position])
+        // Positions, not values: nothing is retained for the members read (``JSONValue/memberPositions``).
+        let topCount = reader.top.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: topCount + reader.underProperties.count + 1) {
+            positions in
+            let top = UnsafeMutableBufferPointer(rebasing: positions[0..<topCount])
+            let nested = UnsafeMutableBufferPointer(rebasing: positions[topCount...])
+            if topCount > 0 { resource.memberPositions(reader.top, matching: .ignoringCase, into: top) }
+            var readProperties = false
+            if reader.readsProperties, let properties = resource.value(at: top[0]), !properties.isNull {
+                properties.memberPositions(reader.underProperties, matching: .ignoringCase, into: nested)
+                readProperties = true
+            }
+            for (underProperties, position) in reader.positions {
+                if underProperties {
+                    key.append(readProperties ? resource.value(at: nested[position]) : nil)
+                } else {
+                    key.append(resource.value(at: top[position]))
+                }
             }
         }
     }

@@ -9,66 +9,85 @@ import FleetCore
 /// Builds a key from the values a computation reads, each framed so that no two sequences of values give the
 /// same bytes.
 ///
-/// A builder is meant to be reused: ``reset()`` keeps its buffer, and ``ByteKeyTable`` looks its bytes up in
-/// place, so a key that is found allocates nothing; only a key that is inserted is copied.
+/// The bytes are written in place into one buffer reused from key to key (no per-byte checks of an array's
+/// append), and ``ByteKeyTable`` looks them up where they are, so a key that is found allocates nothing; only a
+/// key that is inserted is copied. The owner frees the buffer with ``deallocate()`` (its last use).
 struct ByteKeyBuilder {
-    /// The key so far.
-    private(set) var bytes: [UInt8] = []
+    /// The buffer.
+    private(set) var start: UnsafeMutableRawPointer
+    /// Its size.
+    private(set) var capacity: Int
+    /// The bytes written.
+    private(set) var count = 0
 
-    init() {}
+    init() {
+        capacity = 2048
+        start = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    /// The key so far.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
 
     /// Empties the key, keeping the buffer.
-    mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+    mutating func reset() { count = 0 }
+
+    /// Frees the buffer (the owner's last use).
+    func deallocate() { start.deallocate() }
+
+    /// Whether this key's bytes equal `other`'s.
+    func equals(_ other: ByteKeyBuilder) -> Bool {
+        count == other.count && memcmp(start, other.start, count) == 0
     }
 
-    /// Appends a small number (a kind, a type index, a marker).
-    mutating func append(tag: Int) {
-        bytes.append(UInt8(truncatingIfNeeded: tag))
-        bytes.append(UInt8(truncatingIfNeeded: tag >> 8))
+    /// Room for `extra` more bytes.
+    @inline(__always) private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(count + extra) }
     }
 
-    /// Appends a text (a resource type, say).
+    private mutating func grow(_ needed: Int) {
+        let larger = max(needed, 2 * capacity)
+        let moved = UnsafeMutableRawPointer.allocate(byteCount: larger, alignment: 8)
+        moved.copyMemory(from: start, byteCount: count)
+        start.deallocate()
+        start = moved
+        capacity = larger
+    }
+
+    /// Appends a marker byte.
+    mutating func append(tag: UInt8) {
+        reserve(1)
+        start.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    /// Appends a text (a resource type, say): its length, then its bytes.
     mutating func append(text: String) {
-        append(tag: text.utf8.count)
-        // The contiguous bytes in one copy (appending a `String.UTF8View` goes element by element).
         var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { appendCounted(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Appends a value read from the input: its JSON text exactly as written (nil: absent), copied straight
-    /// from the input (``JSONValue/rawTextBytes``).
+    /// Appends a value read from the input: its length (0: absent; JSON text is never empty), then its JSON text
+    /// exactly as written, which decides the value.
     mutating func append(_ value: JSONValue?) {
         guard let value else {
-            bytes.append(0)
+            reserve(4)
+            start.storeBytes(of: 0, toByteOffset: count, as: UInt32.self)
+            count += 4
             return
         }
-        withExtendedLifetime(value.document) {
-            let text = value.rawTextBytes
-            appendFramed(value.kind, text.count)
-            bytes.append(contentsOf: text)
-        }
+        withExtendedLifetime(value) { appendCounted(UnsafeRawBufferPointer(value.rawTextBytes)) }
     }
 
-    /// A marker for a present value of `kind`, then its length.
-    private mutating func appendFramed(_ kind: JSONKind, _ count: Int) {
-        let marker: UInt8
-        switch kind {
-        case .object: marker = 1
-        case .array: marker = 2
-        case .string: marker = 3
-        case .number: marker = 4
-        default: marker = 5
-        }
-        bytes.append(marker)
-        bytes.append(UInt8(truncatingIfNeeded: count))
-        bytes.append(UInt8(truncatingIfNeeded: count >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: count >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: count >> 24))
+    /// The length of `text` (four bytes), then its bytes.
+    @inline(__always) private mutating func appendCounted(_ text: UnsafeRawBufferPointer) {
+        reserve(4 + text.count)
+        start.storeBytes(of: UInt32(truncatingIfNeeded: text.count), toByteOffset: count, as: UInt32.self)
+        if let base = text.baseAddress { (start + count + 4).copyMemory(from: base, byteCount: text.count) }
+        count += 4 + text.count
     }
 
     /// The hash of the key so far (``digest(_:)``).
-    var digest: UInt64 { bytes.withUnsafeBytes(Self.digest) }
+    var digest: UInt64 { Self.digest(bytes) }
 
     /// A fast, non-cryptographic hash of a key (keys with equal digests are still compared byte for byte): four
     /// independent lanes of 8 bytes per step, so that long keys (the JSON text of a Flux spec) hash at about

@@ -86,29 +86,30 @@ public enum RuntimeHealth {
     ) -> RuntimeAssessment {
         let properties = SpecDrift.member("properties", of: configuration)
         let status = properties.flatMap { $0.isObject ? $0 : nil } ?? configuration
-        // One pass over the status for the four members read; the same storage then serves every object and
-        // condition below (each level's values are copied out before the next lookup).
-        var found: [JSONValue?] = []
-        status.members(Names.status, matching: .preferringExact, into: &found)
-        let statuses = found[3]
-        let complianceState = found[0]?.string
-        let updatedAt = found[1]?.string
-        var stale = true
-        if let updatedAt, let current, let updated = timestamp(updatedAt) {
-            let age = (current.ticks - updated.ticks) / ExpressionDateTime.ticksPerSecond
-            stale = age > Int64(staleAfterSeconds)
-        }
-        let suspend = found[2].map(flag) ?? false
-        let suspended = suspend || found[0]?.stringEqualsIgnoringCase("Suspended") == true
-        var failing: [FailingObject] = []
-        if let statuses {
-            for object in statuses.elements {
-                if let failure = failure(of: object, scratch: &found) { failing.append(failure) }
+        // One pass over the status for the four members read, as positions (nothing retained); the same storage
+        // then serves every object and condition below (each level's values are read before the next lookup).
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: Names.status.count) { found in
+            status.memberPositions(Names.status, matching: .preferringExact, into: found)
+            let statuses = status.value(at: found[3])
+            let complianceState = status.value(at: found[0])
+            let updatedAt = status.value(at: found[1])?.string
+            var stale = true
+            if let updatedAt, let current, let updated = timestamp(updatedAt) {
+                let age = (current.ticks - updated.ticks) / ExpressionDateTime.ticksPerSecond
+                stale = age > Int64(staleAfterSeconds)
             }
+            let suspend = status.value(at: found[2]).map(flag) ?? false
+            let suspended = suspend || complianceState?.stringEqualsIgnoringCase("Suspended") == true
+            var failing: [FailingObject] = []
+            if let statuses {
+                for object in statuses.elements {
+                    if let failure = failure(of: object, scratch: found) { failing.append(failure) }
+                }
+            }
+            return RuntimeAssessment(
+                complianceState: complianceState?.string, stale: stale, statusUpdatedAt: updatedAt,
+                suspended: suspended, failing: failing)
         }
-        return RuntimeAssessment(
-            complianceState: complianceState, stale: stale, statusUpdatedAt: updatedAt, suspended: suspended,
-            failing: failing)
     }
 
     /// The member names ``assess(configuration:now:staleAfterSeconds:)`` reads, each set found in one pass per
@@ -117,26 +118,20 @@ public enum RuntimeHealth {
         /// Of the status (`properties`): read for every configuration.
         static let status = JSONMemberNames(["complianceState", "statusUpdatedAt", "suspend", "statuses"])
         /// Of an object in `statuses[]`: what decides whether it is healthy.
-        static let object = JSONMemberNames(["complianceState", "statusConditions", unmatched, unmatched])
+        static let object = JSONMemberNames(["complianceState", "statusConditions"])
         /// Of a condition: whether it is the `Ready` one, and its status.
-        static let condition = JSONMemberNames(["type", "status", unmatched, unmatched])
-        /// Pads every set to the size of ``status``, so that one storage serves them all unchanged.
-        ///
-        /// `members(_:matching:into:)` resizes its storage when the count changes (a removal or an append each
-        /// time). A name holding a quote is never tried against an unescaped key, so padding costs no comparison;
-        /// what it finds is not read.
-        private static let unmatched = "\""
+        static let condition = JSONMemberNames(["type", "status"])
     }
 
-    /// The object as a failure, or nil when it is healthy; `scratch` is storage for the members found.
-    private static func failure(of object: JSONValue, scratch found: inout [JSONValue?]) -> FailingObject? {
+    /// The object as a failure, or nil when it is healthy; `found` is room for the positions of the members read.
+    private static func failure(of object: JSONValue, scratch found: UnsafeMutableBufferPointer<Int>) -> FailingObject? {
         guard object.isObject else { return nil }
         // Most objects are healthy: decide without decoding strings or collecting the conditions.
-        object.members(Names.object, matching: .preferringExact, into: &found)
-        let conditions = found[1]
+        object.memberPositions(Names.object, matching: .preferringExact, into: found)
+        let conditions = object.value(at: found[1])
         // "Compliant" (the usual value) rules out both non-compliant spellings in one comparison.
         let nonCompliant =
-            found[0].map {
+            object.value(at: found[0]).map {
                 !$0.stringEqualsIgnoringCase("Compliant")
                     && ($0.stringEqualsIgnoringCase("Non-Compliant") || $0.stringEqualsIgnoringCase("Noncompliant"))
             } ?? false
@@ -145,10 +140,10 @@ public enum RuntimeHealth {
         var readyFalse = false
         if let conditions {
             for condition in conditions.elements {
-                condition.members(Names.condition, matching: .preferringExact, into: &found)
-                if found[0]?.stringEqualsIgnoringCase("Ready") == true {
+                condition.memberPositions(Names.condition, matching: .preferringExact, into: found)
+                if condition.value(at: found[0])?.stringEqualsIgnoringCase("Ready") == true {
                     ready = condition
-                    readyFalse = found[1].map(isFalseStatus) ?? false
+                    readyFalse = condition.value(at: found[1]).map(isFalseStatus) ?? false
                     break
                 }
             }

@@ -155,100 +155,24 @@ public struct DriftPlan: Sendable {
         /// Per top-level member that is a desired object: the members the body sets in it.
         let inner: [JSONMemberNames?]
 
+        /// The most names of any ``inner`` set (room for their positions).
+        let innerCapacity: Int
+
         init(top: JSONMemberNames, inner: [JSONMemberNames?]) {
             self.top = top
             self.inner = inner
+            self.innerCapacity = inner.map { $0?.count ?? 0 }.max() ?? 0
         }
     }
 
-    /// Storage ``memoKey(observed:names:scratch:)`` reuses from key to key: the members found and the key.
+    /// Storage ``memoKey(observed:names:scratch:)`` reuses from key to key: the key, and the one before it.
     ///
     /// Owned by one ``DriftMemo`` (one thread), which frees ``key`` when it goes; never copied.
     struct MemoKeyScratch {
-        /// The top-level members found.
-        var children: [JSONValue?] = []
-        /// Per top-level member, the members found in it (one array each: its size never changes).
-        var grandchildren: [[JSONValue?]]
         /// The key.
-        var key = MemoKeyBytes()
+        var key = ByteKeyBuilder()
         /// The key made before it (the two buffers swap after each key).
-        var previous = MemoKeyBytes()
-
-        init(names: MemoKeyNames) {
-            grandchildren = Array(repeating: [], count: names.inner.count)
-        }
-    }
-
-    /// The bytes of a memo key, written in place into one buffer reused from key to key (no per-byte checks of an
-    /// array's append); freed by its owner with ``deallocate()``.
-    struct MemoKeyBytes {
-        /// The buffer.
-        private(set) var start: UnsafeMutableRawPointer
-        /// Its size.
-        private(set) var capacity: Int
-        /// The bytes written.
-        private(set) var count = 0
-
-        init() {
-            capacity = 2048
-            start = .allocate(byteCount: capacity, alignment: 8)
-        }
-
-        /// The key so far.
-        var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
-
-        /// Empties the key, keeping the buffer.
-        mutating func reset() { count = 0 }
-
-        /// Frees the buffer (the owner's last use).
-        func deallocate() { start.deallocate() }
-
-        /// Whether this key's bytes equal `other`'s.
-        func equals(_ other: MemoKeyBytes) -> Bool {
-            count == other.count && memcmp(start, other.start, count) == 0
-        }
-
-        /// Room for `extra` more bytes.
-        @inline(__always) private mutating func reserve(_ extra: Int) {
-            if count + extra > capacity { grow(count + extra) }
-        }
-
-        private mutating func grow(_ needed: Int) {
-            let larger = max(needed, 2 * capacity)
-            let moved = UnsafeMutableRawPointer.allocate(byteCount: larger, alignment: 8)
-            moved.copyMemory(from: start, byteCount: count)
-            start.deallocate()
-            start = moved
-            capacity = larger
-        }
-
-        /// Appends a marker byte.
-        mutating func append(tag: UInt8) {
-            reserve(1)
-            start.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-            count += 1
-        }
-
-        /// Appends a value read from the input: its length (0: absent; JSON text is never empty), then its JSON text
-        /// exactly as written, which decides the value.
-        mutating func append(_ value: JSONValue?) {
-            guard let value else {
-                reserve(4)
-                start.storeBytes(of: 0, toByteOffset: count, as: UInt32.self)
-                count += 4
-                return
-            }
-            withExtendedLifetime(value) {
-                let text = value.rawTextBytes
-                reserve(4 + text.count)
-                start.storeBytes(of: UInt32(truncatingIfNeeded: text.count), toByteOffset: count, as: UInt32.self)
-                if let base = text.baseAddress { (start + count + 4).copyMemory(from: base, byteCount: text.count) }
-                count += 4 + text.count
-            }
-        }
-
-        /// A hash of the key for ``ByteKeyTable`` (``ByteKeyBuilder/digest(_:)``: four lanes of 8 bytes per step).
-        var digest: UInt64 { ByteKeyBuilder.digest(bytes) }
+        var previous = ByteKeyBuilder()
     }
 
     /// The names ``memoKey(observed:names:scratch:)`` looks up; nil when the body is not an object.
@@ -273,19 +197,25 @@ public struct DriftPlan: Sendable {
     func memoKey(observed: JSONValue, names: MemoKeyNames, scratch: inout MemoKeyScratch) -> Bool {
         guard observed.isObject else { return false }
         scratch.key.reset()
-        observed.members(names.top, matching: .preferringExact, into: &scratch.children)
-        // The kind is read from `type`: its text decides it (cheaper than working the kind out).
-        scratch.key.append(scratch.children[names.top.count - 1])
-        for position in 0..<names.inner.count {
-            let child = scratch.children[position]
-            if let inner = names.inner[position], let child, child.isObject {
-                // Only the members the body sets are read (not the status members around them).
-                scratch.key.append(tag: 4)
-                child.members(inner, matching: .preferringExact, into: &scratch.grandchildren[position])
-                for k in 0..<inner.count { scratch.key.append(scratch.grandchildren[position][k]) }
-            } else {
-                scratch.key.append(tag: 5)
-                scratch.key.append(child)
+        // Positions, not values: nothing is retained for the members read (``JSONValue/memberPositions``).
+        let topCount = names.top.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: topCount + names.innerCapacity) { positions in
+            let children = UnsafeMutableBufferPointer(rebasing: positions[0..<topCount])
+            let grandchildren = UnsafeMutableBufferPointer(rebasing: positions[topCount...])
+            observed.memberPositions(names.top, matching: .preferringExact, into: children)
+            // The kind is read from `type`: its text decides it (cheaper than working the kind out).
+            scratch.key.append(observed.value(at: children[topCount - 1]))
+            for position in 0..<names.inner.count {
+                let child = observed.value(at: children[position])
+                if let inner = names.inner[position], let child, child.isObject {
+                    // Only the members the body sets are read (not the status members around them).
+                    scratch.key.append(tag: 4)
+                    child.memberPositions(inner, matching: .preferringExact, into: grandchildren)
+                    for k in 0..<inner.count { scratch.key.append(observed.value(at: grandchildren[k])) }
+                } else {
+                    scratch.key.append(tag: 5)
+                    scratch.key.append(child)
+                }
             }
         }
         return true
@@ -464,7 +394,7 @@ final class DriftMemo {
         self.plan = plan
         let names = plan.memoKeyNames()
         self.names = names
-        owned = MemoState(State(scratch: names.map { DriftPlan.MemoKeyScratch(names: $0) }))
+        owned = MemoState(State(scratch: names.map { _ in DriftPlan.MemoKeyScratch() }))
     }
 
     deinit {
