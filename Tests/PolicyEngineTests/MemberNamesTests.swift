@@ -78,7 +78,9 @@ struct MemberNamesTests {
         #expect(found.allSatisfy { $0 == nil })
     }
 
-    @Test("positions name the same members, read through value(at:) of any value of the document", arguments: [false, true])
+    @Test(
+        "positions name the same members, read through value(at:) of any value of the document",
+        arguments: [false, true])
     func positionsMatchMembers(preferringExact: Bool) {
         let match: JSONValue.MemberMatch = preferringExact ? .preferringExact : .ignoringCase
         let lookup = JSONMemberNames(Self.names)

@@ -124,7 +124,8 @@ public enum RuntimeHealth {
     }
 
     /// The object as a failure, or nil when it is healthy; `found` is room for the positions of the members read.
-    private static func failure(of object: JSONValue, scratch found: UnsafeMutableBufferPointer<Int>) -> FailingObject? {
+    private static func failure(of object: JSONValue, scratch found: UnsafeMutableBufferPointer<Int>) -> FailingObject?
+    {
         guard object.isObject else { return nil }
         // Most objects are healthy: decide without decoding strings or collecting the conditions.
         object.memberPositions(Names.object, matching: .preferringExact, into: found)
