@@ -167,6 +167,18 @@ final class ConditionMemo {
         _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
         context: PolicyExpressionContext, fieldFunctionReadsContext: Bool
     ) -> Entry? {
+        entry(
+            condition, slot: slot, resource: resource, resourceType: resourceType, typeKey: typeKey,
+            makeContext: { context }, fieldFunctionReadsContext: fieldFunctionReadsContext)
+    }
+
+    /// ``entry(_:slot:resource:resourceType:typeKey:context:fieldFunctionReadsContext:)`` with the context made
+    /// only when the condition is evaluated: a remembered result needs none (making one costs a reference count
+    /// of each of its members, made and dropped).
+    func entry(
+        _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
+        makeContext: () -> PolicyExpressionContext, fieldFunctionReadsContext: Bool
+    ) -> Entry? {
         let memo = storage
         let prepared: State
         if slot < memo.pointee.states.count, let known = memo.pointee.states[slot] {
@@ -220,7 +232,8 @@ final class ConditionMemo {
                 memo.pointee.hits += 1
                 return known
             }
-            let fresh = evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context)
+            let fresh = evaluator.evaluate(
+                condition, resource: resource, resourceType: resourceType, context: makeContext())
             guard fresh == known.result else {
                 prepared.disabled = true
                 prepared.entries.removeAll()
@@ -232,7 +245,7 @@ final class ConditionMemo {
         }
         memo.pointee.misses += 1
         let entry = Entry(
-            evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: context))
+            evaluator.evaluate(condition, resource: resource, resourceType: resourceType, context: makeContext()))
         if prepared.entries.count < 4096 { withKey { prepared.entries.insert($0, digest: digest, value: entry) } }
         return entry
     }

@@ -911,21 +911,25 @@ public enum PolicyEvaluator {
         copies: UnsafeMutablePointer<PolicyCopies>, children: [Candidate], options: ScanOptions, memo: ScanMemo,
         results: inout PartBuffer<PolicyResult>, strict: inout PartBuffer<StrictResult>
     ) -> Bool {
-        let context = PolicyExpressionContext(
-            parameters: copies.pointee.parameters, lowered: copies.pointee.lowered, now: memo.now,
-            resource: PolicyExpressionContext.Resource(json: candidate.resource, type: candidate.type, id: candidate.id)
-        )
+        // The expression context, made only where a condition or template is evaluated (not for remembered
+        // results).
+        func context() -> PolicyExpressionContext {
+            PolicyExpressionContext(
+                parameters: copies.pointee.parameters, lowered: copies.pointee.lowered, now: memo.now,
+                resource: PolicyExpressionContext.Resource(
+                    json: candidate.resource, type: candidate.type, id: candidate.id))
+        }
         // Decide without reasons (fast); collect them only where a result shows them. Memoised results come
         // with their reasons.
         let entry =
             options.memoizesConditions
             ? memo.conditions.entry(
                 policy.condition, slot: 2 * policy.index, resource: candidate.resource, resourceType: candidate.type,
-                typeKey: candidate.typeKey, context: context, fieldFunctionReadsContext: false) : nil
+                typeKey: candidate.typeKey, makeContext: context, fieldFunctionReadsContext: false) : nil
         let evaluation =
             entry?.result
             ?? ConditionEvaluator(collectsReasons: false).evaluate(
-                policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context)
+                policy.condition, resource: candidate.resource, resourceType: candidate.type, context: context())
         // Not applicable: the `if` decides.
         if policy.checksExistence && evaluation.error == nil && !evaluation.matched { return false }
         results.append(
@@ -970,17 +974,17 @@ public enum PolicyEvaluator {
     /// which would capture (and copy) the expression context for every resource.
     private static func leaves(
         _ entry: ConditionMemo.Entry?, _ condition: Condition, _ candidate: Candidate,
-        _ context: PolicyExpressionContext
+        _ context: () -> PolicyExpressionContext
     ) -> [PolicyReason] {
         entry?.reasons(candidate: nil)
             ?? reasons(
                 ConditionEvaluator().evaluate(
-                    condition, resource: candidate.resource, resourceType: candidate.type, context: context))
+                    condition, resource: candidate.resource, resourceType: candidate.type, context: context()))
     }
 
     static func existence(
         _ candidate: Candidate, cluster: Cluster, policy: AssignedPolicy, copies: UnsafeMutablePointer<PolicyCopies>,
-        context: PolicyExpressionContext,
+        context: () -> PolicyExpressionContext,
         children: [Candidate], options: ScanOptions, memo: ScanMemo, result: inout PolicyResult,
         strict: inout PartBuffer<StrictResult>
     ) {
@@ -989,7 +993,7 @@ public enum PolicyEvaluator {
         var relatedName = policy.constantRelatedName
         if relatedName == nil, let nameJSON = policy.relatedName {
             do {
-                relatedName = try evaluateTemplate(nameJSON, context: context)?.string
+                relatedName = try evaluateTemplate(nameJSON, context: context())?.string
             } catch {
                 result.state = .error
                 result.error = "details.name: \(error)"
@@ -1011,11 +1015,11 @@ public enum PolicyEvaluator {
                 options.memoizesConditions
                 ? memo.conditions.entry(
                     condition, slot: 2 * policy.index + 1, resource: resource.resource, resourceType: resource.type,
-                    typeKey: resource.typeKey, context: context, fieldFunctionReadsContext: true) : nil
+                    typeKey: resource.typeKey, makeContext: context, fieldFunctionReadsContext: true) : nil
             let evaluation =
                 entry?.result
                 ?? ConditionEvaluator(collectsReasons: false, fieldFunctionReadsContext: true).evaluate(
-                    condition, resource: resource.resource, resourceType: resource.type, context: context)
+                    condition, resource: resource.resource, resourceType: resource.type, context: context())
             if let error = evaluation.error {
                 result.state = .error
                 result.error = "existenceCondition on \(resource.id): \(error)"
@@ -1025,7 +1029,7 @@ public enum PolicyEvaluator {
                 entry?.reasons(candidate: candidate)
                     ?? reasons(
                         ConditionEvaluator(fieldFunctionReadsContext: true).evaluate(
-                            condition, resource: resource.resource, resourceType: resource.type, context: context),
+                            condition, resource: resource.resource, resourceType: resource.type, context: context()),
                         candidate: candidate)
             }
             // A scan shows the leaves of the best non-matching candidate; explain shows every candidate's.
