@@ -125,8 +125,56 @@ struct ConditionMemoTests {
         let pascal = conditionRecord(
             #"{"name": "e", "type": "\#(ConditionTypes.flux)", "Properties": {"Suspend": true, "#
                 + #""GitRepository": {"URL": "https://x"}}}"#)
+        // Values, not spellings, make the key: the same values as the first record's, so a hit.
         #expect(check(pascal) == true)
-        #expect(memo.misses == 4)
+        #expect(memo.misses == 3)
+    }
+
+    @Test("fields under properties are keyed by the value at their path: members beside it do not split the key")
+    func keyedByPath() throws {
+        let condition = try PolicyCondition.parse(
+            .object([
+                "anyOf": .array([
+                    .object(["field": .string(fluxAlias("gitRepository.url")), "like": .string("https://*")]),
+                    .object([
+                        "field": .string(fluxAlias("gitRepository.repositoryRef.branch")), "equals": .string("main"),
+                    ]),
+                ])
+            ]), source: PolicySource(file: "test.json"))
+        func record(_ gitRepository: String) -> JSONValue {
+            conditionRecord(
+                #"{"name": "n", "type": "\#(ConditionTypes.flux)", "properties": {"gitRepository": \#(gitRepository)}}"#
+            )
+        }
+        let memo = ConditionMemo()
+        let context = PolicyExpressionContext(parameters: [:], now: "2026-11-21T18:00:00Z", resource: nil)
+        func check(_ resource: JSONValue) -> Bool? {
+            let entry = memo.entry(
+                condition, slot: 0, resource: resource, resourceType: ConditionTypes.flux, context: context,
+                fieldFunctionReadsContext: false)
+            let full = ConditionEvaluator().evaluate(
+                condition, resource: resource, resourceType: ConditionTypes.flux, context: context)
+            #expect(entry?.result == full)
+            return entry?.result.matched
+        }
+        let base = #"{"url": "ssh://x", "repositoryRef": {"branch": "dev", "tag": "v1"}, "sshKnownHosts": "AAA"}"#
+        #expect(check(record(base)) == false)
+        // A per-cluster secret and another ref member beside the paths: the same key.
+        #expect(
+            check(
+                record(#"{"url": "ssh://x", "repositoryRef": {"branch": "dev", "tag": "v2"}, "sshKnownHosts": "BBB"}"#))
+                == false)
+        #expect(memo.hits == 1 && memo.misses == 1)
+        // A value on a path splits it; so does a path cut short (missing, null or not an object on the way).
+        #expect(check(record(#"{"url": "ssh://x", "repositoryRef": {"branch": "main"}}"#)) == true)
+        #expect(check(record(#"{"url": "ssh://x", "repositoryRef": null}"#)) == false)
+        #expect(check(record(#"{"url": "ssh://x", "repositoryRef": "main"}"#)) == false)
+        #expect(check(record(#"{"url": "ssh://x"}"#)) == false)
+        #expect(check(record(#"{"URL": "https://y", "RepositoryRef": {"Branch": "main"}}"#)) == true)
+        #expect(check(record("null")) == false)
+        // The member found last wins, as in the evaluator.
+        #expect(check(record(#"{"url": "https://z", "url": "ssh://x", "repositoryRef": {"branch": "x"}}"#)) == false)
+        #expect(memo.hits + memo.misses == 9)
     }
 
     @Test("conditions that read more than fields (expressions, counts, field()) are not memoised")

@@ -7,8 +7,9 @@ import FleetCore
 /// literal target, so that the result depends only on the resource's type and the fields it reads: no
 /// expressions, no `field()` or `current()`, no counts. The key is the resource type and the JSON text of every
 /// input the condition can read: the record's top-level members its fields start with, and for fields under
-/// `properties` the member of `properties` they start with (looked up as the evaluator looks them up). Status
-/// members, names and ids are not read by the baseline's conditions, so they do not split the key.
+/// `properties` the value at the field's path, as far as it goes through members (to the `[*]` of a collection
+/// field), looked up as the evaluator looks them up. Members beside the path (an `sshKnownHosts` next to the
+/// `gitRepository.url` read, status members, names, ids) do not split the key.
 ///
 /// The first reuse of every remembered result is checked against a full evaluation; a condition whose results
 /// ever differ is evaluated in full from then on. One memo per worker thread (not shared, no locks).
@@ -18,6 +19,9 @@ final class ConditionMemo {
         var underProperties: Bool
         /// The member name, lowercased (members are looked up ignoring case).
         var name: String
+        /// Under `properties`: the members the field goes on to below ``name``, lowercased, as far as they are
+        /// members (empty: the whole member is read).
+        var path: [String] = []
     }
 
     /// A remembered result, with its reasons converted for results once.
@@ -53,9 +57,9 @@ final class ConditionMemo {
         let top: JSONMemberNames
         /// The inputs under `properties`.
         let underProperties: JSONMemberNames
-        /// Per input, in order: whether it is under `properties`, and its position in ``top`` or
-        /// ``underProperties``.
-        let positions: [(underProperties: Bool, position: Int)]
+        /// Per input, in order: whether it is under `properties`, its position in ``top`` or ``underProperties``,
+        /// and the path below that member.
+        let positions: [(underProperties: Bool, position: Int, path: [String])]
 
         /// Whether ``top`` starts with `properties`.
         let readsProperties: Bool
@@ -64,13 +68,19 @@ final class ConditionMemo {
             readsProperties = inputs.contains(where: \.underProperties)
             var top = readsProperties ? ["properties"] : []
             var nested: [String] = []
-            var positions: [(Bool, Int)] = []
+            var positions: [(Bool, Int, [String])] = []
             for input in inputs {
                 if input.underProperties {
-                    positions.append((true, nested.count))
-                    nested.append(input.name)
+                    // Inputs on one member of `properties` (`gitRepository.url`, `gitRepository.timeoutInSeconds`)
+                    // find it once.
+                    if let known = nested.firstIndex(of: input.name) {
+                        positions.append((true, known, input.path))
+                    } else {
+                        positions.append((true, nested.count, input.path))
+                        nested.append(input.name)
+                    }
                 } else {
-                    positions.append((false, top.count))
+                    positions.append((false, top.count, []))
                     top.append(input.name)
                 }
             }
@@ -271,9 +281,23 @@ final class ConditionMemo {
                 properties.memberPositions(reader.underProperties, matching: .ignoringCase, into: nested)
                 readProperties = true
             }
-            for (underProperties, position) in reader.positions {
+            for (underProperties, position, path) in reader.positions {
                 if underProperties {
-                    key.append(readProperties ? resource.value(at: nested[position]) : nil)
+                    guard readProperties, var value = resource.value(at: nested[position]) else {
+                        key.append(nil)
+                        continue
+                    }
+                    // Down the path as ``FieldReference`` walks it: a member missing or null on the way leaves
+                    // the field missing.
+                    var reached = true
+                    for name in path {
+                        guard let next = value.member(ignoringCase: name), !next.isNull else {
+                            reached = false
+                            break
+                        }
+                        value = next
+                    }
+                    key.append(reached ? value : nil)
                 } else {
                     key.append(resource.value(at: top[position]))
                 }
@@ -300,7 +324,12 @@ final class ConditionMemo {
             case .none:
                 if reference.readsProperties {
                     guard case .member(let name) = reference.segments[1] else { return false }
-                    add(Input(underProperties: true, name: ASCII.lowercased(name)))
+                    var path: [String] = []
+                    for segment in reference.segments.dropFirst(2) {
+                        guard case .member(let below) = segment else { break }
+                        path.append(ASCII.lowercased(below))
+                    }
+                    add(Input(underProperties: true, name: ASCII.lowercased(name), path: path))
                     return true
                 }
                 guard case .member(let name)? = reference.segments.first else { return false }
