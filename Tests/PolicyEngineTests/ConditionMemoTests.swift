@@ -258,6 +258,45 @@ struct ConditionMemoTests {
         #expect(memo.compare(observed: nil) == SpecDrift.compare(desired: desired, observed: nil))
     }
 
+    @Test("drift: members the body does not set inside a desired object do not split what is remembered, at any depth")
+    func driftKeyNested() {
+        let desired = JSON.object([
+            "properties": .object([
+                "gitRepository": .object([
+                    "url": .string("https://x"),
+                    "repositoryRef": .object(["branch": .string("main")]),
+                    "sshKnownHosts": .null,
+                ])
+            ])
+        ])
+        let flux = "Microsoft.KubernetesConfiguration/fluxConfigurations"
+        func observed(_ gitRepository: String) -> JSONValue {
+            observedJSON(#"{"type": "\#(flux)", "properties": {"gitRepository": \#(gitRepository)}}"#)
+        }
+        let memo = DriftMemo(DriftPlan(desired: desired))
+        let cases: [(String, hit: Bool)] = [
+            (#"{"url": "https://x", "repositoryRef": {"branch": "main", "tag": "a"}, "sshKnownHosts": "K1"}"#, false),
+            // Members the body does not set (or sets to null) beside and below the ones it sets: a hit.
+            (#"{"url": "https://x", "repositoryRef": {"branch": "main", "tag": "b"}, "sshKnownHosts": "K2"}"#, true),
+            (#"{"url": "https://x", "repositoryRef": {"branch": "dev"}}"#, false),
+            (#"{"url": "ssh://x", "repositoryRef": {"branch": "main"}}"#, false),
+            // Absent and null are the same to the comparison; a non-object is reported whole.
+            (#"{"url": "https://x"}"#, false),
+            (#"{"url": "https://x", "repositoryRef": null}"#, true),
+            (#"{"url": "https://x", "repositoryRef": "main"}"#, false),
+            (#"{"url": "https://x", "repositoryRef": "dev"}"#, false),
+            ("null", false),
+            (#""https://x""#, false),
+        ]
+        for (text, hit) in cases {
+            let before = memo.hits
+            let resource = observed(text)
+            #expect(
+                memo.compare(observed: resource) == SpecDrift.compare(desired: desired, observed: resource), "\(text)")
+            #expect((memo.hits > before) == hit, "\(text)")
+        }
+    }
+
     @Test("a generated fleet scanned with memos and without, explain on: the same results, reasons and strict view")
     func explainScan() throws {
         let fleet = try generatedFleet(clusters: 250, seed: 29)

@@ -173,6 +173,8 @@ public struct DriftPlan: Sendable {
         var key = ByteKeyBuilder()
         /// The key made before it (the two buffers swap after each key).
         var previous = ByteKeyBuilder()
+        /// The fine key (``DriftPlan/fineMemoKey(observed:names:into:)``), made when the key is not known.
+        var fine = ByteKeyBuilder()
     }
 
     /// The names ``memoKey(observed:names:scratch:)`` looks up; nil when the body is not an object.
@@ -219,6 +221,85 @@ public struct DriftPlan: Sendable {
             }
         }
         return true
+    }
+
+    /// The observed members ``fineMemoKey(observed:names:into:)`` reads of one desired object (for the body
+    /// itself, then `type`), and how to key each.
+    final class FineKeyNames {
+        /// The members the desired object sets (the body: then `type`).
+        let names: JSONMemberNames
+        /// Per member the object sets: nil to key its JSON text, or the names to key it member by member (a
+        /// desired object: the comparison reads only the members it sets).
+        let children: [FineKeyNames?]
+        /// Per member the object sets: whether the comparison reads nothing there (a secret reference or a null).
+        let skipped: [Bool]
+
+        init(_ members: [Member], extra: [String] = []) {
+            names = JSONMemberNames(members.map(\.name) + extra)
+            children = members.map { member in
+                guard case .object(_, _, let inner) = member.node else { return nil }
+                return FineKeyNames(inner)
+            }
+            skipped = members.map { member in
+                if case .skip = member.node { return true }
+                return false
+            }
+        }
+    }
+
+    /// The names ``fineMemoKey(observed:names:into:)`` looks up; nil when the body is not an object.
+    func fineKeyNames() -> FineKeyNames? {
+        guard case .object(_, _, let members) = root else { return nil }
+        return FineKeyNames(members, extra: ["type"])
+    }
+
+    /// Writes into `key` exactly what ``compare(observed:)`` reads of `observed`: finer than
+    /// ``memoKey(observed:names:scratch:)``, and dearer to make.
+    ///
+    /// The text of `type`, then for each member the desired body sets: for a desired object (`properties`, its
+    /// `gitRepository`, …), whether the observed member is absent (or null), not an object (then its text) or an
+    /// object, and then its members the body sets, keyed alike; for anything else the observed member's JSON text.
+    /// Members the body does not set inside a desired object (an `sshKnownHosts` a cluster keeps of its own) are
+    /// not read. `names` are this plan's ``fineKeyNames()``.
+    ///
+    /// - Returns: false when `observed` is not an object.
+    func fineMemoKey(observed: JSONValue, names: FineKeyNames, into key: inout ByteKeyBuilder) -> Bool {
+        guard observed.isObject else { return false }
+        key.reset()
+        let count = names.names.count
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { positions in
+            observed.memberPositions(names.names, matching: .preferringExact, into: positions)
+            key.append(observed.value(at: positions[count - 1]))
+            for k in 0..<names.children.count where !names.skipped[k] {
+                Self.appendFineKey(names.children[k], observed.value(at: positions[k]), into: &key)
+            }
+        }
+        return true
+    }
+
+    /// Appends the fine key of one observed member (see ``fineMemoKey(observed:names:into:)``).
+    private static func appendFineKey(_ names: FineKeyNames?, _ value: JSONValue?, into key: inout ByteKeyBuilder) {
+        guard let names else {
+            key.append(value)
+            return
+        }
+        // The comparison treats a null as absent, and reports a non-object whole.
+        guard let value, !value.isNull else {
+            key.append(tag: 6)
+            return
+        }
+        guard value.isObject else {
+            key.append(tag: 5)
+            key.append(value)
+            return
+        }
+        key.append(tag: 4)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: names.names.count) { positions in
+            value.memberPositions(names.names, matching: .preferringExact, into: positions)
+            for k in 0..<names.children.count where !names.skipped[k] {
+                appendFineKey(names.children[k], value.value(at: positions[k]), into: &key)
+            }
+        }
     }
 
     private static func node(_ desired: JSON, key: String, path: [JSONPathComponent], schema: [String]) -> Node {
@@ -358,14 +439,18 @@ public struct DriftPlan: Sendable {
 /// A drift plan with the comparisons it made, keyed by what they read of the observed resource.
 ///
 /// Most clusters carry the same Flux spec, so the comparison is made once per distinct observed spec (status
-/// members, names and ids are not read, so they do not split the key). The first reuse of every remembered
-/// comparison is checked against a fresh one; if they ever differ, the memo stops remembering. One per worker
-/// thread (not shared, no locks).
+/// members, names and ids are not read, so they do not split the key). Two keys: the text of each member the body
+/// sets (cheap, and found again for most clusters), and when that is new, the fine key of exactly what the
+/// comparison reads, down to any depth (so that a member of its own a cluster keeps inside `gitRepository` costs a
+/// fine key, not a comparison). The first reuse of every remembered comparison is checked against a fresh one; if
+/// they ever differ, the memo stops remembering. One per worker thread (not shared, no locks).
 final class DriftMemo {
     /// The plan.
     let plan: DriftPlan
     /// The members the key reads (nil: the plan gives no key).
     private let names: DriftPlan.MemoKeyNames?
+    /// The members the fine key reads.
+    private let fineNames: DriftPlan.FineKeyNames?
     /// Everything that changes (see ``MemoState``): read and written in place, without the exclusivity checks (or
     /// the take-out-and-put-back copies) a class's stored `var`s cost on every access.
     private let owned: MemoState<State>
@@ -374,6 +459,8 @@ final class DriftMemo {
     /// The memo's changing part.
     private struct State {
         var known = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
+        /// Comparisons by fine key, consulted when the (text) key is not known.
+        var fine = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
         /// Members found and the key being made (reused from key to key).
         var scratch: DriftPlan.MemoKeyScratch?
         var disabled = false
@@ -394,12 +481,14 @@ final class DriftMemo {
         self.plan = plan
         let names = plan.memoKeyNames()
         self.names = names
+        self.fineNames = plan.fineKeyNames()
         owned = MemoState(State(scratch: names.map { _ in DriftPlan.MemoKeyScratch() }))
     }
 
     deinit {
         state.pointee.scratch?.key.deallocate()
         state.pointee.scratch?.previous.deallocate()
+        state.pointee.scratch?.fine.deallocate()
     }
 
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
@@ -430,6 +519,7 @@ final class DriftMemo {
             guard fresh == entry.entries else {
                 state.pointee.disabled = true
                 state.pointee.known.removeAll()
+                state.pointee.fine.removeAll()
                 state.pointee.previousEntry = nil
                 return fresh
             }
@@ -437,11 +527,41 @@ final class DriftMemo {
             state.pointee.hits += 1
             return fresh
         }
+        // The text key is new. A member the body does not set inside a desired object (an `sshKnownHosts` a
+        // cluster keeps of its own) changes it without changing the comparison: look the comparison up by what it
+        // reads alone before making it.
+        var fineDigest: UInt64?
+        if let fineNames, plan.fineMemoKey(observed: observed, names: fineNames, into: &state.pointee.scratch!.fine) {
+            let fine = state.pointee.scratch!.fine
+            let hash = fine.digest
+            fineDigest = hash
+            if let index = state.pointee.fine.index(of: fine.bytes, digest: hash) {
+                let entry = state.pointee.fine[index]
+                if entry.checked {
+                    state.pointee.hits += 1
+                    return entry.entries
+                }
+                let fresh = plan.compare(observed: observed)
+                guard fresh == entry.entries else {
+                    state.pointee.disabled = true
+                    state.pointee.known.removeAll()
+                    state.pointee.fine.removeAll()
+                    state.pointee.previousEntry = nil
+                    return fresh
+                }
+                state.pointee.fine[index] = (fresh, true)
+                state.pointee.hits += 1
+                return fresh
+            }
+        }
         state.pointee.misses += 1
         let entries = plan.compare(observed: observed)
         if state.pointee.known.count < 4096, let digest {
             state.pointee.known.insert(key.bytes, digest: digest, value: (entries, false))
             state.pointee.previousEntry = state.pointee.known.count - 1
+        }
+        if state.pointee.fine.count < 4096, let fineDigest {
+            state.pointee.fine.insert(state.pointee.scratch!.fine.bytes, digest: fineDigest, value: (entries, false))
         }
         return entries
     }
