@@ -95,8 +95,10 @@ final class ConditionMemo {
         let inputs: [Input]?
         /// How to read ``inputs`` (nil when the condition does not qualify).
         let reader: KeyReader?
-        var entries = ByteKeyTable<Entry>()
-        var disabled = false
+        // Unchecked: a memo belongs to one thread and is never re-entered, so the run-time exclusivity check each
+        // access would cost (about 80 instructions, several per look-up) guards nothing.
+        @exclusivity(unchecked) var entries = ByteKeyTable<Entry>()
+        @exclusivity(unchecked) var disabled = false
         /// Per shared key (its index in ``ConditionMemo/shared``): whether it reads everything this condition reads.
         let sharesKey: [Bool]
 
