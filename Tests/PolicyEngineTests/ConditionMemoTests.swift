@@ -91,6 +91,19 @@ struct ConditionMemoTests {
         }
     }
 
+    /// Whether `condition` matches the fluxConfiguration `resource`, as `memo` remembers it (nil: not memoised),
+    /// after checking that the memo's result is the full evaluation's.
+    static func memoised(_ condition: Condition, on resource: JSONValue, by memo: ConditionMemo) -> Bool? {
+        let context = PolicyExpressionContext(parameters: [:], now: "2026-11-21T18:00:00Z", resource: nil)
+        let entry = memo.entry(
+            condition, slot: 0, resource: resource, resourceType: ConditionTypes.flux, context: context,
+            fieldFunctionReadsContext: false)
+        let full = ConditionEvaluator().evaluate(
+            condition, resource: resource, resourceType: ConditionTypes.flux, context: context)
+        #expect(entry?.result == full)
+        return entry?.result.matched
+    }
+
     @Test("resources that differ only in what a condition does not read share a result; a value it reads splits it")
     func keyedByWhatIsRead() throws {
         let condition = try PolicyCondition.parse(
@@ -106,16 +119,7 @@ struct ConditionMemoTests {
                     + #""statusUpdatedAt": "\#(status)", "gitRepository": {"url": "\#(url)"}}}"#)
         }
         let memo = ConditionMemo()
-        let context = PolicyExpressionContext(parameters: [:], now: "2026-11-21T18:00:00Z", resource: nil)
-        func check(_ resource: JSONValue) -> Bool? {
-            let entry = memo.entry(
-                condition, slot: 0, resource: resource, resourceType: ConditionTypes.flux, context: context,
-                fieldFunctionReadsContext: false)
-            let full = ConditionEvaluator().evaluate(
-                condition, resource: resource, resourceType: ConditionTypes.flux, context: context)
-            #expect(entry?.result == full)
-            return entry?.result.matched
-        }
+        func check(_ resource: JSONValue) -> Bool? { Self.memoised(condition, on: resource, by: memo) }
         #expect(check(record(name: "a", suspend: "true", url: "https://x", status: "2026-01-01")) == true)
         #expect(check(record(name: "b", suspend: "true", url: "https://x", status: "2026-02-02")) == true)
         #expect(memo.hits == 1 && memo.misses == 1)
@@ -147,16 +151,7 @@ struct ConditionMemoTests {
             )
         }
         let memo = ConditionMemo()
-        let context = PolicyExpressionContext(parameters: [:], now: "2026-11-21T18:00:00Z", resource: nil)
-        func check(_ resource: JSONValue) -> Bool? {
-            let entry = memo.entry(
-                condition, slot: 0, resource: resource, resourceType: ConditionTypes.flux, context: context,
-                fieldFunctionReadsContext: false)
-            let full = ConditionEvaluator().evaluate(
-                condition, resource: resource, resourceType: ConditionTypes.flux, context: context)
-            #expect(entry?.result == full)
-            return entry?.result.matched
-        }
+        func check(_ resource: JSONValue) -> Bool? { Self.memoised(condition, on: resource, by: memo) }
         let base = #"{"url": "ssh://x", "repositoryRef": {"branch": "dev", "tag": "v1"}, "sshKnownHosts": "AAA"}"#
         #expect(check(record(base)) == false)
         // A per-cluster secret and another ref member beside the paths: the same key.

@@ -509,24 +509,7 @@ final class DriftMemo {
             found = state.pointee.known.index(of: key.bytes, digest: hash)
         }
         state.pointee.previousEntry = found
-        if let index = found {
-            let entry = state.pointee.known[index]
-            if entry.checked {
-                state.pointee.hits += 1
-                return entry.entries
-            }
-            let fresh = plan.compare(observed: observed)
-            guard fresh == entry.entries else {
-                state.pointee.disabled = true
-                state.pointee.known.removeAll()
-                state.pointee.fine.removeAll()
-                state.pointee.previousEntry = nil
-                return fresh
-            }
-            state.pointee.known[index] = (fresh, true)
-            state.pointee.hits += 1
-            return fresh
-        }
+        if let index = found { return reuse(index, fine: false, observed: observed) }
         // The text key is new. A member the body does not set inside a desired object (an `sshKnownHosts` a
         // cluster keeps of its own) changes it without changing the comparison: look the comparison up by what it
         // reads alone before making it.
@@ -536,22 +519,7 @@ final class DriftMemo {
             let hash = fine.digest
             fineDigest = hash
             if let index = state.pointee.fine.index(of: fine.bytes, digest: hash) {
-                let entry = state.pointee.fine[index]
-                if entry.checked {
-                    state.pointee.hits += 1
-                    return entry.entries
-                }
-                let fresh = plan.compare(observed: observed)
-                guard fresh == entry.entries else {
-                    state.pointee.disabled = true
-                    state.pointee.known.removeAll()
-                    state.pointee.fine.removeAll()
-                    state.pointee.previousEntry = nil
-                    return fresh
-                }
-                state.pointee.fine[index] = (fresh, true)
-                state.pointee.hits += 1
-                return fresh
+                return reuse(index, fine: true, observed: observed)
             }
         }
         state.pointee.misses += 1
@@ -564,5 +532,27 @@ final class DriftMemo {
             state.pointee.fine.insert(state.pointee.scratch!.fine.bytes, digest: fineDigest, value: (entries, false))
         }
         return entries
+    }
+
+    /// The comparison remembered as entry `index` of the text-key table (or of the fine-key table), for
+    /// `observed`: as remembered once confirmed; the first time, confirmed against a fresh comparison, and if the
+    /// two differ the memo stops remembering.
+    private func reuse(_ index: Int, fine: Bool, observed: JSONValue) -> [DriftEntry] {
+        let entry = fine ? state.pointee.fine[index] : state.pointee.known[index]
+        if entry.checked {
+            state.pointee.hits += 1
+            return entry.entries
+        }
+        let fresh = plan.compare(observed: observed)
+        guard fresh == entry.entries else {
+            state.pointee.disabled = true
+            state.pointee.known.removeAll()
+            state.pointee.fine.removeAll()
+            state.pointee.previousEntry = nil
+            return fresh
+        }
+        if fine { state.pointee.fine[index] = (fresh, true) } else { state.pointee.known[index] = (fresh, true) }
+        state.pointee.hits += 1
+        return fresh
     }
 }
