@@ -566,6 +566,13 @@ final class DeploymentMemo {
         filled = 2
         if place.plain.0 { plain.insert(0) }
         if place.plain.1 { plain.insert(1) }
+        /// Fills the next slot with `value`, and its text with `plainName` when the value is one (`""` otherwise).
+        func fill(_ value: JSON, plainName: String?) {
+            if plainName != nil { plain.insert(filled) }
+            texts.initializeElement(at: filled, to: plainName ?? "")
+            values.initializeElement(at: filled, to: value)
+            filled += 1
+        }
         if let compiled = state.dynamicValues {
             // The record, taken out of the context once (not copied with its type and id for every parameter).
             let record = policyParameters.resource?.json
@@ -593,13 +600,10 @@ final class DeploymentMemo {
                     }
                 }
                 if case .string(let text) = value, isPlainName(text, source) {
-                    plain.insert(filled)
-                    texts.initializeElement(at: filled, to: text)
+                    fill(value, plainName: text)
                 } else {
-                    texts.initializeElement(at: filled, to: "")
+                    fill(value, plainName: nil)
                 }
-                values.initializeElement(at: filled, to: value)
-                filled += 1
             }
         } else {
             let evaluated = try TemplateInputs.deploymentParameters(
@@ -608,13 +612,10 @@ final class DeploymentMemo {
             for name in state.dynamicNames {
                 let value = evaluated[name] ?? .null
                 if case .string(let text) = value, Self.isPlainName(text) {
-                    plain.insert(filled)
-                    texts.initializeElement(at: filled, to: text)
+                    fill(value, plainName: text)
                 } else {
-                    texts.initializeElement(at: filled, to: "")
+                    fill(value, plainName: nil)
                 }
-                values.initializeElement(at: filled, to: value)
-                filled += 1
             }
         }
         guard filled <= 100 else {
