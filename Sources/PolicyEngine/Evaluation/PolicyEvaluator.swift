@@ -778,8 +778,8 @@ public enum PolicyEvaluator {
     ) {
         let clusterId = cluster.id.description
         let clusterType = memo.clusterType(cluster.kind)
-        // Made here rather than lazily: a lazy local captures the cluster, and the capture copies it (a retain of
-        // every member) for every cluster. Almost every cluster has a policy that visits its children.
+        // Made eagerly (almost every cluster has a policy that visits its children): a lazy local is a boxed
+        // variable and a closure.
         let childCandidates = children(of: cluster, memo: memo)
         var location: String?
         memo.conditions.startCluster()
