@@ -14,6 +14,9 @@ enum Console {
         bytes.withUnsafeBufferPointer { emit($0, to: 1) }
     }
 
+    /// Writes bytes to standard output as they are (a piece of a document written out in pieces).
+    static func out(_ bytes: UnsafeBufferPointer<UInt8>) { emit(bytes, to: 1) }
+
     /// Writes `error: message` and a newline to standard error.
     static func error(_ message: String) { emit("error: \(message)\n", to: 2) }
 

@@ -246,7 +246,7 @@ struct ScanCommand: ParsableCommand {
         let rendered = ScanReport(scan: scan, run: run, fleet: inventory.fleet)
         switch output {
         case .table: Console.out(rendered.table())
-        case .json: Console.out(rendered.jsonBytes())
+        case .json: rendered.writeJSON { Console.out($0) }
         }
         // Every result counts here, not each resource's worst state: an Error under one assignment
         // must fail the run even if another assignment finds the resource Compliant.

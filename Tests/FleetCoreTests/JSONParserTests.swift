@@ -1229,3 +1229,46 @@ struct JSONBytesAndPathTests {
         #expect(JSONNumber.uint(UInt64.max).doubleValue == 18_446_744_073_709_551_615.0)
     }
 }
+
+@Suite("JSONWriter.flush: a document written out in pieces")
+struct JSONWriterFlushTests {
+    /// Writes a small nested document, calling `between` after every member of the outer object.
+    private func document(pretty: Bool, between: (inout JSONWriter) -> Void) -> JSONWriter {
+        var w = JSONWriter(pretty: pretty)
+        w.beginObject()
+        w.member("name", "aks-01")
+        between(&w)
+        w.key("items")
+        w.beginArray()
+        for k in 0..<3 {
+            w.beginObject()
+            w.member("k", k)
+            w.endObject()
+            between(&w)
+        }
+        w.endArray()
+        between(&w)
+        w.member("done", true)
+        w.endObject()
+        w.newlineAtEnd()
+        return w
+    }
+
+    @Test(
+        "the pieces joined are the document written whole, commas and indentation included",
+        arguments: [false, true])
+    func piecesJoin(pretty: Bool) {
+        var joined: [UInt8] = []
+        var pieces = 0
+        var last = document(pretty: pretty) { w in
+            w.flush { bytes in
+                joined.append(contentsOf: bytes)
+                pieces += 1
+            }
+            #expect(w.bytes.isEmpty)
+        }
+        last.flush { joined.append(contentsOf: $0) }
+        #expect(pieces == 5)
+        #expect(joined == document(pretty: pretty) { _ in }.bytes)
+    }
+}

@@ -72,6 +72,13 @@ public struct JSONWriter: Sendable {
     /// Ends the output with a line break (for documents written to a terminal or a file).
     public mutating func newlineAtEnd() { bytes.append(0x0A) }
 
+    /// Hands the bytes written so far to `body`, then forgets them and goes on where the document was: a large
+    /// document goes out in pieces instead of being held whole.
+    public mutating func flush(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try bytes.withUnsafeBufferPointer(body)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// A line break followed by 64 levels of indentation; deeper levels add the rest one by one.
     private static let indentation: [UInt8] = [0x0A] + Array(repeating: 0x20, count: 128)
 

@@ -31,8 +31,8 @@ public struct ScanReport: Sendable {
     public let scan: ScanResult
     /// What it ran on.
     public let run: ScanRun
-    /// Cluster names by lowercased id, for the table.
-    let names: [String: String]
+    /// Cluster names by id (compared ignoring case), for the table.
+    let names: [ResourceIDKey: String]
     /// Assignment display names by lowercased id, for the table.
     let assignmentNames: [String: String]
 
@@ -40,8 +40,9 @@ public struct ScanReport: Sendable {
     public init(scan: ScanResult, run: ScanRun, fleet: Fleet) {
         self.scan = scan
         self.run = run
-        var names: [String: String] = [:]
-        for cluster in fleet.clusters { names[ASCII.lowercased(cluster.id.description)] = cluster.name }
+        var names: [ResourceIDKey: String] = [:]
+        names.reserveCapacity(fleet.clusters.count)
+        for cluster in fleet.clusters { names[ResourceIDKey(cluster.id.description)] = cluster.name }
         self.names = names
         self.assignmentNames = Self.assignmentNames(scan.results)
     }
@@ -50,7 +51,17 @@ public struct ScanReport: Sendable {
 
     /// The JSON document (`formatVersion` 1), ending with a newline.
     public func jsonBytes(pretty: Bool = true) -> [UInt8] {
-        var w = JSONWriter(pretty: pretty, capacity: 4096 + scan.results.count * 600)
+        var document: [UInt8] = []
+        writeJSON(pretty: pretty, piece: .max) { document.append(contentsOf: $0) }
+        return document
+    }
+
+    /// Writes the JSON document of ``jsonBytes(pretty:)`` to `sink` in pieces of about `piece` bytes, so that a
+    /// large scan's document (600 MB at 100,000 clusters) is never held whole.
+    public func writeJSON(
+        pretty: Bool = true, piece: Int = 1 << 20, to sink: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        var w = JSONWriter(pretty: pretty, capacity: piece == .max ? 4096 + scan.results.count * 1024 : 2 * piece)
         let s = scan.summary
         w.beginObject()
         w.member("formatVersion", 1)
@@ -77,11 +88,19 @@ public struct ScanReport: Sendable {
         w.endObject()
         w.key("results")
         w.beginArray()
-        for result in scan.results { write(result, to: &w) }
+        let results = scan.results
+        for index in results.indices {
+            write(results[index], to: &w)
+            if w.bytes.count >= piece { w.flush(sink) }
+        }
         w.endArray()
         w.key("strict")
         w.beginArray()
-        for entry in scan.strict { write(entry, to: &w) }
+        let strict = scan.strict
+        for index in strict.indices {
+            write(strict[index], to: &w)
+            if w.bytes.count >= piece { w.flush(sink) }
+        }
         w.endArray()
         w.key("diagnostics")
         w.beginArray()
@@ -95,7 +114,7 @@ public struct ScanReport: Sendable {
         w.endArray()
         w.endObject()
         w.newlineAtEnd()
-        return w.bytes
+        w.flush(sink)
     }
 
     /// Writes a value from a resource or a policy, credentials masked.
@@ -190,14 +209,25 @@ public struct ScanReport: Sendable {
 
     // MARK: - Table
 
-    private func name(_ id: String) -> String { names[ASCII.lowercased(id)] ?? id }
+    private func name(_ id: String) -> String { names[ResourceIDKey(id)] ?? id }
 
     /// An assignment's name, with its scope when another assignment of the scan has the same name.
     private func assignmentName(_ id: String) -> String { assignmentNames[ASCII.lowercased(id)] ?? id }
 
     /// Display names of every assignment in the scan, by lowercased id.
     static func assignmentNames(_ results: [PolicyResult]) -> [String: String] {
-        assignmentNames(ids: results.map(\.assignmentId))
+        assignmentNames(ids: distinct(results.lazy.map(\.assignmentId)))
+    }
+
+    /// The distinct texts of `texts`, in first-seen order.
+    ///
+    /// A scan has a handful of assignments and policies over hundreds of thousands of results, and the results
+    /// of one thread share each string's storage: comparing with the few seen so far (identical storage compares
+    /// without reading the text) is cheaper than hashing every text.
+    static func distinct(_ texts: some Sequence<String>) -> [String] {
+        var seen: [String] = []
+        for text in texts where !seen.contains(text) { seen.append(text) }
+        return seen
     }
 
     /// Display names of assignments by lowercased id: the last id segment, with the scope added when
@@ -221,44 +251,77 @@ public struct ScanReport: Sendable {
         return names
     }
 
-    private static func lastSegment(_ id: String) -> String {
-        id.split(separator: "/").last.map(String.init) ?? id
-    }
+    /// The text after the last `/` that is followed by something (the id itself when there is none).
+    private static func lastSegment(_ id: String) -> String { PolicyEvaluator.lastSegment(id) }
 
     /// The terminal report: per assignment and policy, then every non-compliant resource with
     /// its reasons, then the strict view, then the summary line.
     public func table() -> String {
         var out = ""
         // Per assignment × reference: counts of distinct resources by state.
-        struct Key: Hashable {
+        // A handful of rows over every result: found by comparing the strings (identical storage compares without
+        // reading the text), the last row used first, as results come in runs of one cluster's policies.
+        struct Row {
             var assignment: String
-            var policy: String
+            var definition: String
+            var reference: String?
+            var effect: String
+            var counts: [Int]
+
+            /// Whether `result` is of the assignment, definition and reference this row was made for.
+            func holds(_ result: PolicyResult) -> Bool {
+                assignment == result.assignmentId && definition == result.policyDefinitionId
+                    && reference == result.policyDefinitionReferenceId
+            }
         }
-        var order: [Key] = []
-        var counts: [Key: [ComplianceState: Int]] = [:]
-        var effects: [Key: String] = [:]
-        for result in scan.results {
-            let key = Key(
-                assignment: result.assignmentId,
-                policy: result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId))
-            if counts[key] == nil { order.append(key) }
-            counts[key, default: [:]][result.state, default: 0] += 1
-            effects[key] = result.effect
+        var table: [Row] = []
+        var last = 0
+        // Results are read in place (`for result in` would copy each, retaining its every string).
+        let results = scan.results
+        for index in results.indices {
+            var k = last
+            if k >= table.count || !table[k].holds(results[index]) {
+                k = table.firstIndex { $0.holds(results[index]) } ?? -1
+            }
+            if k < 0 {
+                let result = results[index]
+                // A new row, unless the policy's name matches one spelled another way (a definition id that ends
+                // the same): rows are per assignment and policy name.
+                let policy = result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId)
+                k =
+                    table.firstIndex {
+                        $0.assignment == result.assignmentId
+                            && ($0.reference ?? Self.lastSegment($0.definition)) == policy
+                    } ?? -1
+                if k < 0 {
+                    table.append(
+                        Row(
+                            assignment: result.assignmentId, definition: result.policyDefinitionId,
+                            reference: result.policyDefinitionReferenceId, effect: result.effect,
+                            counts: Array(repeating: 0, count: ComplianceState.allCases.count)))
+                    k = table.count - 1
+                }
+            }
+            table[k].counts[results[index].state.rank] += 1
+            if table[k].effect != results[index].effect { table[k].effect = results[index].effect }
+            last = k
         }
         var rows = [["ASSIGNMENT", "POLICY", "EFFECT", "COMPLIANT", "NON-COMPLIANT", "EXEMPT", "UNKNOWN", "ERROR"]]
-        for key in order {
-            let c = counts[key]!
+        for row in table {
+            let c = row.counts
             rows.append([
-                assignmentName(key.assignment), key.policy, effects[key] ?? "", "\(c[.compliant] ?? 0)",
-                "\(c[.nonCompliant] ?? 0)",
-                "\(c[.exempt] ?? 0)", "\(c[.unknown] ?? 0)", "\(c[.error] ?? 0)",
+                assignmentName(row.assignment), row.reference ?? Self.lastSegment(row.definition), row.effect,
+                "\(c[ComplianceState.compliant.rank])", "\(c[ComplianceState.nonCompliant.rank])",
+                "\(c[ComplianceState.exempt.rank])", "\(c[ComplianceState.unknown.rank])",
+                "\(c[ComplianceState.error.rank])",
             ])
         }
         out += TextTable.render(rows)
-        let failing = scan.results.filter { $0.state == .nonCompliant || $0.state == .error }
+        let failing = results.indices.filter { results[$0].state == .nonCompliant || results[$0].state == .error }
         if !failing.isEmpty {
             out += "\nnon-compliant:\n"
-            for result in failing {
+            for index in failing {
+                let result = results[index]
                 let policy = result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId)
                 let resource =
                     ASCII.equalsIgnoringCase(result.resourceId, result.clusterId)
@@ -278,12 +341,14 @@ public struct ScanReport: Sendable {
                 if result.reasons.count > 4 { out += "    … \(result.reasons.count - 4) more\n" }
             }
         }
-        let drifted = scan.strict.filter {
-            !$0.drift.isEmpty || ($0.runtime.map { !$0.failing.isEmpty || $0.stale } ?? false)
+        let strict = scan.strict
+        let drifted = strict.indices.filter {
+            !strict[$0].drift.isEmpty || (strict[$0].runtime.map { !$0.failing.isEmpty || $0.stale } ?? false)
         }
         if !drifted.isEmpty {
             out += "\nstrict view (beyond Azure Policy):\n"
-            for entry in drifted {
+            for index in drifted {
+                let entry = strict[index]
                 out += "  \(name(entry.clusterId))/\(Self.lastSegment(entry.resourceId)):\n"
                 for drift in entry.drift.prefix(6) {
                     if drift.path.isEmpty {
