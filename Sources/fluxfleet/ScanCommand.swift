@@ -168,6 +168,7 @@ struct PolicyInputs: ParsableArguments {
                 "\(errors.count) problem(s) in '\(policies)'; run `fluxfleet policy validate \(policies)` for the list")
             throw ExitStatus.dataError.code
         }
+        KeptUntilExit.keep(inventory)
         return (inventory, loaded.bundle, digest)
     }
 }
@@ -223,6 +224,7 @@ struct ScanCommand: ParsableCommand {
         // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
         let history = noRecord ? nil : try store.openForWriting(holder: "fluxfleet scan")
         let scan = PolicyEvaluator.scan(fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: now))
+        KeptUntilExit.keep(scan)
         let run = ScanRun(
             inventory: inputs.inventoryLabel, policies: inputs.policies, policiesDigest: bundle.digest,
             evaluatedAt: now,

@@ -42,7 +42,9 @@ public struct ScanReport: Sendable {
         self.run = run
         var names: [ResourceIDKey: String] = [:]
         names.reserveCapacity(fleet.clusters.count)
-        for cluster in fleet.clusters { names[ResourceIDKey(cluster.id.description)] = cluster.name }
+        // Read in place: `for cluster in` would copy each cluster (a retain per member).
+        let clusters = fleet.clusters
+        for index in clusters.indices { names[ResourceIDKey(clusters[index].id.description)] = clusters[index].name }
         self.names = names
         self.assignmentNames = Self.assignmentNames(scan.results)
     }
