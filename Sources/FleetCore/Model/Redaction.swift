@@ -13,7 +13,9 @@ public enum Redaction {
     /// The user part is masked when it carries a password, or for HTTP(S), where a token is often
     /// passed as the user name; an SSH user name such as `ssh://git@host` is not a secret and stays.
     public static func url(_ text: String) -> String {
-        guard let schemeEnd = text.firstRange(of: "://") else { return text }
+        // Most texts are no URL: ruled out over the bytes, before the search by Characters below (which can only
+        // match where the bytes hold `://`).
+        guard mayHoldSchemeSeparator(text), let schemeEnd = text.firstRange(of: "://") else { return text }
         let authorityStart = schemeEnd.upperBound
         let rest = text[authorityStart...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? text.endIndex
@@ -23,6 +25,20 @@ public enum Redaction {
         let hasPassword = authority[..<at].contains(":")
         guard hasPassword || scheme == "http" || scheme == "https" else { return text }
         return String(text[..<authorityStart]) + mask + String(text[at...])
+    }
+
+    /// Whether the UTF-8 bytes of `text` hold `://` (true when they cannot be read in place).
+    static func mayHoldSchemeSeparator(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var i = 0
+            while i + 2 < bytes.count {
+                if bytes[i] == UInt8(ascii: ":"), bytes[i + 1] == UInt8(ascii: "/"), bytes[i + 2] == UInt8(ascii: "/") {
+                    return true
+                }
+                i += 1
+            }
+            return false
+        } ?? true
     }
 
     /// A copy of `value` with URL credentials masked in every string, and the values of members
