@@ -13,9 +13,14 @@ public enum Redaction {
     /// The user part is masked when it carries a password, or for HTTP(S), where a token is often
     /// passed as the user name; an SSH user name such as `ssh://git@host` is not a secret and stays.
     public static func url(_ text: String) -> String {
-        // Most texts are no URL: ruled out over the bytes, before the search by Characters below (which can only
-        // match where the bytes hold `://`).
-        guard mayHoldSchemeSeparator(text), let schemeEnd = text.firstRange(of: "://") else { return text }
+        // Most texts are no URL: ruled out over the bytes, before the search by Characters (which can only match
+        // where the bytes hold `://`).
+        mayHoldSchemeSeparator(text) ? maskingCredentials(text) : text
+    }
+
+    /// ``url(_:)`` without the byte pre-check: the search by Characters alone.
+    static func maskingCredentials(_ text: String) -> String {
+        guard let schemeEnd = text.firstRange(of: "://") else { return text }
         let authorityStart = schemeEnd.upperBound
         let rest = text[authorityStart...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? text.endIndex
