@@ -110,7 +110,7 @@ final class ConditionMemo {
     }
 
     /// What a memo changes as it works, kept behind ``storage``.
-    private struct Storage {
+    private struct Storage: ~Copyable {
         /// The shared keys made this cluster, by resource (the record keeps its document alive) and type: where
         /// their bytes are in ``keyBytes``, and their digests.
         var keys: [(record: JSONValue, type: String, bytes: Range<Int>, digest: UInt64)] = []
@@ -155,10 +155,6 @@ final class ConditionMemo {
         self.shared = shared.keys.sorted().map {
             (canonical($0), shared[$0]!.set, KeyReader(shared[$0]!.inputs))
         }
-    }
-
-    deinit {
-        storage.pointee.builder.deallocate()
     }
 
     /// Forgets the keys of the last cluster's resources.

@@ -11,8 +11,8 @@ import FleetCore
 ///
 /// The bytes are written in place into one buffer reused from key to key (no per-byte checks of an array's
 /// append), and ``ByteKeyTable`` looks them up where they are, so a key that is found allocates nothing; only a
-/// key that is inserted is copied. The owner frees the buffer with ``deallocate()`` (its last use).
-struct ByteKeyBuilder {
+/// key that is inserted is copied. Not copyable: the buffer has one owner, which frees it when it goes.
+struct ByteKeyBuilder: ~Copyable {
     /// The buffer.
     private(set) var start: UnsafeMutableRawPointer
     /// Its size.
@@ -31,11 +31,10 @@ struct ByteKeyBuilder {
     /// Empties the key, keeping the buffer.
     mutating func reset() { count = 0 }
 
-    /// Frees the buffer (the owner's last use).
-    func deallocate() { start.deallocate() }
+    deinit { start.deallocate() }
 
     /// Whether this key's bytes equal `other`'s.
-    func equals(_ other: ByteKeyBuilder) -> Bool {
+    func equals(_ other: borrowing ByteKeyBuilder) -> Bool {
         count == other.count && memcmp(start, other.start, count) == 0
     }
 

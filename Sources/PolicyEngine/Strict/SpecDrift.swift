@@ -167,8 +167,8 @@ public struct DriftPlan: Sendable {
 
     /// Storage ``memoKey(observed:names:scratch:)`` reuses from key to key: the key, and the one before it.
     ///
-    /// Owned by one ``DriftMemo`` (one thread), which frees ``key`` when it goes; never copied.
-    struct MemoKeyScratch {
+    /// Owned by one ``DriftMemo`` (one thread); not copyable, so each buffer has one owner.
+    struct MemoKeyScratch: ~Copyable {
         /// The key.
         var key = ByteKeyBuilder()
         /// The key made before it (the two buffers swap after each key).
@@ -457,12 +457,12 @@ final class DriftMemo {
     private var state: UnsafeMutablePointer<State> { owned.pointer }
 
     /// The memo's changing part.
-    private struct State {
+    private struct State: ~Copyable {
         var known = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
         /// Comparisons by fine key, consulted when the (text) key is not known.
         var fine = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
         /// Members found and the key being made (reused from key to key).
-        var scratch: DriftPlan.MemoKeyScratch?
+        var scratch = DriftPlan.MemoKeyScratch()
         var disabled = false
         /// The entry of the previous key, when it has one: a key equal to the previous one (most clusters carry
         /// the same spec) is found with one byte comparison, without hashing it.
@@ -482,31 +482,27 @@ final class DriftMemo {
         let names = plan.memoKeyNames()
         self.names = names
         self.fineNames = plan.fineKeyNames()
-        owned = MemoState(State(scratch: names.map { _ in DriftPlan.MemoKeyScratch() }))
+        owned = MemoState(State())
     }
 
-    deinit {
-        state.pointee.scratch?.key.deallocate()
-        state.pointee.scratch?.previous.deallocate()
-        state.pointee.scratch?.fine.deallocate()
-    }
+    /// Whether the key just made equals the one made before it.
+    private var keyRepeats: Bool { state.pointee.scratch.key.equals(state.pointee.scratch.previous) }
 
     /// ``DriftPlan/compare(observed:)``, reused when an earlier resource read the same.
     func compare(observed: JSONValue?) -> [DriftEntry] {
         guard let observed, !observed.isNull, let names, !state.pointee.disabled,
-            plan.memoKey(observed: observed, names: names, scratch: &state.pointee.scratch!)
+            plan.memoKey(observed: observed, names: names, scratch: &state.pointee.scratch)
         else { return plan.compare(observed: observed) }
         // The key becomes the previous one for the next call, whatever happens below.
-        defer { swap(&state.pointee.scratch!.key, &state.pointee.scratch!.previous) }
-        let key = state.pointee.scratch!.key
+        defer { swap(&state.pointee.scratch.key, &state.pointee.scratch.previous) }
         var digest: UInt64?
         let found: Int?
-        if let previous = state.pointee.previousEntry, key.equals(state.pointee.scratch!.previous) {
+        if let previous = state.pointee.previousEntry, keyRepeats {
             found = previous
         } else {
-            let hash = key.digest
+            let hash = state.pointee.scratch.key.digest
             digest = hash
-            found = state.pointee.known.index(of: key.bytes, digest: hash)
+            found = state.pointee.known.index(of: state.pointee.scratch.key.bytes, digest: hash)
         }
         state.pointee.previousEntry = found
         if let index = found { return reuse(index, fine: false, observed: observed) }
@@ -514,22 +510,21 @@ final class DriftMemo {
         // cluster keeps of its own) changes it without changing the comparison: look the comparison up by what it
         // reads alone before making it.
         var fineDigest: UInt64?
-        if let fineNames, plan.fineMemoKey(observed: observed, names: fineNames, into: &state.pointee.scratch!.fine) {
-            let fine = state.pointee.scratch!.fine
-            let hash = fine.digest
+        if let fineNames, plan.fineMemoKey(observed: observed, names: fineNames, into: &state.pointee.scratch.fine) {
+            let hash = state.pointee.scratch.fine.digest
             fineDigest = hash
-            if let index = state.pointee.fine.index(of: fine.bytes, digest: hash) {
+            if let index = state.pointee.fine.index(of: state.pointee.scratch.fine.bytes, digest: hash) {
                 return reuse(index, fine: true, observed: observed)
             }
         }
         state.pointee.misses += 1
         let entries = plan.compare(observed: observed)
         if state.pointee.known.count < 4096, let digest {
-            state.pointee.known.insert(key.bytes, digest: digest, value: (entries, false))
+            state.pointee.known.insert(state.pointee.scratch.key.bytes, digest: digest, value: (entries, false))
             state.pointee.previousEntry = state.pointee.known.count - 1
         }
         if state.pointee.fine.count < 4096, let fineDigest {
-            state.pointee.fine.insert(state.pointee.scratch!.fine.bytes, digest: fineDigest, value: (entries, false))
+            state.pointee.fine.insert(state.pointee.scratch.fine.bytes, digest: fineDigest, value: (entries, false))
         }
         return entries
     }
