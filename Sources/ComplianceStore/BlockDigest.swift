@@ -8,6 +8,9 @@ import FleetCore
 /// folded in order with FNV-1a. The same bytes give the same digest on any machine and with any number of cores.
 /// Every step of a lane is a bijection of its state, so two blocks that differ in a single word always hash
 /// apart. Not a security hash.
+///
+/// The memos' in-memory key hash (`ByteKeyBuilder.digest`) has the same shape but may change with any release;
+/// this one is stored in runs and plans, and its values are pinned by tests.
 public enum BlockDigest {
     /// The size of a block.
     public static let blockSize = 1 << 20
