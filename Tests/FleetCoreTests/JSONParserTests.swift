@@ -1271,4 +1271,29 @@ struct JSONWriterFlushTests {
         #expect(pieces == 5)
         #expect(joined == document(pretty: pretty) { _ in }.bytes)
     }
+
+    @Test(
+        "copies go on inside an array apart and, put in order, make the document one writer makes",
+        arguments: [false, true])
+    func copiesContinue(pretty: Bool) {
+        var serial = JSONWriter(pretty: pretty)
+        serial.beginArray()
+        for k in 0..<3 { serial.number(k) }
+        serial.endArray()
+
+        var w = JSONWriter(pretty: pretty)
+        w.beginArray()
+        var joined: [UInt8] = []
+        w.flush { joined.append(contentsOf: $0) }
+        var first = w
+        first.number(0)
+        first.number(1)
+        var second = w
+        second.continueAfterValues()
+        second.number(2)
+        w.continueAfterValues()
+        w.endArray()
+        joined += first.bytes + second.bytes + w.bytes
+        #expect(joined == serial.bytes)
+    }
 }

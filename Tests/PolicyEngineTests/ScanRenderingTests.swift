@@ -48,27 +48,33 @@ struct ScanRenderingTests {
         #expect(lines[4] == ["non-compliant:"])
     }
 
-    @Test("the JSON document written in pieces is the document written whole", arguments: [1, 64, 4096])
-    func pieces(piece: Int) throws {
+    @Test(
+        "the JSON document is the same in any pieces, written on any number of threads",
+        arguments: [(1, 1), (1, 2), (3, 2), (7, 4), (512, 2), (100_000, 1)])
+    func pieces(perPiece: Int, parallelism: Int) throws {
         let inventory = try SnapshotReader.load(path: repositoryRoot.appending(path: "fleet-examples/demo").path)
         let loaded = PolicyLoader.load(
             directory: repositoryRoot.appending(path: "policies").path, aliasValidator: AliasCatalog.isKnown)
         #expect(!loaded.hasErrors)
         let scan = PolicyEvaluator.scan(
             fleet: inventory.fleet, bundle: loaded.bundle, options: ScanOptions(now: "2026-11-21T18:00:00Z"))
+        #expect(scan.results.count > 20 && scan.strict.count > 5)
         let report = ScanReport(scan: scan, run: run, fleet: inventory.fleet)
         var joined: [UInt8] = []
         var count = 0
-        report.writeJSON(piece: piece) { bytes in
+        report.writeJSON(perPiece: perPiece, parallelism: parallelism) { bytes in
             joined.append(contentsOf: bytes)
             count += 1
         }
-        let whole = report.jsonBytes()
+        // One piece with everything, on one thread: the document as a single writer writes it.
+        var whole: [UInt8] = []
+        report.writeJSON(perPiece: .max, parallelism: 1) { whole.append(contentsOf: $0) }
         #expect(joined == whole)
+        #expect(report.jsonBytes() == whole)
         #expect(whole.last == 0x0A)
-        // A piece is flushed after each result or entry that fills it: more results than pieces only when
-        // several fit in one.
-        #expect(count > 1)
-        if piece == 1 { #expect(count == scan.results.count + scan.strict.count + 1) }
+        #expect(try JSONSerialization.jsonObject(with: Data(whole)) is [String: Any])
+        // The head before each array, its pieces, then the rest.
+        func pieces(_ n: Int) -> Int { (n + perPiece - 1) / perPiece }
+        #expect(count == 3 + pieces(scan.results.count) + pieces(scan.strict.count))
     }
 }

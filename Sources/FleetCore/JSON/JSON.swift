@@ -72,6 +72,11 @@ public struct JSONWriter: Sendable {
     /// Ends the output with a line break (for documents written to a terminal or a file).
     public mutating func newlineAtEnd() { bytes.append(0x0A) }
 
+    /// Says that the current container already holds values written elsewhere, so the next value is preceded by
+    /// a comma: for a copy of this writer that goes on inside an array whose first elements another copy wrote
+    /// (pieces of one document written apart, on several threads, then put in order).
+    public mutating func continueAfterValues() { hasValue[depth] = true }
+
     /// Hands the bytes written so far to `body`, then forgets them and goes on where the document was: a large
     /// document goes out in pieces instead of being held whole.
     public mutating func flush(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {

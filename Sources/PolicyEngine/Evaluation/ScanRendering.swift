@@ -1,3 +1,4 @@
+import Dispatch
 import FleetCore
 
 /// What a scan was run on, for the `run` member of the JSON document.
@@ -54,16 +55,21 @@ public struct ScanReport: Sendable {
     /// The JSON document (`formatVersion` 1), ending with a newline.
     public func jsonBytes(pretty: Bool = true) -> [UInt8] {
         var document: [UInt8] = []
-        writeJSON(pretty: pretty, piece: .max) { document.append(contentsOf: $0) }
+        writeJSON(pretty: pretty) { document.append(contentsOf: $0) }
         return document
     }
 
-    /// Writes the JSON document of ``jsonBytes(pretty:)`` to `sink` in pieces of about `piece` bytes, so that a
-    /// large scan's document (600 MB at 100,000 clusters) is never held whole.
+    /// Writes the JSON document of ``jsonBytes(pretty:)`` to `sink` in pieces, in order, so that a large scan's
+    /// document (600 MB at 100,000 clusters) is never held whole.
+    ///
+    /// The results and strict entries are written `perPiece` at a time, the pieces of a batch on up to
+    /// `parallelism` threads (a scan's report is rendered by one core otherwise); the document is the same for
+    /// any values of both.
     public func writeJSON(
-        pretty: Bool = true, piece: Int = 1 << 20, to sink: (UnsafeBufferPointer<UInt8>) -> Void
+        pretty: Bool = true, perPiece: Int = 512, parallelism: Int = JSONRecords.availableCores,
+        to sink: (UnsafeBufferPointer<UInt8>) -> Void
     ) {
-        var w = JSONWriter(pretty: pretty, capacity: piece == .max ? 4096 + scan.results.count * 1024 : 2 * piece)
+        var w = JSONWriter(pretty: pretty, capacity: 4096)
         let s = scan.summary
         w.beginObject()
         w.member("formatVersion", 1)
@@ -91,17 +97,15 @@ public struct ScanReport: Sendable {
         w.key("results")
         w.beginArray()
         let results = scan.results
-        for index in results.indices {
-            write(results[index], to: &w)
-            if w.bytes.count >= piece { w.flush(sink) }
+        writeElements(results.count, into: &w, perPiece: perPiece, parallelism: parallelism, to: sink) { k, w in
+            write(results[k], to: &w)
         }
         w.endArray()
         w.key("strict")
         w.beginArray()
         let strict = scan.strict
-        for index in strict.indices {
-            write(strict[index], to: &w)
-            if w.bytes.count >= piece { w.flush(sink) }
+        writeElements(strict.count, into: &w, perPiece: perPiece, parallelism: parallelism, to: sink) { k, w in
+            write(strict[k], to: &w)
         }
         w.endArray()
         w.key("diagnostics")
@@ -117,6 +121,44 @@ public struct ScanReport: Sendable {
         w.endObject()
         w.newlineAtEnd()
         w.flush(sink)
+    }
+
+    /// Writes `count` elements of the array `w` stands in (`element` writes element `k`), in order: pieces of
+    /// `perPiece` elements are each written by a copy of `w` (batches of them on `parallelism` threads) and handed
+    /// to `sink` in order; what `w` held before goes first.
+    private func writeElements(
+        _ count: Int, into w: inout JSONWriter, perPiece: Int, parallelism: Int,
+        to sink: (UnsafeBufferPointer<UInt8>) -> Void, element: @Sendable (Int, inout JSONWriter) -> Void
+    ) {
+        guard count > 0 else { return }
+        w.flush(sink)
+        let perPiece = max(1, perPiece)
+        let pieces = count / perPiece + (count % perPiece == 0 ? 0 : 1)
+        let threads = max(1, parallelism)
+        let perBatch = threads == 1 ? 1 : threads * 4
+        let inArray = w
+        var batch = 0
+        while batch * perBatch < pieces {
+            let first = batch * perBatch
+            let batchPieces = min(perBatch, pieces - first)
+            let slots = ResultSlots<JSONWriter>(count: batchPieces)
+            @Sendable func piece(_ k: Int) {
+                let index = first + k
+                var writer = inArray
+                if index > 0 { writer.continueAfterValues() }
+                let from = index * perPiece  // below count, as index < pieces
+                for e in from..<(from + min(perPiece, count - from)) { element(e, &writer) }
+                slots.set(k, writer)
+            }
+            if batchPieces == 1 || threads == 1 {
+                for k in 0..<batchPieces { piece(k) }
+            } else {
+                DispatchQueue.concurrentPerform(iterations: batchPieces) { piece($0) }
+            }
+            for k in 0..<batchPieces { slots.get(k)!.bytes.withUnsafeBufferPointer(sink) }
+            batch += 1
+        }
+        w.continueAfterValues()
     }
 
     /// Writes a value from a resource or a policy, credentials masked.
