@@ -77,4 +77,15 @@ struct ScanRenderingTests {
         func pieces(_ n: Int) -> Int { (n + perPiece - 1) / perPiece }
         #expect(count == 3 + pieces(scan.results.count) + pieces(scan.strict.count))
     }
+
+    @Test(
+        "the table's lists: the same text from pieces on any number of threads",
+        arguments: [(1, 1), (1, 4), (7, 2), (1024, 2), (5000, 3)])
+    func lines(perPiece: Int, parallelism: Int) {
+        let line: @Sendable (Int, inout String) -> Void = { k, out in out += "  item \(k) é\n" }
+        var serial = ""
+        for k in 0..<2500 { line(k, &serial) }
+        #expect(ScanReport.lines(2500, parallelism: parallelism, perPiece: perPiece, line) == serial)
+        #expect(ScanReport.lines(0, parallelism: parallelism, perPiece: perPiece, line) == "")
+    }
 }

@@ -123,6 +123,32 @@ public struct ScanReport: Sendable {
         w.flush(sink)
     }
 
+    /// The text `line` writes for each of `count` items, in order: pieces of items written on up to `parallelism`
+    /// threads, then joined.
+    static func lines(
+        _ count: Int, parallelism: Int, perPiece: Int = 1024, _ line: @Sendable (Int, inout String) -> Void
+    ) -> String {
+        let perPiece = max(1, perPiece)
+        let pieces = count / perPiece + (count % perPiece == 0 ? 0 : 1)
+        guard parallelism > 1, pieces > 1 else {
+            var out = ""
+            for k in 0..<count { line(k, &out) }
+            return out
+        }
+        let slots = ResultSlots<String>(count: pieces)
+        @Sendable func piece(_ p: Int) {
+            var out = ""
+            let from = p * perPiece  // below count, as p < pieces
+            for k in from..<(from + min(perPiece, count - from)) { line(k, &out) }
+            slots.set(p, out)
+        }
+        DispatchQueue.concurrentPerform(iterations: pieces) { piece($0) }
+        var out = ""
+        out.reserveCapacity((0..<pieces).reduce(0) { $0 + slots.get($1)!.utf8.count })
+        for p in 0..<pieces { out += slots.get(p)! }
+        return out
+    }
+
     /// Writes `count` elements of the array `w` stands in (`element` writes element `k`), in order: pieces of
     /// `perPiece` elements are each written by a copy of `w` (batches of them on `parallelism` threads) and handed
     /// to `sink` in order; what `w` held before goes first.
@@ -300,7 +326,9 @@ public struct ScanReport: Sendable {
 
     /// The terminal report: per assignment and policy, then every non-compliant resource with
     /// its reasons, then the strict view, then the summary line.
-    public func table() -> String {
+    ///
+    /// The lines of the two lists are written on up to `parallelism` threads; the text is the same for any value.
+    public func table(parallelism: Int = JSONRecords.availableCores) -> String {
         var out = ""
         // Per assignment × reference: counts of distinct resources by state.
         // A handful of rows over every result: found by comparing the strings (identical storage compares without
@@ -364,8 +392,8 @@ public struct ScanReport: Sendable {
         let failing = results.indices.filter { results[$0].state == .nonCompliant || results[$0].state == .error }
         if !failing.isEmpty {
             out += "\nnon-compliant:\n"
-            for index in failing {
-                let result = results[index]
+            out += Self.lines(failing.count, parallelism: parallelism) { k, out in
+                let result = results[failing[k]]
                 let policy = result.policyDefinitionReferenceId ?? Self.lastSegment(result.policyDefinitionId)
                 let resource =
                     ASCII.equalsIgnoringCase(result.resourceId, result.clusterId)
@@ -391,8 +419,8 @@ public struct ScanReport: Sendable {
         }
         if !drifted.isEmpty {
             out += "\nstrict view (beyond Azure Policy):\n"
-            for index in drifted {
-                let entry = strict[index]
+            out += Self.lines(drifted.count, parallelism: parallelism) { k, out in
+                let entry = strict[drifted[k]]
                 out += "  \(name(entry.clusterId))/\(Self.lastSegment(entry.resourceId)):\n"
                 for drift in entry.drift.prefix(6) {
                     if drift.path.isEmpty {
