@@ -123,66 +123,69 @@ public struct ScanReport: Sendable {
         w.flush(sink)
     }
 
-    /// The text `line` writes for each of `count` items, in order: pieces of items written on up to `parallelism`
-    /// threads, then joined.
+    /// Makes the pieces of `count` items, `perPiece` items each (`make` is given a piece's range of items), a batch
+    /// of pieces at a time on up to `parallelism` threads, and hands them to `take` in order.
+    ///
+    /// A batch holds a few pieces per thread, so that a long output is never held whole.
+    static func inPieces<Piece: Sendable>(
+        _ count: Int, perPiece: Int, parallelism: Int, make: @Sendable (Range<Int>) -> Piece, take: (Piece) -> Void
+    ) {
+        let perPiece = max(1, perPiece)
+        let pieces = count / perPiece + (count % perPiece == 0 ? 0 : 1)
+        let threads = max(1, parallelism)
+        let perBatch = threads == 1 ? 1 : threads * 4
+        var first = 0
+        while first < pieces {
+            let batch = min(perBatch, pieces - first)
+            let slots = ResultSlots<Piece>(count: batch)
+            let start = first
+            @Sendable func piece(_ k: Int) {
+                let from = (start + k) * perPiece  // below count, as start + k < pieces
+                slots.set(k, make(from..<(from + min(perPiece, count - from))))
+            }
+            if batch == 1 {
+                piece(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: batch) { piece($0) }
+            }
+            for k in 0..<batch { take(slots.get(k)!) }
+            first += batch
+        }
+    }
+
+    /// The text `line` writes for each of `count` items, in order, the items written in pieces on up to
+    /// `parallelism` threads (``inPieces(_:perPiece:parallelism:make:take:)``).
     static func lines(
         _ count: Int, parallelism: Int, perPiece: Int = 1024, _ line: @Sendable (Int, inout String) -> Void
     ) -> String {
-        let perPiece = max(1, perPiece)
-        let pieces = count / perPiece + (count % perPiece == 0 ? 0 : 1)
-        guard parallelism > 1, pieces > 1 else {
-            var out = ""
-            for k in 0..<count { line(k, &out) }
-            return out
-        }
-        let slots = ResultSlots<String>(count: pieces)
-        @Sendable func piece(_ p: Int) {
-            var out = ""
-            let from = p * perPiece  // below count, as p < pieces
-            for k in from..<(from + min(perPiece, count - from)) { line(k, &out) }
-            slots.set(p, out)
-        }
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece($0) }
         var out = ""
-        out.reserveCapacity((0..<pieces).reduce(0) { $0 + slots.get($1)!.utf8.count })
-        for p in 0..<pieces { out += slots.get(p)! }
+        inPieces(count, perPiece: perPiece, parallelism: parallelism) { items in
+            var piece = ""
+            for k in items { line(k, &piece) }
+            return piece
+        } take: {
+            out += $0
+        }
         return out
     }
 
-    /// Writes `count` elements of the array `w` stands in (`element` writes element `k`), in order: pieces of
-    /// `perPiece` elements are each written by a copy of `w` (batches of them on `parallelism` threads) and handed
-    /// to `sink` in order; what `w` held before goes first.
+    /// Writes `count` elements of the array `w` stands in (`element` writes element `k`), in order: each piece of
+    /// elements by a copy of `w` (``inPieces(_:perPiece:parallelism:make:take:)``), handed to `sink` as it comes;
+    /// what `w` held before goes first.
     private func writeElements(
         _ count: Int, into w: inout JSONWriter, perPiece: Int, parallelism: Int,
         to sink: (UnsafeBufferPointer<UInt8>) -> Void, element: @Sendable (Int, inout JSONWriter) -> Void
     ) {
         guard count > 0 else { return }
         w.flush(sink)
-        let perPiece = max(1, perPiece)
-        let pieces = count / perPiece + (count % perPiece == 0 ? 0 : 1)
-        let threads = max(1, parallelism)
-        let perBatch = threads == 1 ? 1 : threads * 4
         let inArray = w
-        var batch = 0
-        while batch * perBatch < pieces {
-            let first = batch * perBatch
-            let batchPieces = min(perBatch, pieces - first)
-            let slots = ResultSlots<JSONWriter>(count: batchPieces)
-            @Sendable func piece(_ k: Int) {
-                let index = first + k
-                var writer = inArray
-                if index > 0 { writer.continueAfterValues() }
-                let from = index * perPiece  // below count, as index < pieces
-                for e in from..<(from + min(perPiece, count - from)) { element(e, &writer) }
-                slots.set(k, writer)
-            }
-            if batchPieces == 1 || threads == 1 {
-                for k in 0..<batchPieces { piece(k) }
-            } else {
-                DispatchQueue.concurrentPerform(iterations: batchPieces) { piece($0) }
-            }
-            for k in 0..<batchPieces { slots.get(k)!.bytes.withUnsafeBufferPointer(sink) }
-            batch += 1
+        Self.inPieces(count, perPiece: perPiece, parallelism: parallelism) { elements in
+            var writer = inArray
+            if elements.lowerBound > 0 { writer.continueAfterValues() }
+            for e in elements { element(e, &writer) }
+            return writer.bytes
+        } take: {
+            $0.withUnsafeBufferPointer(sink)
         }
         w.continueAfterValues()
     }
