@@ -64,7 +64,7 @@ struct PolicyExplainCommand: ParsableCommand {
 
     func run() throws {
         let now = try inputs.evaluationTime()
-        let (inventory, bundle, _) = try inputs.load()
+        let (inventory, bundle, _) = try inputs.load(withDigest: false)
         let matches = inventory.fleet.clusters.filter {
             ASCII.equalsIgnoringCase($0.id.description, cluster) || ASCII.equalsIgnoringCase($0.name, cluster)
         }

@@ -93,13 +93,14 @@ struct PolicyInputs: ParsableArguments {
 
     /// Reads the inventory: the snapshot, else the endpoint's Resource Graph; exits with the documented code.
     ///
-    /// The digest of a Resource Graph read covers its rows, as a snapshot's covers its files.
-    func loadInventory() throws -> (Inventory, digest: String) {
+    /// The digest of a Resource Graph read covers its rows, as a snapshot's covers its files; it is "" when
+    /// `withDigest` is false (a command that records nothing and writes no plan has no use for it).
+    func loadInventory(withDigest: Bool = true) throws -> (Inventory, digest: String) {
         if let inventory {
             do {
                 // The scan reads the records again: their pages stay mapped.
                 let loaded = try SnapshotReader.load(path: inventory, keepsInput: true)
-                return (loaded, ScanCommand.digest(of: loaded))
+                return (loaded, withDigest ? ScanCommand.digest(of: loaded) : "")
             } catch {
                 throw report(error)
             }
@@ -111,6 +112,7 @@ struct PolicyInputs: ParsableArguments {
             throw ExitStatus.usage.code
         }
         let live = try Self.readResourceGraph(try AzureConnection.open(azure), scope: scope.scope)
+        guard withDigest else { return (live.inventory, "") }
         var digest = ContentDigest()
         for row in live.clusterRows + live.childRows {
             var writer = JSONWriter()
@@ -151,9 +153,10 @@ struct PolicyInputs: ParsableArguments {
         }
     }
 
-    /// Loads the inventory and the policies, or exits with the documented code.
-    func load() throws -> (Inventory, PolicyBundle, digest: String) {
-        let (inventory, digest) = try loadInventory()
+    /// Loads the inventory and the policies, or exits with the documented code; the digest is "" when
+    /// `withDigest` is false.
+    func load(withDigest: Bool = true) throws -> (Inventory, PolicyBundle, digest: String) {
+        let (inventory, digest) = try loadInventory(withDigest: withDigest)
         guard FileManager.default.fileExists(atPath: policies) else {
             Console.error(
                 "cannot read policies directory '\(policies)': No such file or directory — pass --policies DIR (the layout: definitions/, initiatives/, assignments/, exemptions/)"
@@ -220,7 +223,7 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         let startedAt = StoreTime.iso(Int64(time(nil)))
         let now = try inputs.evaluationTime()
-        let (inventory, bundle, digest) = try inputs.load()
+        let (inventory, bundle, digest) = try inputs.load(withDigest: !noRecord)
         // Take the writer lease before the evaluation, so a concurrent run fails at once (exit 73).
         let history = noRecord ? nil : try store.openForWriting(holder: "fluxfleet scan")
         let scan = PolicyEvaluator.scan(fleet: inventory.fleet, bundle: bundle, options: ScanOptions(now: now))
