@@ -76,8 +76,8 @@ struct ConditionMemoTests {
                         entry.condition, resource: resource, resourceType: type, context: context)
                     for memo in [alone, shared] {
                         let memoised = memo.entry(
-                            entry.condition, slot: slot, resource: resource, resourceType: type, context: context,
-                            fieldFunctionReadsContext: entry.existence)
+                            entry.condition, slot: slot, resource: resource, resourceType: type,
+                            makeContext: { context }, fieldFunctionReadsContext: entry.existence)
                         #expect(memoised?.result == full, "\(entry.name) on \(cluster.id)")
                     }
                     evaluated += 1
@@ -96,7 +96,7 @@ struct ConditionMemoTests {
     static func memoised(_ condition: Condition, on resource: JSONValue, by memo: ConditionMemo) -> Bool? {
         let context = PolicyExpressionContext(parameters: [:], now: "2026-11-21T18:00:00Z", resource: nil)
         let entry = memo.entry(
-            condition, slot: 0, resource: resource, resourceType: ConditionTypes.flux, context: context,
+            condition, slot: 0, resource: resource, resourceType: ConditionTypes.flux, makeContext: { context },
             fieldFunctionReadsContext: false)
         let full = ConditionEvaluator().evaluate(
             condition, resource: resource, resourceType: ConditionTypes.flux, context: context)
@@ -188,8 +188,8 @@ struct ConditionMemoTests {
             let condition = try PolicyCondition.parse(json, source: PolicySource(file: "test.json"))
             #expect(
                 memo.entry(
-                    condition, slot: slot, resource: resource, resourceType: ConditionTypes.flux, context: context,
-                    fieldFunctionReadsContext: false) == nil, "\(json)")
+                    condition, slot: slot, resource: resource, resourceType: ConditionTypes.flux,
+                    makeContext: { context }, fieldFunctionReadsContext: false) == nil, "\(json)")
         }
     }
 

@@ -170,19 +170,9 @@ final class ConditionMemo {
     /// The result of `condition` (identified by `slot`, one per compiled condition) for `resource`, with reasons;
     /// nil when the condition does not qualify or the memo gave up on it (evaluate it directly then).
     ///
-    /// `typeKey` is `resourceType` lowercased (the caller has it at hand; computed when nil).
-    func entry(
-        _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
-        context: PolicyExpressionContext, fieldFunctionReadsContext: Bool
-    ) -> Entry? {
-        entry(
-            condition, slot: slot, resource: resource, resourceType: resourceType, typeKey: typeKey,
-            makeContext: { context }, fieldFunctionReadsContext: fieldFunctionReadsContext)
-    }
-
-    /// ``entry(_:slot:resource:resourceType:typeKey:context:fieldFunctionReadsContext:)`` with the context made
-    /// only when the condition is evaluated: a remembered result needs none (making one costs a reference count
-    /// of each of its members, made and dropped).
+    /// `typeKey` is `resourceType` lowercased (the caller has it at hand; computed when nil). `makeContext` is
+    /// called only when the condition is evaluated: a remembered result needs no context (making one costs a
+    /// reference count of each of its members, made and dropped).
     func entry(
         _ condition: Condition, slot: Int, resource: JSONValue, resourceType: String, typeKey: String? = nil,
         makeContext: () -> PolicyExpressionContext, fieldFunctionReadsContext: Bool

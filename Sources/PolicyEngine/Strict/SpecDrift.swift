@@ -461,7 +461,7 @@ final class DriftMemo {
         var known = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
         /// Comparisons by fine key, consulted when the (text) key is not known.
         var fine = ByteKeyTable<(entries: [DriftEntry], checked: Bool)>()
-        /// Members found and the key being made (reused from key to key).
+        /// The keys being made: the text key, the one before it, and the fine key (buffers reused from key to key).
         var scratch = DriftPlan.MemoKeyScratch()
         var disabled = false
         /// The entry of the previous key, when it has one: a key equal to the previous one (most clusters carry
