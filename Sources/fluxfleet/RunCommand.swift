@@ -161,7 +161,7 @@ struct RunCommand: ParsableCommand {
         }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         do {
-            let loaded = try SnapshotReader.load(path: path, keepsInput: true)
+            let loaded = try SnapshotReader.load(path: path, keepsInput: true, digests: true)
             return (loaded, ScanCommand.digest(of: loaded))
         } catch {
             throw report(error)

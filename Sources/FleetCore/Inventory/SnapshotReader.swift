@@ -14,14 +14,20 @@ public struct SnapshotFile: Sendable, Hashable {
     /// A continuation left in the file (Resource Graph `$skipToken` / `skip_token`, ARM
     /// `nextLink`): the query had more pages than were saved.
     public var skipToken: String?
+    /// The ``BlockDigest`` of the bytes parsed, when the reader was asked for it.
+    public var contentDigest: UInt64?
 
     /// Describes one input (a file, or a page read live from Resource Graph).
-    public init(path: String, layout: RecordLayout, records: Int, bytes: Int, skipToken: String? = nil) {
+    public init(
+        path: String, layout: RecordLayout, records: Int, bytes: Int, skipToken: String? = nil,
+        contentDigest: UInt64? = nil
+    ) {
         self.path = path
         self.layout = layout
         self.records = records
         self.bytes = bytes
         self.skipToken = skipToken
+        self.contentDigest = contentDigest
     }
 }
 
@@ -85,22 +91,27 @@ public enum SnapshotReader {
     ///     fleet next: a scan reads nearly every page again, and faulting them back in costs it more system time
     ///     than keeping them (its peak memory is the same either way). Without it the pages go back to the page
     ///     cache behind the parser, so a load alone holds the tapes and the fleet rather than the whole file.
+    ///   - digests: Give each file's ``SnapshotFile/contentDigest``, made from the very bytes parsed (no second
+    ///     read, and no change of the file in between can slip into it).
     /// - Throws: ``InventoryLoadError`` naming the file and the place of the first problem.
     public static func load(
-        path: String, parallelism: Int = JSONRecords.availableCores, keepsInput: Bool = false
+        path: String, parallelism: Int = JSONRecords.availableCores, keepsInput: Bool = false, digests: Bool = false
     ) throws(InventoryLoadError) -> Inventory {
         let files = try listFiles(path)
-        let results = ResultSlots<Result<(JSONRecordSet, [Fleet.Part], Int), InventoryLoadError>>(count: files.count)
+        let results = ResultSlots<Result<(JSONRecordSet, [Fleet.Part], Int, UInt64?), InventoryLoadError>>(
+            count: files.count)
         let read: @Sendable (Int, Int) -> Void = { k, cores in
             do throws(FileReadError) {
                 let bytes = try JSONBytes(contentsOfFile: files[k])
+                // Before the parse, which may give the pages back behind it.
+                let digest = digests ? BlockDigest.of(UnsafeRawBufferPointer(bytes.buffer), parallelism: cores) : nil
                 do throws(JSONError) {
                     // Records are classified as they are parsed, and unless the caller keeps them, a mapped
                     // file's pages go back to the page cache behind the parser.
                     let (set, parts) = try JSONRecords.read(
                         bytes, parallelism: cores, visitor: Fleet.Classifier(file: files[k]),
                         releaseInput: !keepsInput)
-                    results.set(k, .success((set, parts, bytes.count)))
+                    results.set(k, .success((set, parts, bytes.count, digest)))
                 } catch {
                     results.set(k, .failure(.invalidJSON(error)))
                 }
@@ -119,7 +130,7 @@ public enum SnapshotReader {
         for (k, file) in files.enumerated() {
             switch results.get(k)! {
             case .failure(let error): throw error
-            case .success(let (set, fileParts, size)):
+            case .success(let (set, fileParts, size, digest)):
                 if set.layout == .single {
                     let root = set.records[0].root
                     if !(root.isObject && root.member(ignoringCase: "id") != nil) {
@@ -139,7 +150,8 @@ public enum SnapshotReader {
                     }?.value.string
                 snapshotFiles.append(
                     SnapshotFile(
-                        path: file, layout: set.layout, records: set.records.count, bytes: size, skipToken: token))
+                        path: file, layout: set.layout, records: set.records.count, bytes: size, skipToken: token,
+                        contentDigest: digest))
                 parts.append(contentsOf: fileParts)
             }
         }

@@ -1,11 +1,10 @@
 import Dispatch
-import FleetCore
 
 /// The digest of a large input (an inventory file), computed on every core.
 ///
 /// The bytes are cut into 1 MiB blocks; each block is hashed eight bytes at a time in four independent lanes
-/// (so a core is not held to one multiply per byte, as ``ContentDigest``'s FNV-1a is), and the block hashes are
-/// folded in order with FNV-1a. The same bytes give the same digest on any machine and with any number of cores.
+/// (so a core is not held to one multiply per byte, as FNV-1a is), and the block hashes are folded in order with
+/// 64-bit FNV-1a. The same bytes give the same digest on any machine and with any number of cores.
 /// Every step of a lane is a bijection of its state, so two blocks that differ in a single word always hash
 /// apart. Not a security hash.
 ///
@@ -32,11 +31,18 @@ public enum BlockDigest {
                 }
             }
         }
-        var digest = ContentDigest()
-        func add(_ word: UInt64) { withUnsafeBytes(of: word.littleEndian) { digest.add($0) } }
-        add(UInt64(bytes.count))
-        for hash in hashes { add(hash) }
-        return digest.value
+        return fold([UInt64(bytes.count)] + hashes)
+    }
+
+    /// 64-bit FNV-1a over the little-endian bytes of `words`.
+    static func fold(_ words: [UInt64]) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for word in words {
+            withUnsafeBytes(of: word.littleEndian) { bytes in
+                for byte in bytes { value = (value ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            }
+        }
+        return value
     }
 
     /// The input and the block hashes, shared by the threads (each writes its own blocks' entries only).
@@ -76,10 +82,6 @@ public enum BlockDigest {
             step(&lanes.1, UInt64(bytes[offset]))
             offset += 1
         }
-        var digest = ContentDigest()
-        for lane in [lanes.0, lanes.1, lanes.2, lanes.3, UInt64(bytes.count)] {
-            withUnsafeBytes(of: lane.littleEndian) { digest.add($0) }
-        }
-        return digest.value
+        return fold([lanes.0, lanes.1, lanes.2, lanes.3, UInt64(bytes.count)])
     }
 }

@@ -1,4 +1,5 @@
-import ComplianceStore
+import FleetCore
+import Foundation
 import Testing
 
 /// `count` bytes of a fixed pseudo-random sequence.
@@ -58,5 +59,19 @@ struct BlockDigestTests {
         #expect(digest([]) == 0xa8c7_f832_281a_39c5)
         #expect(digest(Array("fluxfleet".utf8)) == 0xf405_980b_92da_6a02)
         #expect(digest(bytes(Self.block + 100)) == 0x2cf0_1a60_bea6_4cd4)
+    }
+
+    @Test("the loader digests the bytes it parses when asked, and only then")
+    func loader() throws {
+        let text = Array(
+            #"[{"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/a", "name": "a", "type": "Microsoft.ContainerService/managedClusters", "location": "westeurope", "properties": {}}]"#
+                .utf8)
+        let url = FileManager.default.temporaryDirectory.appending(
+            path: "block-digest-\(UInt32.random(in: 0...UInt32.max)).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(text).write(to: url)
+        let digested = try SnapshotReader.load(path: url.path, digests: true)
+        #expect(digested.files.map(\.contentDigest) == [digest(text)])
+        #expect(try SnapshotReader.load(path: url.path).files.map(\.contentDigest) == [nil])
     }
 }
