@@ -333,9 +333,9 @@ public struct ScanReport: Sendable {
     /// The lines of the two lists are written on up to `parallelism` threads; the text is the same for any value.
     public func table(parallelism: Int = JSONRecords.availableCores) -> String {
         var out = ""
-        // Per assignment × reference: counts of distinct resources by state.
-        // A handful of rows over every result: found by comparing the strings (identical storage compares without
-        // reading the text), the last row used first, as results come in runs of one cluster's policies.
+        // One row per assignment and policy name, counting results by state. A handful of rows over every result:
+        // found by comparing the strings (identical storage compares without reading the text), the last row used
+        // first, as results come in runs of one cluster's policies.
         struct Row {
             var assignment: String
             var definition: String
